@@ -1,0 +1,26 @@
+package spec
+
+import "time"
+
+// Limits of PROTOCOL.md section 8 and the framing and name rules. The values
+// are the protocol's defaults; a server may let its operator change those of
+// section 8, and the conformance suite assumes these unless told otherwise.
+const (
+	// MaxLineLen is the longest client line, terminator included (FRAME-4).
+	MaxLineLen = 512
+	// MaxNameLen is the longest username (NAME-1).
+	MaxNameLen = 32
+	// MaxRoomLen is the longest room name, '#' included (NAME-2).
+	MaxRoomLen = 32
+	// HistoryLen is how many room messages a room keeps for newcomers (JOIN-6).
+	HistoryLen = 10
+	// MaxClients is the default limit on simultaneous connections (LIMIT-1).
+	MaxClients = 10000
+	// MaxQueueBytes is the default cap on one client's pending output (LIMIT-4).
+	MaxQueueBytes = 1 << 20
+	// WriteTimeout is how long a socket may accept nothing while output is
+	// pending before its client is a slow consumer (LIMIT-4).
+	WriteTimeout = 10 * time.Second
+	// IdleTimeout is how long a connection may send no line (LIMIT-7).
+	IdleTimeout = 300 * time.Second
+)

@@ -1,0 +1,89 @@
+package spec
+
+import (
+	"bytes"
+	"errors"
+	"io"
+)
+
+// ErrLineOverflow is returned by LineReader.ReadLine for a line longer than
+// the reader's limit (FRAME-5). The reader stays in step with the stream:
+// the rest of that line, through its LF, is skipped, and the next call
+// returns the line after it.
+var ErrLineOverflow = errors.New("spec: line too long")
+
+// LineReader splits a byte stream into lines under the framing rules of
+// PROTOCOL.md section 2: a line ends at LF, a CR just before that LF is part
+// of the terminator, and a line with its terminator is at most max bytes.
+//
+// It never holds more than max bytes: an overlong line is reported as soon
+// as max bytes have arrived without a LF, then skipped without buffering.
+type LineReader struct {
+	r          io.Reader
+	max        int
+	buf        []byte // allocated on first use; pending bytes are buf[start:end]
+	start, end int
+	skipping   bool // inside an overlong line already reported
+	err        error
+}
+
+// NewLineReader returns a reader of lines of at most max bytes, terminator
+// included, from r. The buffer is allocated on the first read, so an idle
+// reader costs little.
+func NewLineReader(r io.Reader, max int) *LineReader {
+	if max < 2 {
+		max = 2
+	}
+	return &LineReader{r: r, max: max}
+}
+
+// ReadLine returns the next line without its terminator. The slice is valid
+// until the next call. Errors: ErrLineOverflow for an overlong line (the
+// reader can go on), or the underlying reader's error — io.EOF at a clean
+// end of stream. Bytes after the last LF at end of stream are discarded
+// (FRAME-10).
+func (lr *LineReader) ReadLine() ([]byte, error) {
+	max := lr.max
+	if lr.buf == nil {
+		lr.buf = make([]byte, max)
+	}
+	for {
+		if i := bytes.IndexByte(lr.buf[lr.start:lr.end], '\n'); i >= 0 {
+			line := lr.buf[lr.start : lr.start+i]
+			lr.start += i + 1
+			if lr.skipping {
+				lr.skipping = false
+				continue
+			}
+			if n := len(line); n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+			}
+			return line, nil
+		}
+		if lr.skipping {
+			lr.start, lr.end = 0, 0
+		} else if lr.end-lr.start >= max {
+			lr.start, lr.end = 0, 0
+			lr.skipping = true
+			return nil, ErrLineOverflow
+		}
+		if lr.err != nil {
+			return nil, lr.err
+		}
+		if lr.start > 0 {
+			lr.end = copy(lr.buf, lr.buf[lr.start:lr.end])
+			lr.start = 0
+		}
+		n, err := lr.r.Read(lr.buf[lr.end:])
+		lr.end += n
+		if err != nil {
+			lr.err = err
+		} else if n == 0 {
+			lr.err = io.ErrNoProgress
+		}
+	}
+}
+
+// Buffered returns the number of bytes read from the stream but not yet
+// returned as lines.
+func (lr *LineReader) Buffered() int { return lr.end - lr.start }

@@ -1,0 +1,42 @@
+package spec
+
+import "strconv"
+
+// ERROR texts, exactly as PROTOCOL.md section 10 lists them.
+const (
+	ErrLineTooLong      = "Line too long"        // FRAME-5
+	ErrInvalidUTF8      = "Invalid UTF-8"        // FRAME-7
+	ErrInvalidCharacter = "Invalid character"    // FRAME-8
+	ErrUsernameRequired = "Username required"    // STATE-2
+	ErrUsernameTaken    = "Username taken"       // USER-2
+	ErrInvalidUsername  = "Invalid username"     // NAME-1
+	ErrUsernameSet      = "Username already set" // NAME-5
+	ErrInvalidRoom      = "Invalid room name"    // NAME-2
+	ErrAlreadyInRoom    = "Already in room"      // JOIN-1
+	ErrNotInRoom        = "Not in a room"        // LEAVE-1, MSG-1, USERS-1
+	ErrUserNotFound     = "User not found"       // PRIV-2
+	ErrServerFull       = "Server full"          // LIMIT-2
+	ErrIdleTimeout      = "Idle timeout"         // LIMIT-7
+	ErrShuttingDown     = "Server shutting down" // SHUT-1
+)
+
+// OK texts that do not depend on arguments.
+const (
+	OKSent    = "Sent"     // PRIV-3
+	OKGoodbye = "Goodbye!" // QUIT-1
+)
+
+// OKWelcome is the text of the reply to a successful USERNAME (USER-1).
+func OKWelcome(name string) string { return "Welcome, " + name + "!" }
+
+// OKJoined is the text of the reply to a successful JOIN (JOIN-4); others is
+// the number of other members. The word is always "users" (D-9).
+func OKJoined(room string, others int) string {
+	return "Joined " + room + " (" + strconv.Itoa(others) + " users)"
+}
+
+// OKLeft is the text of the reply to a successful LEAVE (LEAVE-2).
+func OKLeft(room string) string { return "Left " + room }
+
+// Usage returns the usage error text of a command (GRAM-2).
+func Usage(k Kind) string { return "Usage: " + commandTable[k].usage }
