@@ -1,0 +1,137 @@
+package model
+
+import (
+	"errors"
+	"slices"
+
+	"roomchat.dev/roomchat/spec"
+)
+
+// Step applies one event from client id to s and returns the new state and
+// every output the server must produce, in order. s itself is unchanged.
+func (s State) Step(id ClientID, ev Event) (State, []Output) {
+	st := &stepper{s: s.clone(), id: id}
+	st.apply(ev)
+	return st.s, st.out
+}
+
+// stepper carries one step's state and the outputs it has queued.
+type stepper struct {
+	s   State
+	id  ClientID // the client the event came from
+	out []Output
+}
+
+func (st *stepper) send(to ClientID, l spec.ServerLine) {
+	st.out = append(st.out, Output{To: to, Line: l.String()})
+}
+
+func (st *stepper) reply(l spec.ServerLine) { st.send(st.id, l) }
+func (st *stepper) fail(text string)        { st.reply(spec.ErrorLine(text)) }
+func (st *stepper) close(to ClientID)       { st.out = append(st.out, Output{To: to, Close: true}) }
+
+func (st *stepper) apply(ev Event) {
+	if st.s.down {
+		return // after SHUT-1 there is nobody to talk to
+	}
+	if ev.Kind == Shutdown {
+		st.shutdown()
+		return
+	}
+	if ev.Kind == Connect {
+		st.connect()
+		return
+	}
+	if !st.s.Connected(st.id) {
+		return // STATE-4: nothing from or to a closed connection
+	}
+	switch ev.Kind {
+	case Line:
+		st.line(ev.Line)
+	case LineTooLong:
+		st.fail(spec.ErrLineTooLong) // FRAME-5
+	case Disconnect:
+		st.drop() // DISC-1
+	case Overflow:
+		st.close(st.id) // LIMIT-4: no further line
+		st.drop()
+	case Idle:
+		st.fail(spec.ErrIdleTimeout) // LIMIT-7
+		st.close(st.id)
+		st.drop()
+	}
+}
+
+// connect is FRAME-1, LIMIT-1 and LIMIT-2.
+func (st *stepper) connect() {
+	if len(st.s.conns) >= st.s.maxClients {
+		st.fail(spec.ErrServerFull)
+		st.close(st.id)
+		return
+	}
+	st.s.conns = append(st.s.conns, conn{id: st.id})
+}
+
+// shutdown is SHUT-1: a notice to everyone, every connection closed, no LEAVE.
+func (st *stepper) shutdown() {
+	for _, c := range st.s.conns {
+		st.send(c.id, spec.ErrorLine(spec.ErrShuttingDown))
+		st.close(c.id)
+	}
+	st.s.conns, st.s.rooms, st.s.down = nil, nil, true
+}
+
+// drop removes the client: it leaves its room (the others see LEAVE, as for
+// LEAVE, QUIT and disconnect alike: D-7) and its name is freed (NAME-4).
+func (st *stepper) drop() {
+	st.leaveRoom()
+	st.s.conns = slices.DeleteFunc(st.s.conns, func(c conn) bool { return c.id == st.id })
+}
+
+// line handles one complete line in the order of FRAME-9 and STATE-3.
+func (st *stepper) line(line string) {
+	if text := spec.CheckLine([]byte(line)); text != "" {
+		st.fail(text) // FRAME-7, FRAME-8
+		return
+	}
+	cmd, err := spec.ParseCommand(line)
+	var usage *spec.UsageError
+	if errors.As(err, &usage) {
+		st.fail(usage.Text()) // GRAM-2
+		return
+	}
+	if cmd.Kind == spec.Empty {
+		return // FRAME-6
+	}
+	h := handlers[cmd.Kind]
+	if !h.beforeName && st.s.Name(st.id) == "" {
+		st.fail(spec.ErrUsernameRequired) // STATE-2
+		return
+	}
+	if h.inRoom && st.s.roomIndexOf(st.id) < 0 {
+		st.fail(spec.ErrNotInRoom)
+		return
+	}
+	h.run(st, cmd)
+}
+
+// handler describes a command: the state checks of STATE-2 and STATE-3 that
+// precede it, and what it does once they pass.
+type handler struct {
+	beforeName bool // allowed in NEW
+	inRoom     bool // requires IN_ROOM, else "Not in a room"
+	run        func(*stepper, spec.Command)
+}
+
+var handlers = map[spec.Kind]handler{
+	spec.Username: {beforeName: true, run: (*stepper).username},
+	spec.Quit:     {beforeName: true, run: (*stepper).quit},
+	spec.Ping:     {beforeName: true, run: (*stepper).ping},
+	spec.Join:     {run: (*stepper).join},
+	spec.Leave:    {inRoom: true, run: (*stepper).leave},
+	spec.Msg:      {inRoom: true, run: (*stepper).msg},
+	spec.Text:     {inRoom: true, run: (*stepper).msg},
+	spec.Privmsg:  {run: (*stepper).privmsg},
+	spec.Rooms:    {run: (*stepper).rooms},
+	spec.Users:    {inRoom: true, run: (*stepper).users},
+}
