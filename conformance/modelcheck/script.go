@@ -1,0 +1,130 @@
+package modelcheck
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+// scriptWriter turns a test case into a conformance script (the commands of
+// package conformance), so that a failure found at random can be replayed
+// with the plain suite and kept as a regression test. Expected lines are the
+// model's, not what the server sent.
+type scriptWriter struct {
+	sfx   string // replaced by $U, the script's unique suffix
+	lines []string
+	note  string
+}
+
+func (w *scriptWriter) add(format string, args ...any) {
+	w.lines = append(w.lines, fmt.Sprintf(format, args...))
+}
+
+// word quotes s as one testscript word, with the case's suffix as $U.
+func (w *scriptWriter) word(s string) string {
+	if w.sfx == "" {
+		return quote(s)
+	}
+	parts := strings.Split(s, w.sfx)
+	for i, p := range parts {
+		if p != "" {
+			parts[i] = quote(p)
+		}
+	}
+	return strings.Join(parts, "$U")
+}
+
+func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func (w *scriptWriter) connect(lbl string) { w.add("connect %s", lbl) }
+
+func (w *scriptWriter) send(lbl string, data []byte, how string) {
+	text := string(data)
+	lines := strings.SplitAfter(text, "\n")
+	if lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	plain := show(strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", ""), "\n", "")) ==
+		strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", ""), "\n", "")
+	switch {
+	case len(data) > 512 && len(lines) == 1 && strings.HasSuffix(text, "\r\n"):
+		w.add("sendlong %s %d", lbl, len(data)-2)
+	case !plain:
+		w.add("sendraw %s %s", lbl, w.word(strings.Trim(strconv.Quote(text), `"`)))
+	default:
+		for i, l := range lines {
+			l = strings.TrimRight(l, "\r\n")
+			lines[i] = w.word(l)
+		}
+		switch how {
+		case "lf":
+			for _, l := range lines {
+				w.add("sendlf %s %s", lbl, l)
+			}
+		case "split":
+			for _, l := range lines {
+				w.add("sendsplit %s %s", lbl, l)
+			}
+		case "coalesced":
+			w.add("sendmany %s %s", lbl, strings.Join(lines, " "))
+		default:
+			for _, l := range lines {
+				w.add("send %s %s", lbl, l)
+			}
+		}
+	}
+}
+
+func (w *scriptWriter) recv(lbl, line string) { w.add("recv %s %s", lbl, w.word(line)) }
+func (w *scriptWriter) closed(lbl string)     { w.add("closed %s", lbl) }
+
+func (w *scriptWriter) quiet(lbls []string) {
+	if len(lbls) > 0 {
+		w.add("quiet %s", strings.Join(lbls, " "))
+	}
+}
+
+func (w *scriptWriter) drop(lbl, how string) {
+	switch how {
+	case "reset":
+		w.add("reset %s", lbl)
+	case "half-close":
+		w.add("halfclose %s", lbl)
+		w.add("closed %s", lbl)
+	case "close mid-line":
+		w.add("sendraw %s 'MSG this line never ends'", lbl)
+		w.add("disconnect %s", lbl)
+	default:
+		w.add("disconnect %s", lbl)
+	}
+}
+
+// awaitGone notes that the sequence waited for a disconnect to be processed.
+func (w *scriptWriter) awaitGone(name string) {
+	w.add("# (the checker waited here until %s was gone)", w.word(name))
+}
+
+func (w *scriptWriter) failure(msg string) { w.note = msg }
+
+// save writes the script into dir and returns its path.
+func (w *scriptWriter) save(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	// One file per run, rewritten at each failure: rapid runs the shrunk
+	// case last, so the file ends up holding the smallest sequence.
+	path := filepath.Join(dir, "model_failure.txtar")
+	var b strings.Builder
+	b.WriteString("# A sequence found by the model-based checker. The expected lines are the\n")
+	b.WriteString("# model's (PROTOCOL.md); the server under test answered otherwise:\n")
+	for _, l := range strings.Split(w.note, "\n") {
+		b.WriteString("#   " + l + "\n")
+	}
+	b.WriteString("# tags: core, ping, input\n# rules: ORDER-1\n\n")
+	for _, l := range w.lines {
+		b.WriteString(l + "\n")
+	}
+	return path, os.WriteFile(path, []byte(b.String()), 0o644)
+}
