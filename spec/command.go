@@ -116,27 +116,27 @@ func ParseCommand(line string) (Command, error) {
 	if !ok {
 		return Command{Kind: Text, Text: line}, nil
 	}
-	usage := &UsageError{Kind: kind, Line: line}
+	usage := func() error { return &UsageError{Kind: kind, Line: line} }
 	switch commandTable[kind].shape {
 	case noArgs:
 		if hasRest {
-			return Command{}, usage
+			return Command{}, usage()
 		}
 		return Command{Kind: kind}, nil
 	case oneArg:
 		if rest == "" {
-			return Command{}, usage
+			return Command{}, usage()
 		}
 		return Command{Kind: kind, Arg: rest}, nil
 	case textArg:
 		if rest == "" {
-			return Command{}, usage
+			return Command{}, usage()
 		}
 		return Command{Kind: kind, Text: rest}, nil
 	case targetText:
 		target, text, _ := strings.Cut(rest, " ")
 		if target == "" || text == "" {
-			return Command{}, usage
+			return Command{}, usage()
 		}
 		return Command{Kind: kind, Arg: target, Text: text}, nil
 	default: // optToken
