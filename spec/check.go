@@ -5,7 +5,7 @@ import "unicode/utf8"
 // CheckLine applies the content checks of FRAME-7 and FRAME-8 to a line
 // whose terminator has been removed. It returns "" for an acceptable line, or
 // the ERROR text to answer: ErrInvalidUTF8 if the line is not valid UTF-8,
-// else ErrInvalidCharacter if it holds a control character.
+// else ErrInvalidCharacter if it holds a character IsForbidden rejects.
 func CheckLine(line []byte) string {
 	if !utf8.Valid(line) {
 		return ErrInvalidUTF8
@@ -13,14 +13,14 @@ func CheckLine(line []byte) string {
 	for i := 0; i < len(line); {
 		c := line[i]
 		if c < utf8.RuneSelf {
-			if IsControl(rune(c)) {
+			if IsForbidden(rune(c)) {
 				return ErrInvalidCharacter
 			}
 			i++
 			continue
 		}
 		r, size := utf8.DecodeRune(line[i:])
-		if IsControl(r) {
+		if IsForbidden(r) {
 			return ErrInvalidCharacter
 		}
 		i += size
@@ -32,4 +32,21 @@ func CheckLine(line []byte) string {
 // a line: U+0000–U+001F and U+007F–U+009F.
 func IsControl(r rune) bool {
 	return r < 0x20 || 0x7f <= r && r <= 0x9f
+}
+
+// IsForbidden reports whether FRAME-8 forbids r in a line: the control
+// characters of IsControl, the Unicode line and paragraph separators
+// (U+2028, U+2029), and the bidirectional formatting characters (U+061C,
+// U+200E, U+200F, U+202A–U+202E, U+2066–U+2069). None of them may reach
+// another client: they could break a line on its screen or reorder text so
+// that it reads as if someone else had sent it.
+func IsForbidden(r rune) bool {
+	switch {
+	case IsControl(r):
+		return true
+	case r < 0x61c:
+		return false
+	}
+	return r == 0x61c || r == 0x200e || r == 0x200f || r == 0x2028 || r == 0x2029 ||
+		0x202a <= r && r <= 0x202e || 0x2066 <= r && r <= 0x2069
 }
