@@ -71,6 +71,11 @@ func (m *machine) failf(t *rapid.T, format string, args ...any) {
 	t.Fatalf("%s", msg)
 }
 
+func (m *machine) countStep() {
+	m.step++
+	stepCounter.Add(1)
+}
+
 // pick draws a slot that is open (or closed, for connect).
 func (m *machine) pick(t *rapid.T, open bool) int {
 	var free []int
@@ -100,7 +105,7 @@ func (m *machine) apply(id model.ClientID, evs []model.Event) []model.Output {
 // connect opens a connection in a free slot.
 func (m *machine) connect(t *rapid.T) {
 	n := m.pick(t, false)
-	m.step++
+	m.countStep()
 	c, err := dial(m.addr, label(n), m.opts.Timeout)
 	if err != nil {
 		m.failf(t, "%v", err)
@@ -171,7 +176,7 @@ func (m *machine) write(t *rapid.T, n int, data []byte, how string) {
 			}
 		}
 	}
-	m.step++
+	m.countStep()
 	s := m.slots[n]
 	m.tr.sent(label(n), data, how)
 	m.script.send(label(n), data, how)
@@ -188,7 +193,7 @@ var dropHows = []string{"close", "reset", "half-close", "close mid-line"}
 func (m *machine) drop(t *rapid.T) {
 	n := m.pick(t, true)
 	how := rapid.SampledFrom(dropHows).Draw(t, "how")
-	m.step++
+	m.countStep()
 	s := m.slots[n]
 	name := m.model.Name(s.id)
 	m.tr.event(label(n), how)

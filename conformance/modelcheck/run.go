@@ -124,8 +124,14 @@ func Check(t *testing.T, target Target, opts Options) {
 	if opts.ShrinkTime > 0 && !flagGiven("rapid.shrinktime") {
 		setFlag(t, "rapid.shrinktime", opts.ShrinkTime.String())
 	}
+	start, steps0 := time.Now(), stepCounter.Load()
 	rapid.Check(t, Property(target, opts))
+	steps := stepCounter.Load() - steps0
+	t.Logf("model check: %d steps in %v (%.0f steps/s)", steps, time.Since(start).Round(time.Millisecond), float64(steps)/time.Since(start).Seconds())
 }
+
+// stepCounter counts the steps executed by every machine, shrinking included.
+var stepCounter atomic.Uint64
 
 func flagGiven(name string) bool {
 	given := false

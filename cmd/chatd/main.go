@@ -1,0 +1,157 @@
+// Command chatd runs the reference roomchat server (PROTOCOL.md).
+//
+//	chatd [-addr host:port] [-p port] [limits] [-log-format text|json] [-log-level level]
+//
+// It logs to standard error; its first line says where it listens, as
+// msg=listening addr=HOST:PORT (or the JSON equivalent), which is how a
+// caller that asked for port 0 learns the port. SIGINT or SIGTERM shut it
+// down: every client is told "ERROR Server shutting down" and the program
+// exits 0. Bad flags exit 2.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"syscall"
+	"time"
+
+	"roomchat.dev/roomchat/impl"
+	"roomchat.dev/roomchat/spec"
+)
+
+// shutdownTimeout bounds the graceful shutdown after a signal.
+const shutdownTimeout = 5 * time.Second
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	os.Exit(run(ctx, os.Args[1:], os.Stderr))
+}
+
+// options are the parsed command line.
+type options struct {
+	addr      string
+	cfg       impl.Config
+	logFormat string
+	logLevel  slog.Level
+}
+
+// parseFlags parses args; errors are usage errors, already reported on
+// stderr by the flag package or to be reported by the caller.
+func parseFlags(args []string, stderr io.Writer) (*options, error) {
+	fs := flag.NewFlagSet("chatd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &options{}
+	var port string
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:9999", "`host:port` to listen on")
+	fs.Func("p", "`port` to listen on; overrides the port of -addr", func(s string) error {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 0 || n > 65535 {
+			return errors.New("not a port number (0 to 65535)")
+		}
+		port = s
+		return nil
+	})
+	fs.IntVar(&o.cfg.MaxClients, "max-clients", spec.MaxClients, "simultaneous connections (LIMIT-1)")
+	fs.IntVar(&o.cfg.MaxQueueBytes, "max-queue-bytes", spec.MaxQueueBytes, "output queue per client, in bytes (LIMIT-4)")
+	fs.DurationVar(&o.cfg.WriteTimeout, "write-timeout", spec.WriteTimeout, "write stall before a slow consumer is dropped (LIMIT-4)")
+	fs.DurationVar(&o.cfg.IdleTimeout, "idle-timeout", spec.IdleTimeout, "time without a line before a connection is closed (LIMIT-7)")
+	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return nil, err
+	}
+	bad := func(format string, args ...any) (*options, error) {
+		err := fmt.Errorf(format, args...)
+		fmt.Fprintf(stderr, "chatd: %v\n", err)
+		fs.Usage()
+		return nil, err
+	}
+	switch {
+	case fs.NArg() > 0:
+		return bad("unexpected argument %q", fs.Arg(0))
+	case o.cfg.MaxClients <= 0:
+		return bad("-max-clients must be positive")
+	case o.cfg.MaxQueueBytes <= 0:
+		return bad("-max-queue-bytes must be positive")
+	case o.cfg.WriteTimeout <= 0:
+		return bad("-write-timeout must be positive")
+	case o.cfg.IdleTimeout <= 0:
+		return bad("-idle-timeout must be positive")
+	case o.logFormat != "text" && o.logFormat != "json":
+		return bad("-log-format must be text or json")
+	}
+	addr, err := listenAddr(o.addr, port)
+	if err != nil {
+		return bad("%v", err)
+	}
+	o.addr = addr
+	return o, nil
+}
+
+// listenAddr returns addr with its port replaced by port, if port is set.
+func listenAddr(addr, port string) (string, error) {
+	if port == "" {
+		return addr, nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", fmt.Errorf("-addr: %v", err)
+	}
+	return net.JoinHostPort(host, port), nil
+}
+
+// run is the program: it returns the exit status.
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	o, err := parseFlags(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		return 2
+	}
+	hopts := &slog.HandlerOptions{Level: o.logLevel}
+	var h slog.Handler = slog.NewTextHandler(stderr, hopts)
+	if o.logFormat == "json" {
+		h = slog.NewJSONHandler(stderr, hopts)
+	}
+	logger := slog.New(h)
+	o.cfg.Logger = logger
+
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		logger.Error("cannot listen", "err", err)
+		return 1
+	}
+	srv := impl.New(o.cfg)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }() // logs msg=listening
+
+	status := 0
+	var serveErr error
+	select {
+	case <-ctx.Done():
+		logger.Info("signal received")
+	case serveErr = <-served:
+		logger.Error("serve failed", "err", serveErr)
+		status = 1
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		logger.Warn("shutdown incomplete", "err", err)
+	}
+	if serveErr == nil {
+		<-served // ErrServerClosed
+	}
+	logger.Info("stopped")
+	return status
+}

@@ -1,0 +1,320 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// failAfter bounds every wait in these tests; it is never used to
+// synchronise.
+const failAfter = 30 * time.Second
+
+var (
+	buildOnce sync.Once
+	binary    string
+	buildErr  error
+)
+
+// chatdBinary builds chatd once per test run, into a temporary directory.
+func chatdBinary(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		dir, err := os.MkdirTemp("", "chatd-test-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binary = filepath.Join(dir, "chatd")
+		out, err := exec.Command(goTool, "build", "-o", binary, ".").CombinedOutput()
+		if err != nil {
+			buildErr = errors.New("go build: " + err.Error() + "\n" + string(out))
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binary
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binary != "" {
+		os.RemoveAll(filepath.Dir(binary))
+	}
+	os.Exit(code)
+}
+
+// daemon is a running chatd.
+type daemon struct {
+	cmd    *exec.Cmd
+	addr   string
+	mu     sync.Mutex
+	stderr bytes.Buffer // everything logged after the listening line
+	logged chan struct{}
+}
+
+var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
+
+// startDaemon runs chatd with args and waits for the line that says where
+// it listens.
+func startDaemon(t *testing.T, args ...string) *daemon {
+	t.Helper()
+	d := &daemon{cmd: exec.Command(chatdBinary(t), args...), logged: make(chan struct{})}
+	pipe, err := d.cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if d.cmd.ProcessState == nil {
+			d.cmd.Process.Kill()
+			d.cmd.Wait()
+		}
+	})
+	addr := make(chan string, 1)
+	go func() {
+		defer close(d.logged)
+		sc := bufio.NewScanner(pipe)
+		for sc.Scan() {
+			line := sc.Text()
+			if m := listeningRE.FindStringSubmatch(line); m != nil {
+				addr <- m[1]
+			} else if strings.Contains(line, `"msg":"listening"`) {
+				var v struct{ Addr string }
+				json.Unmarshal([]byte(line), &v)
+				addr <- v.Addr
+			}
+			d.mu.Lock()
+			d.stderr.WriteString(line + "\n")
+			d.mu.Unlock()
+		}
+	}()
+	select {
+	case d.addr = <-addr:
+	case <-d.logged:
+		t.Fatalf("chatd exited before listening:\n%s", d.log())
+	case <-time.After(failAfter):
+		t.Fatalf("chatd did not say where it listens:\n%s", d.log())
+	}
+	return d
+}
+
+func (d *daemon) log() string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stderr.String()
+}
+
+// stop sends sig and returns the exit error once the process has exited.
+func (d *daemon) stop(t *testing.T, sig os.Signal) error {
+	t.Helper()
+	if err := d.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	<-d.logged
+	return d.cmd.Wait()
+}
+
+// ncClient talks like nc: lines end in a bare LF.
+type ncClient struct {
+	t    *testing.T
+	name string
+	conn net.Conn
+	r    *bufio.Reader
+}
+
+func dial(t *testing.T, addr, name string) *ncClient {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, failAfter)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(failAfter))
+	return &ncClient{t: t, name: name, conn: conn, r: bufio.NewReader(conn)}
+}
+
+func (c *ncClient) send(line string) {
+	c.t.Helper()
+	if _, err := io.WriteString(c.conn, line+"\n"); err != nil {
+		c.t.Fatalf("%s: %v", c.name, err)
+	}
+}
+
+func (c *ncClient) expect(want ...string) {
+	c.t.Helper()
+	for _, w := range want {
+		got, err := c.r.ReadString('\n')
+		if err != nil {
+			c.t.Fatalf("%s: want %q, got %v", c.name, w, err)
+		}
+		if got != w+"\r\n" {
+			c.t.Fatalf("%s: got %q, want %q", c.name, got, w+"\r\n")
+		}
+	}
+}
+
+func (c *ncClient) expectEOF() {
+	c.t.Helper()
+	if line, err := c.r.ReadString('\n'); err != io.EOF || line != "" {
+		c.t.Fatalf("%s: got %q, %v; want EOF", c.name, line, err)
+	}
+}
+
+// TestSeedSession runs chatd as a program, plays the example session of
+// PROTOCOL.md section 11 over TCP with bare LF, then stops chatd with
+// SIGTERM: bob, still connected, is told, and chatd exits 0.
+func TestSeedSession(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "-addr", "127.0.0.1:0")
+	alice := dial(t, d.addr, "alice")
+	bob := dial(t, d.addr, "bob")
+
+	alice.send("USERNAME alice")
+	alice.expect("OK Welcome, alice!")
+	alice.send("JOIN #general")
+	alice.expect("OK Joined #general (0 users)")
+	alice.send("Hello everyone!")
+	alice.expect("ROOM #general alice Hello everyone!")
+	bob.send("USERNAME bob")
+	bob.expect("OK Welcome, bob!")
+	bob.send("JOIN #general")
+	bob.expect("OK Joined #general (1 users)", "JOIN #general alice", "ROOM #general alice Hello everyone!")
+	alice.expect("JOIN #general bob")
+	bob.send("Hi alice!")
+	bob.expect("ROOM #general bob Hi alice!")
+	alice.expect("ROOM #general bob Hi alice!")
+	alice.send("PRIVMSG bob Hey, private message!")
+	alice.expect("OK Sent")
+	bob.expect("PRIVMSG alice Hey, private message!")
+	alice.send("USERS")
+	alice.expect("USERLIST alice bob")
+	alice.send("ROOMS")
+	alice.expect("ROOMLIST #general")
+	alice.send("LEAVE")
+	alice.expect("OK Left #general")
+	bob.expect("LEAVE #general alice")
+	alice.send("QUIT")
+	alice.expect("OK Goodbye!")
+	alice.expectEOF()
+
+	bob.send("PING")
+	bob.expect("PONG")
+	done := make(chan error, 1)
+	go func() { done <- d.stop(t, syscall.SIGTERM) }()
+	bob.expect("ERROR Server shutting down")
+	bob.expectEOF()
+	bob.conn.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("chatd: %v\n%s", err, d.log())
+	}
+	log := d.log()
+	for _, want := range []string{"user=alice reason=quit", "user=bob reason=shutdown", "msg=stopped"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+// TestJSONLogAndLimits: -log-format json and the limit flags are taken.
+func TestJSONLogAndLimits(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "-addr", "127.0.0.1:0", "-log-format", "json", "-max-clients", "1", "-log-level", "debug")
+	a := dial(t, d.addr, "a")
+	a.send("PING")
+	a.expect("PONG")
+	b := dial(t, d.addr, "b")
+	b.expect("ERROR Server full")
+	b.expectEOF()
+	if err := d.stop(t, os.Interrupt); err != nil {
+		t.Fatalf("chatd: %v\n%s", err, d.log())
+	}
+	for _, line := range strings.Split(strings.TrimSpace(d.log()), "\n") {
+		if !json.Valid([]byte(line)) {
+			t.Errorf("not JSON: %q", line)
+		}
+	}
+	if !strings.Contains(d.log(), `"msg":"line"`) {
+		t.Errorf("no debug lines:\n%s", d.log())
+	}
+}
+
+// TestBadFlags: chatd exits 2 with a message on bad flags.
+func TestBadFlags(t *testing.T) {
+	t.Parallel()
+	bin := chatdBinary(t)
+	for _, args := range [][]string{
+		{"-nope"},
+		{"-p", "70000"},
+		{"-p", "http"},
+		{"-max-clients", "0"},
+		{"-max-queue-bytes", "-1"},
+		{"-write-timeout", "soon"},
+		{"-idle-timeout", "-1s"},
+		{"-log-format", "xml"},
+		{"-log-level", "loud"},
+		{"-addr", "nocolon", "-p", "1"},
+		{"extra"},
+	} {
+		cmd := exec.Command(bin, args...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		err := cmd.Run()
+		var exit *exec.ExitError
+		if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+			t.Errorf("chatd %q: %v, want exit status 2", args, err)
+		}
+		if !strings.Contains(stderr.String(), "Usage of chatd") {
+			t.Errorf("chatd %q: no usage message:\n%s", args, stderr.String())
+		}
+	}
+}
+
+// TestListenAddr: -p replaces the port of -addr.
+func TestListenAddr(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ addr, port, want string }{
+		{"127.0.0.1:9999", "", "127.0.0.1:9999"},
+		{"127.0.0.1:9999", "7000", "127.0.0.1:7000"},
+		{":9999", "7000", ":7000"},
+		{"[::1]:9999", "0", "[::1]:0"},
+	} {
+		got, err := listenAddr(tc.addr, tc.port)
+		if err != nil || got != tc.want {
+			t.Errorf("listenAddr(%q, %q) = %q, %v; want %q", tc.addr, tc.port, got, err, tc.want)
+		}
+	}
+}
+
+// TestRunHelp: -h prints the usage and succeeds.
+func TestRunHelp(t *testing.T) {
+	t.Parallel()
+	var stderr bytes.Buffer
+	if got := run(context.Background(), []string{"-h"}, &stderr); got != 0 {
+		t.Errorf("run -h = %d", got)
+	}
+	if !strings.Contains(stderr.String(), "-max-queue-bytes") {
+		t.Errorf("usage lacks the limits:\n%s", stderr.String())
+	}
+}

@@ -1,0 +1,90 @@
+package impl
+
+import (
+	"container/list"
+	"net"
+	"sync"
+	"time"
+)
+
+// client is one connection. Its fields are grouped by the goroutine that
+// may touch them.
+type client struct {
+	// Immutable after newClient.
+	id     uint64
+	conn   net.Conn
+	remote string // conn.RemoteAddr().String(), for logs
+	srv    *Server
+
+	// done is closed by the loop when it has forgotten the client: from
+	// then on the reader discards what it reads instead of handing it over.
+	done chan struct{}
+	// resumeIn is loop -> reader (capacity 1): the line the reader handed
+	// over has been processed, so it may read the next one. Withholding it
+	// is how the loop reads more slowly from a sender (flow.go).
+	resumeIn chan struct{}
+	// readerDone is closed by the reader goroutine when it exits.
+	readerDone chan struct{}
+
+	// out is shared by the loop (push) and the writer goroutine (take); it
+	// has its own mutex.
+	out outQueue
+
+	slotOnce  sync.Once // frees the MaxClients slot once
+	closeOnce sync.Once // closes conn once
+
+	// Owned by the loop goroutine; no other goroutine touches these.
+	name   string // "" in NEW; as spelled in USERNAME (NAME-3)
+	fold   string // spec.Fold(name): the key in loop.users
+	room   *room  // nil in NEW and LOBBY
+	closed bool   // the loop has processed the close; ignore its events
+	doomed bool   // scheduled to close after the current item (loop.kill)
+	// writeFailed: the socket failed for writing; output is dropped while
+	// the lines already received are processed (loop.onWriter).
+	writeFailed bool
+	reason      CloseReason
+	detail      string // why, in more words, for the disconnect log line
+
+	lastActive time.Time     // when its last line arrived (LIMIT-7)
+	idleElem   *list.Element // its place in loop.idle
+
+	// Flow control (flow.go).
+	hot       bool      // pending output over the high-water mark, as the loop last saw it
+	waiters   []*client // senders whose deferred line waits for this client to drain
+	deferred  *item     // a line taken from the reader but not yet processed
+	waitCount int       // how many hot recipients the deferred line waits for
+	gateMark  uint64    // loop.gateEpoch when last collected by the gate, to count it once
+}
+
+// newClient wraps an accepted connection.
+func newClient(s *Server, id uint64, conn net.Conn) *client {
+	c := &client{
+		id:         id,
+		conn:       conn,
+		remote:     conn.RemoteAddr().String(),
+		srv:        s,
+		done:       make(chan struct{}),
+		resumeIn:   make(chan struct{}, 1),
+		readerDone: make(chan struct{}),
+	}
+	c.out.init()
+	return c
+}
+
+// freeSlot gives back the connection's MaxClients slot, once. The loop
+// calls it when it processes the close; closeConn calls it for connections
+// the loop never saw. Any goroutine may call it.
+func (c *client) freeSlot() {
+	c.slotOnce.Do(func() { c.srv.active.Add(-1) })
+}
+
+// closeConn frees the slot and closes the socket, once. Any goroutine may
+// call it: the writer at the end of a graceful close, the loop to abort a
+// slow consumer, Shutdown when its deadline passes.
+func (c *client) closeConn() {
+	c.freeSlot()
+	c.closeOnce.Do(func() {
+		c.conn.Close()
+		c.srv.forget(c)
+	})
+}

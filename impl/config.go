@@ -1,0 +1,64 @@
+package impl
+
+import (
+	"log/slog"
+	"time"
+
+	"roomchat.dev/roomchat/spec"
+)
+
+// Config holds the limits of PROTOCOL.md section 8 and the logger. The zero
+// value of every field (and any negative value) means the protocol's default
+// from package spec. HistoryLen and MaxLineLen are fixed by the protocol and
+// are not configurable.
+type Config struct {
+	// MaxClients is the number of simultaneous connections, in every state,
+	// beyond which a new connection is refused with "ERROR Server full"
+	// (LIMIT-1, LIMIT-2). Default spec.MaxClients.
+	MaxClients int
+	// MaxQueueBytes caps a client's pending output; a client over it is a
+	// slow consumer (LIMIT-4). It should comfortably exceed the largest
+	// single reply, such as a JOIN's roster and history. Default
+	// spec.MaxQueueBytes.
+	MaxQueueBytes int
+	// WriteTimeout is how long a socket may accept no byte while output is
+	// pending before its client is a slow consumer (LIMIT-4). Default
+	// spec.WriteTimeout.
+	WriteTimeout time.Duration
+	// IdleTimeout is how long a connection may send no line before it is
+	// closed with "ERROR Idle timeout" (LIMIT-7). Default spec.IdleTimeout.
+	IdleTimeout time.Duration
+	// Logger receives one line per connect and disconnect, and the server's
+	// own events. Nil discards everything.
+	Logger *slog.Logger
+}
+
+// withDefaults returns c with every unset field replaced by its default.
+func (c Config) withDefaults() Config {
+	if c.MaxClients <= 0 {
+		c.MaxClients = spec.MaxClients
+	}
+	if c.MaxQueueBytes <= 0 {
+		c.MaxQueueBytes = spec.MaxQueueBytes
+	}
+	if c.WriteTimeout <= 0 {
+		c.WriteTimeout = spec.WriteTimeout
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = spec.IdleTimeout
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	return c
+}
+
+// highWater returns the pending-output level above which a client is "hot":
+// the loop stops taking lines that would add to its queue until it drains
+// below lowWater (flow.go). A quarter of the hard cap leaves room for the
+// largest single reply on top of it.
+func (c Config) highWater() int { return max(c.MaxQueueBytes/4, 1) }
+
+// lowWater returns the level a hot client must drain to before the senders
+// waiting on it are resumed.
+func (c Config) lowWater() int { return c.highWater() / 2 }

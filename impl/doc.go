@@ -1,0 +1,33 @@
+// Package impl is the reference server of the roomchat protocol
+// (PROTOCOL.md), usable as a library:
+//
+//	srv := impl.New(impl.Config{Logger: logger})
+//	go srv.Serve(listener)
+//	...
+//	srv.Shutdown(ctx)
+//
+// # Goroutines
+//
+// One goroutine, the loop (loop.go), owns every user, every room and every
+// connection's chat state; it runs a select over the events of the other
+// goroutines and applies them one at a time, which is exactly the single
+// order of ORDER-1. No mutex guards chat state.
+//
+// Each connection has two more goroutines:
+//
+//   - its reader (reader.go) frames lines with spec.LineReader and hands them
+//     to the loop one at a time, waiting for the loop to take each before it
+//     reads the next. That makes reading fair among clients and lets the loop
+//     slow a sender simply by not taking its line yet (flow.go).
+//   - its writer (writer.go) drains the connection's bounded output queue,
+//     coalescing everything pending into one vectored write. The loop only
+//     appends to queues; it never touches a socket for writing, so a client
+//     that reads slowly never delays anyone else (LIMIT-3).
+//
+// The path of one line: socket → reader (spec.LineReader, bounded) → loop:
+// framing checks, spec.ParseCommand, the flow-control gate, the command
+// table (commands.go) → each affected client's line formatted once by spec
+// and the same bytes appended to every recipient's queue → writers.
+//
+// Requirement identifiers such as LIMIT-4 refer to PROTOCOL.md.
+package impl

@@ -1,0 +1,56 @@
+package impl
+
+import (
+	"time"
+
+	"roomchat.dev/roomchat/spec"
+)
+
+// The idle timeout (LIMIT-7). The loop keeps its clients in a list ordered
+// by the time their last line arrived, oldest first: a line moves its client
+// to the back. One timer is armed for the oldest, so checking costs nothing
+// per line and nothing per client that is not due.
+
+// touch records that a line from c arrived now.
+func (l *loop) touch(c *client) {
+	c.lastActive = time.Now()
+	l.idle.MoveToBack(c.idleElem)
+}
+
+// armIdle arms the timer for the oldest client, if it is not armed. A timer
+// armed for a client that has since been active fires early; onIdleTimer
+// then just arms it again.
+func (l *loop) armIdle() {
+	if l.idleArmed {
+		return
+	}
+	front := l.idle.Front()
+	if front == nil {
+		return
+	}
+	l.idleTimer.Reset(time.Until(front.Value.(*client).lastActive.Add(l.cfg.IdleTimeout)))
+	l.idleArmed = true
+}
+
+// onIdleTimer closes every client whose idle time has passed, each as one
+// item of ORDER-1: "ERROR Idle timeout", then the close with LEAVE to its
+// room. A client whose line is held back by flow control is not idle.
+func (l *loop) onIdleTimer() {
+	l.idleArmed = false
+	now := time.Now()
+	for e := l.idle.Front(); e != nil; e = l.idle.Front() {
+		c := e.Value.(*client)
+		if now.Sub(c.lastActive) < l.cfg.IdleTimeout {
+			break
+		}
+		if c.deferred != nil {
+			l.touch(c)
+			continue
+		}
+		l.reply(c, spec.ErrorLine(spec.ErrIdleTimeout))
+		c.detail = "no line for " + l.cfg.IdleTimeout.String()
+		l.closeClient(c, IdleTimeout, true)
+		l.settle()
+	}
+	l.armIdle()
+}

@@ -1,0 +1,301 @@
+package impl
+
+import (
+	"container/list"
+	"context"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"roomchat.dev/roomchat/spec"
+)
+
+// loop is the one goroutine that owns all chat state: users, rooms, and each
+// client's name, room and flow-control state. It applies events one at a
+// time, which is the single order of ORDER-1, and never blocks on a socket.
+type loop struct {
+	// Immutable after newLoop.
+	srv       *Server
+	cfg       *Config
+	log       *slog.Logger
+	highWater int
+	lowWater  int
+
+	// Channels into the loop, named by direction.
+	registerIn chan *client     // accept -> loop: a new connection
+	eventsIn   chan readEvent   // readers -> loop: a line, an overlong line, or the end
+	writerIn   chan writerEvent // writers -> loop: a queue drained, or a write failed
+	shutdownIn <-chan struct{}  // Shutdown -> loop: closed to stop
+	done       chan struct{}    // closed by the loop when it exits
+
+	// Owned by the loop goroutine.
+	clients   map[*client]struct{} // every registered, open connection
+	users     map[string]*client   // named clients by spec.Fold(name) (NAME-4)
+	rooms     map[string]*room     // existing rooms by spec.Fold(name)
+	idle      *list.List           // clients ordered by lastActive, oldest first
+	idleTimer *time.Timer          // fires when the oldest may have expired
+	idleArmed bool
+	ready     []*client // clients whose deferred line may run now (flow.go)
+	doomed    []*client // clients to close once the current item is done
+	gateEpoch uint64    // see client.gateMark
+	scratch   []*client // reused by the gate
+}
+
+func newLoop(s *Server) *loop {
+	l := &loop{
+		srv:        s,
+		cfg:        &s.cfg,
+		log:        s.cfg.Logger,
+		highWater:  s.cfg.highWater(),
+		lowWater:   s.cfg.lowWater(),
+		registerIn: make(chan *client),
+		eventsIn:   make(chan readEvent),
+		writerIn:   make(chan writerEvent),
+		shutdownIn: s.closing,
+		done:       make(chan struct{}),
+		clients:    make(map[*client]struct{}),
+		users:      make(map[string]*client),
+		rooms:      make(map[string]*room),
+		idle:       list.New(),
+		idleTimer:  time.NewTimer(time.Hour),
+	}
+	l.idleTimer.Stop()
+	return l
+}
+
+// run is the loop goroutine. Each case is one item of ORDER-1; settle then
+// runs the items it made ready (closes of slow consumers, lines resumed by
+// flow control) before the next event is taken.
+func (l *loop) run() {
+	defer l.srv.wg.Done()
+	defer close(l.done)
+	for {
+		select {
+		case c := <-l.registerIn:
+			l.register(c)
+		case ev := <-l.eventsIn:
+			l.onRead(ev)
+		case ev := <-l.writerIn:
+			l.onWriter(ev)
+		case <-l.idleTimer.C:
+			l.onIdleTimer()
+		case <-l.shutdownIn:
+			l.shutdown()
+			return
+		}
+		l.settle()
+	}
+}
+
+// register adopts a new connection and starts its reader and writer.
+func (l *loop) register(c *client) {
+	l.clients[c] = struct{}{}
+	c.lastActive = time.Now()
+	c.idleElem = l.idle.PushBack(c)
+	l.armIdle()
+	l.srv.wg.Add(2)
+	go c.readLoop(l.eventsIn)
+	go c.writeLoop(l.writerIn, l.done)
+	l.log.Info("connect", "conn", c.id, "remote", c.remote)
+}
+
+// item is one client line, checked and parsed, ready to be applied.
+type item struct {
+	errText string // an ERROR to answer instead (framing or usage), if not ""
+	cmd     spec.Command
+}
+
+// onRead handles what a reader handed over.
+func (l *loop) onRead(ev readEvent) {
+	c := ev.c
+	if c.closed {
+		return // STATE-4: e.g. lines after QUIT
+	}
+	if ev.terminal() {
+		if c.detail == "" {
+			c.detail = ev.err.Error()
+		}
+		l.closeClient(c, Disconnected, true)
+		return
+	}
+	l.touch(c) // every line counts as activity (LIMIT-7)
+	if l.log.Enabled(context.Background(), slog.LevelDebug) {
+		l.log.Debug("line", "conn", c.id, "line", strconv.Quote(string(ev.line)), "overlong", ev.err != nil)
+	}
+	l.process(c, parse(ev))
+}
+
+// parse applies the framing checks of FRAME-9 and the grammar (GRAM-2), in
+// that order (STATE-3).
+func parse(ev readEvent) item {
+	if ev.err == spec.ErrLineOverflow {
+		return item{errText: spec.ErrLineTooLong}
+	}
+	if msg := spec.CheckLine(ev.line); msg != "" {
+		return item{errText: msg}
+	}
+	cmd, err := spec.ParseCommand(string(ev.line))
+	if err != nil {
+		return item{errText: err.(*spec.UsageError).Text()}
+	}
+	return item{cmd: cmd}
+}
+
+// process applies a line unless flow control defers it, then lets the
+// reader go on.
+func (l *loop) process(c *client, it item) {
+	if l.gate(c, it) {
+		return // the reader stays paused until the line has run
+	}
+	l.dispatch(c, it)
+	if !c.closed && !c.doomed {
+		c.resume()
+	}
+}
+
+// settle runs what the last item made ready, one item at a time: closes of
+// clients found to be slow consumers, then deferred lines whose recipients
+// have drained.
+func (l *loop) settle() {
+	for {
+		switch {
+		case len(l.doomed) > 0:
+			c := l.doomed[0]
+			l.doomed = l.doomed[1:]
+			l.closeClient(c, c.reason, false)
+		case len(l.ready) > 0:
+			c := l.ready[0]
+			l.ready = l.ready[1:]
+			if c.closed || c.doomed || c.deferred == nil {
+				continue
+			}
+			it := *c.deferred
+			c.deferred = nil
+			l.process(c, it)
+		default:
+			return
+		}
+	}
+}
+
+// send queues line to c. The bytes are shared with other recipients and
+// must not change. A client whose queue would pass MaxQueueBytes is a slow
+// consumer: it is closed without a further line once the current item is
+// done (LIMIT-4).
+func (l *loop) send(c *client, line []byte) {
+	if c.closed || c.doomed {
+		return
+	}
+	hot, ok := c.out.push(line, l.cfg.MaxQueueBytes, l.highWater)
+	if !ok {
+		l.kill(c, SlowConsumer, "output queue over MaxQueueBytes")
+		return
+	}
+	if hot && !c.hot {
+		l.setHot(c, true)
+	}
+}
+
+// reply formats one line for c alone.
+func (l *loop) reply(c *client, line spec.ServerLine) {
+	l.send(c, line.AppendWire(nil))
+}
+
+// kill schedules c to be closed abruptly after the current item, and stops
+// its output at once.
+func (l *loop) kill(c *client, reason CloseReason, detail string) {
+	if c.closed || c.doomed {
+		return
+	}
+	c.doomed = true
+	c.reason, c.detail = reason, detail
+	c.out.close(abort)
+	l.doomed = append(l.doomed, c)
+}
+
+// closeClient forgets c: it leaves its room, with LEAVE to the others
+// unless the server is shutting down (SHUT-1), and its name is freed
+// (NAME-4). With flush, what is queued is written before the socket closes
+// (QUIT-1, DISC-2); without, the socket is closed now.
+func (l *loop) closeClient(c *client, reason CloseReason, flush bool) {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.reason = reason
+	// The slot is free from this point of ORDER-1 on, like the name: a
+	// client that has seen an effect of this close may connect again, even
+	// while this socket is still being flushed.
+	c.freeSlot()
+	if c.doomed || c.writeFailed {
+		flush = false // its output was already dropped
+	}
+	close(c.done)
+	delete(l.clients, c)
+	l.idle.Remove(c.idleElem)
+	if reason != Shutdown {
+		l.leaveRoom(c)
+	}
+	if c.name != "" {
+		delete(l.users, c.fold)
+	}
+	l.release(c)
+	c.deferred = nil
+	if flush {
+		c.out.close(flushThenClose)
+	} else {
+		c.out.close(abort)
+		c.closeConn()
+	}
+	// The name passed NAME-1, so it holds no raw peer bytes; lines are
+	// only ever logged quoted (onRead).
+	attrs := []any{"conn", c.id, "remote", c.remote, "user", c.name, "reason", reason.String()}
+	if c.detail != "" {
+		attrs = append(attrs, "detail", c.detail)
+	}
+	l.log.Info("disconnect", attrs...)
+}
+
+// onWriter handles a writer's report. A writer that failed has exited and
+// left the socket to the loop.
+func (l *loop) onWriter(ev writerEvent) {
+	c := ev.c
+	switch {
+	case ev.drained:
+		if !c.closed {
+			l.onDrained(c)
+		}
+	case c.closed:
+		c.closeConn() // it failed while the close was being processed
+	case ev.reason == SlowConsumer:
+		c.detail = "no byte written for " + l.cfg.WriteTimeout.String()
+		l.closeClient(c, SlowConsumer, false)
+	default:
+		// The socket failed for writing, most likely reset by a client
+		// that closed without reading everything. Lines it sent before are
+		// still to be processed (DISC-2); the reader reports the end of the
+		// stream after them, and the deadline makes sure it comes. Until
+		// then nothing more is written, and nobody waits for this client.
+		c.writeFailed = true
+		c.detail = ev.err.Error()
+		c.out.close(abort)
+		l.setHot(c, false)
+		l.release(c)
+		c.conn.SetReadDeadline(time.Now().Add(lingerTimeout))
+	}
+}
+
+// shutdown sends every client the notice of SHUT-1 and closes them all
+// gracefully, without LEAVE notes.
+func (l *loop) shutdown() {
+	l.idleTimer.Stop()
+	l.log.Info("shutting down", "clients", len(l.clients))
+	notice := spec.ErrorLine(spec.ErrShuttingDown).AppendWire(nil)
+	for c := range l.clients {
+		l.send(c, notice)
+	}
+	for c := range l.clients {
+		l.closeClient(c, Shutdown, !c.doomed)
+	}
+	l.doomed, l.ready = nil, nil
+}

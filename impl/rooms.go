@@ -1,0 +1,95 @@
+package impl
+
+import (
+	"slices"
+
+	"roomchat.dev/roomchat/spec"
+)
+
+// room is one chat room (JOIN-2). It exists while it has members and is
+// destroyed, with its history, when the last one leaves (LEAVE-3). Owned by
+// the loop goroutine.
+type room struct {
+	name    string    // as spelled by the JOIN that created it (NAME-3)
+	fold    string    // spec.Fold(name): the key in loop.rooms
+	members []*client // in the order they joined, earliest first (JOIN-4, USERS-1)
+	hist    history
+	// hot counts the members whose output is over the high-water mark, so
+	// the flow-control gate (flow.go) can tell in O(1) whether a line into
+	// this room must wait.
+	hot int
+}
+
+// add appends c to the members. c.room is the caller's to set.
+func (r *room) add(c *client) {
+	r.members = append(r.members, c)
+	if c.hot {
+		r.hot++
+	}
+}
+
+// remove deletes c from the members, keeping the others' order.
+func (r *room) remove(c *client) {
+	if i := slices.Index(r.members, c); i >= 0 {
+		r.members = slices.Delete(r.members, i, i+1)
+		if c.hot {
+			r.hot--
+		}
+	}
+}
+
+// names returns the members' usernames in join order (USERS-1).
+func (r *room) names() []string {
+	names := make([]string, len(r.members))
+	for i, m := range r.members {
+		names[i] = m.name
+	}
+	return names
+}
+
+// joinRoom puts c, which is in no room, into the room called name, creating
+// it if needed, and queues JOIN-4 to c and JOIN-5 to the others.
+func (l *loop) joinRoom(c *client, name string) {
+	fold := spec.Fold(name)
+	r := l.rooms[fold]
+	if r == nil {
+		r = &room{name: name, fold: fold}
+		l.rooms[fold] = r
+	}
+	// The joiner's reply, roster and history go out as one buffer.
+	reply := spec.OKLine(spec.OKJoined(r.name, len(r.members))).AppendWire(nil)
+	for _, m := range r.members {
+		reply = spec.JoinLine(r.name, m.name).AppendWire(reply)
+	}
+	reply = r.hist.appendTo(reply)
+
+	l.broadcast(r, spec.JoinLine(r.name, c.name).AppendWire(nil))
+	r.add(c)
+	c.room = r
+	l.send(c, reply)
+}
+
+// leaveRoom takes c out of its room: each remaining member receives
+// "LEAVE <room> <user>" (LEAVE-2, JOIN-3, QUIT-2, DISC-1), and the room is
+// destroyed with its history if it is now empty (LEAVE-3). It sends c
+// nothing.
+func (l *loop) leaveRoom(c *client) {
+	r := c.room
+	if r == nil {
+		return
+	}
+	r.remove(c)
+	c.room = nil
+	if len(r.members) == 0 {
+		delete(l.rooms, r.fold)
+		return
+	}
+	l.broadcast(r, spec.LeaveLine(r.name, c.name).AppendWire(nil))
+}
+
+// broadcast queues the same bytes to every member of r.
+func (l *loop) broadcast(r *room, line []byte) {
+	for _, m := range r.members {
+		l.send(m, line)
+	}
+}
