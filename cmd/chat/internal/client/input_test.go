@@ -1,0 +1,91 @@
+package client
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseInputSends(t *testing.T) {
+	tests := []struct {
+		typed string
+		wire  string
+	}{
+		{"hello", "MSG hello"},
+		{"JOIN #other", "MSG JOIN #other"}, // a command word stays a message (D-4)
+		{"QUIT", "MSG QUIT"},
+		{"  spaced  out", "MSG   spaced  out"},
+		{"//join #x", "MSG /join #x"},
+		{"//", "MSG /"},
+		{"/join #general", "JOIN #general"},
+		{"/join general", "JOIN #general"},
+		{"/join  #general ", "JOIN #general"},
+		{"/JOIN #General", "JOIN #General"},
+		{"/leave", "LEAVE"},
+		{"/msg bob hi there", "PRIVMSG bob hi there"},
+		{"/msg bob  note", "PRIVMSG bob  note"}, // text verbatim (GRAM-4)
+		{"/msg  bob hi", "PRIVMSG bob hi"},
+		{"/users", "USERS"},
+		{"/rooms", "ROOMS"},
+		{"/quit", "QUIT"},
+		{"é ✓ 日本", "MSG é ✓ 日本"},
+		{strings.Repeat("x", 506), "MSG " + strings.Repeat("x", 506)}, // 512 bytes with CRLF
+	}
+	for _, tt := range tests {
+		a := ParseInput(tt.typed)
+		if a.Send == nil || a.Error != "" || a.Show != "" {
+			t.Errorf("ParseInput(%q) = %+v, want to send %q", tt.typed, a, tt.wire)
+			continue
+		}
+		if got := a.Send.String(); got != tt.wire {
+			t.Errorf("ParseInput(%q) sends %q, want %q", tt.typed, got, tt.wire)
+		}
+	}
+}
+
+func TestParseInputLocal(t *testing.T) {
+	tests := []struct {
+		typed string
+		error string // substring of the local error; "" for none
+	}{
+		{"/join", "usage: /join #room"},
+		{"/join #a #b", "usage: /join #room"},
+		{"/leave now", "usage: /leave"},
+		{"/msg", "usage: /msg user text"},
+		{"/msg bob", "usage: /msg user text"},
+		{"/msg bob ", "usage: /msg user text"},
+		{"/users all", "usage: /users"},
+		{"/rooms x", "usage: /rooms"},
+		{"/quit now", "usage: /quit"},
+		{"/frobnicate", `unknown command "/frobnicate"`},
+		{"/", `unknown command "/"`},
+		{"/ hello", `unknown command "/"`},
+		{"/\x1b[2J", `unknown command "/\x1b[2J"`},
+		{"tab\there", "control character"},
+		{"bell\a", "control character"},
+		{"c1 \u0085", "control character"},
+		{"bad \xff", "UTF-8"},
+		{strings.Repeat("x", 507), "1 bytes too long"},
+		{"/msg bob " + strings.Repeat("x", 600), "too long"},
+	}
+	for _, tt := range tests {
+		a := ParseInput(tt.typed)
+		if a.Send != nil || !strings.Contains(a.Error, tt.error) {
+			t.Errorf("ParseInput(%q) = %+v, want error containing %q", tt.typed, a, tt.error)
+		}
+	}
+}
+
+func TestParseInputHelpAndEmpty(t *testing.T) {
+	a := ParseInput("/help")
+	if a.Send != nil || a.Error != "" {
+		t.Fatalf("/help = %+v", a)
+	}
+	for _, want := range []string{"/join #room", "/leave", "/msg user text", "/users", "/rooms", "/quit", "/help", "//text"} {
+		if !strings.Contains(a.Show, want) {
+			t.Errorf("help lacks %q:\n%s", want, a.Show)
+		}
+	}
+	if a := ParseInput(""); a != (Action{}) {
+		t.Errorf("empty line = %+v, want nothing", a)
+	}
+}

@@ -1,0 +1,167 @@
+package client
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"roomchat.dev/roomchat/spec"
+)
+
+// SGR sequences used when colours are on.
+const (
+	sgrReset   = "\x1b[0m"
+	sgrBold    = "\x1b[1m"
+	sgrDim     = "\x1b[2m"
+	sgrRed     = "\x1b[31m"
+	sgrGreen   = "\x1b[32m"
+	sgrYellow  = "\x1b[33m"
+	sgrMagenta = "\x1b[35m"
+	sgrCyan    = "\x1b[36m"
+)
+
+// Renderer turns server lines and local messages into text for people. It
+// holds no chat state: what it needs to know about the session comes in a
+// View.
+type Renderer struct {
+	// Color enables ANSI colours and bold.
+	Color bool
+	// Now is the clock for the timestamps; nil means time.Now.
+	Now func() time.Time
+}
+
+// View is what the client knows about its session when it renders a line.
+type View struct {
+	Self string // our username, "" before it is accepted
+	Room string // the room we are in, "" in the lobby
+	// Private is the PRIVMSG that an OK Sent or ERROR User not found
+	// answers, if the client knows it.
+	Private *spec.Command
+	// Roster marks a JOIN line that tells who was in the room when we
+	// joined it (JOIN-4), not someone arriving.
+	Roster bool
+}
+
+func (r *Renderer) paint(sgr, s string) string {
+	if !r.Color {
+		return s
+	}
+	return sgr + s + sgrReset
+}
+
+func (r *Renderer) stamp(s string) string {
+	now := time.Now
+	if r.Now != nil {
+		now = r.Now
+	}
+	return r.paint(sgrDim, now().Format("15:04")) + " " + s
+}
+
+// Line renders one parsed server line. It returns false for a line that is
+// not shown (PONG).
+func (r *Renderer) Line(l spec.ServerLine, v View) (string, bool) {
+	switch l.Kind {
+	case spec.Room:
+		tag := r.paint(sgrCyan, "["+l.Room+"]")
+		if v.Self != "" && spec.Fold(l.User) == spec.Fold(v.Self) {
+			return r.stamp(tag + " " + r.paint(sgrBold+sgrGreen, "<you>") + " " + l.Text), true
+		}
+		return r.stamp(tag + " " + r.paint(sgrBold, l.User) + ": " + l.Text), true
+	case spec.Private:
+		return r.stamp(r.paint(sgrMagenta, "(private) "+l.User+":") + " " + l.Text), true
+	case spec.Joined:
+		if v.Roster {
+			return r.stamp(r.paint(sgrYellow, "* "+l.User+" is in "+l.Room)), true
+		}
+		return r.stamp(r.paint(sgrYellow, "* "+l.User+" joined "+l.Room)), true
+	case spec.Left:
+		return r.stamp(r.paint(sgrYellow, "* "+l.User+" left "+l.Room)), true
+	case spec.UserList:
+		head := "users"
+		if v.Room != "" {
+			head = "users in " + v.Room
+		}
+		if len(l.List) == 0 {
+			return r.stamp(head + ": none"), true
+		}
+		return r.stamp(head + ": " + strings.Join(l.List, ", ")), true
+	case spec.RoomList:
+		if len(l.List) == 0 {
+			return r.stamp("no rooms"), true
+		}
+		return r.stamp("rooms: " + strings.Join(l.List, ", ")), true
+	case spec.OK:
+		return r.stamp(r.paint(sgrGreen, r.okText(l.Text, v))), true
+	case spec.Error:
+		text := l.Text
+		if text == spec.ErrUserNotFound && v.Private != nil {
+			text += ": " + v.Private.Arg
+		}
+		return r.stamp(r.paint(sgrBold+sgrRed, "! "+text)), true
+	case spec.Pong:
+		return "", false
+	}
+	return r.Malformed(l.String()), true
+}
+
+// okText turns the text of an OK line into a confirmation.
+func (r *Renderer) okText(text string, v View) string {
+	if room, others, ok := parseJoined(text); ok {
+		switch others {
+		case 0:
+			return "joined " + room + " (nobody else here)"
+		case 1:
+			return "joined " + room + " (1 other user)"
+		}
+		return fmt.Sprintf("joined %s (%d other users)", room, others)
+	}
+	if room, ok := strings.CutPrefix(text, "Left "); ok && spec.ValidRoom(room) {
+		return "left " + room
+	}
+	if text == spec.OKSent && v.Private != nil {
+		return "(private) to " + v.Private.Arg + ": " + v.Private.Text
+	}
+	if text == "" {
+		return "ok"
+	}
+	return text
+}
+
+// parseJoined parses the text of OK Joined (JOIN-4): "Joined <room> (<n> users)".
+func parseJoined(text string) (room string, others int, ok bool) {
+	rest, ok := strings.CutPrefix(text, "Joined ")
+	if !ok {
+		return "", 0, false
+	}
+	room, count, ok := strings.Cut(rest, " (")
+	if !ok || !spec.ValidRoom(room) {
+		return "", 0, false
+	}
+	count, ok = strings.CutSuffix(count, " users)")
+	if !ok {
+		return "", 0, false
+	}
+	n, err := strconv.Atoi(count)
+	if err != nil || n < 0 || strconv.Itoa(n) != count {
+		return "", 0, false
+	}
+	return room, n, true
+}
+
+// Malformed renders a server line that does not fit the grammar. The line is
+// quoted, so no control byte of it reaches the terminal.
+func (r *Renderer) Malformed(raw string) string {
+	return r.stamp(r.paint(sgrYellow, "? malformed line from server: "+strconv.Quote(raw)))
+}
+
+// Error renders a local error: something the client refused, or a problem
+// with the connection.
+func (r *Renderer) Error(text string) string {
+	return r.paint(sgrBold+sgrRed, "! "+text)
+}
+
+// Info renders a local message that is not an error.
+func (r *Renderer) Info(text string) string {
+	return r.paint(sgrDim, text)
+}

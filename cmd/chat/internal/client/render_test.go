@@ -1,0 +1,167 @@
+package client
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"roomchat.dev/roomchat/spec"
+)
+
+var fixedClock = func() time.Time { return time.Date(2024, 5, 6, 15, 4, 59, 0, time.Local) }
+
+func plain() *Renderer   { return &Renderer{Now: fixedClock} }
+func colored() *Renderer { return &Renderer{Color: true, Now: fixedClock} }
+
+// render parses a server line and renders it as the client would.
+func render(t *testing.T, r *Renderer, raw string, v View) (string, bool) {
+	t.Helper()
+	l, err := spec.ParseServerLine(raw)
+	if err != nil {
+		t.Fatalf("ParseServerLine(%q): %v", raw, err)
+	}
+	return r.Line(l, v)
+}
+
+func TestRenderEveryLineKind(t *testing.T) {
+	in := View{Self: "alice", Room: "#general"}
+	lobby := View{Self: "alice"}
+	priv := &spec.Command{Kind: spec.Privmsg, Arg: "bob", Text: "lunch?"}
+	tests := []struct {
+		line string
+		view View
+		want string
+	}{
+		{"ROOM #general bob hi there", in, "15:04 [#general] bob: hi there"},
+		{"ROOM #general bob   spaced  out", in, "15:04 [#general] bob:   spaced  out"},
+		{"ROOM #general alice hi", in, "15:04 [#general] <you> hi"},
+		{"ROOM #general ALICE hi", in, "15:04 [#general] <you> hi"}, // NAME-3
+		{"PRIVMSG bob hey", lobby, "15:04 (private) bob: hey"},
+		{"JOIN #general bob", in, "15:04 * bob joined #general"},
+		{"JOIN #general bob", View{Self: "alice", Room: "#general", Roster: true}, "15:04 * bob is in #general"},
+		{"LEAVE #general bob", in, "15:04 * bob left #general"},
+		{"USERLIST alice bob", in, "15:04 users in #general: alice, bob"},
+		{"USERLIST alice", View{}, "15:04 users: alice"},
+		{"ROOMLIST #a #b", lobby, "15:04 rooms: #a, #b"},
+		{"ROOMLIST", lobby, "15:04 no rooms"},
+		{"OK Welcome, alice!", View{}, "15:04 Welcome, alice!"},
+		{"OK Joined #general (0 users)", lobby, "15:04 joined #general (nobody else here)"},
+		{"OK Joined #general (1 users)", lobby, "15:04 joined #general (1 other user)"},
+		{"OK Joined #general (12 users)", lobby, "15:04 joined #general (12 other users)"},
+		{"OK Left #general", in, "15:04 left #general"},
+		{"OK Sent", View{Self: "alice", Private: priv}, "15:04 (private) to bob: lunch?"},
+		{"OK Sent", lobby, "15:04 Sent"},
+		{"OK Goodbye!", lobby, "15:04 Goodbye!"},
+		{"OK", lobby, "15:04 ok"},
+		{"OK Joined #general (01 users)", lobby, "15:04 Joined #general (01 users)"},
+		{"ERROR Not in a room", lobby, "15:04 ! Not in a room"},
+		{"ERROR User not found", View{Self: "alice", Private: priv}, "15:04 ! User not found: bob"},
+		{"ERROR Server shutting down", lobby, "15:04 ! Server shutting down"},
+	}
+	for _, tt := range tests {
+		got, shown := render(t, plain(), tt.line, tt.view)
+		if !shown || got != tt.want {
+			t.Errorf("%q: got %q (shown %v), want %q", tt.line, got, shown, tt.want)
+		}
+	}
+}
+
+func TestRenderHidesPong(t *testing.T) {
+	for _, line := range []string{"PONG", "PONG 42"} {
+		if got, shown := render(t, plain(), line, View{}); shown {
+			t.Errorf("%q shown as %q", line, got)
+		}
+	}
+}
+
+func TestRenderColors(t *testing.T) {
+	v := View{Self: "alice", Room: "#general"}
+	for _, line := range []string{
+		"ROOM #general bob hi", "ROOM #general alice hi", "PRIVMSG bob hey",
+		"JOIN #general bob", "LEAVE #general bob", "OK Left #general", "ERROR Not in a room",
+	} {
+		off, _ := render(t, plain(), line, v)
+		on, _ := render(t, colored(), line, v)
+		if strings.Contains(off, "\x1b") {
+			t.Errorf("%q without colour has an escape: %q", line, off)
+		}
+		if !strings.Contains(on, "\x1b[") || !strings.Contains(on, sgrReset) {
+			t.Errorf("%q with colour has no SGR: %q", line, on)
+		}
+		if stripSGR(on) != off {
+			t.Errorf("%q: colour changes the text: %q vs %q", line, stripSGR(on), off)
+		}
+	}
+	own, _ := render(t, colored(), "ROOM #general alice hi", v)
+	other, _ := render(t, colored(), "ROOM #general bob hi", v)
+	if !strings.Contains(own, sgrBold+sgrGreen+"<you>") {
+		t.Errorf("own message not marked: %q", own)
+	}
+	if strings.Contains(other, sgrGreen) {
+		t.Errorf("other's message marked as own: %q", other)
+	}
+	errLine, _ := render(t, colored(), "ERROR Not in a room", v)
+	if !strings.Contains(errLine, sgrRed+"! Not in a room") {
+		t.Errorf("error not highlighted: %q", errLine)
+	}
+}
+
+// stripSGR removes the SGR sequences this package writes.
+func stripSGR(s string) string {
+	for _, sgr := range []string{sgrReset, sgrBold, sgrDim, sgrRed, sgrGreen, sgrYellow, sgrMagenta, sgrCyan} {
+		s = strings.ReplaceAll(s, sgr, "")
+	}
+	return s
+}
+
+func TestRenderMalformedIsQuoted(t *testing.T) {
+	for _, raw := range []string{
+		"HELLO there",                       // unknown word
+		"ROOM #general bob",                 // missing text
+		"ROOM general bob hi",               // bad room
+		"ROOM #general bob \x1b[2J\x1b[Hhi", // terminal escape
+		"PRIVMSG bob hi\rthere",             // bare CR
+		"ERROR \x07\x00\x7f\u009b",          // C0 and C1 controls
+		"OK \xff\xfe",                       // invalid UTF-8
+		"USERLIST alice bob!",               // bad name in list
+		"",
+	} {
+		if _, err := spec.ParseServerLine(raw); err == nil {
+			t.Fatalf("%q parses; the test needs a malformed line", raw)
+		}
+		for _, r := range []*Renderer{plain(), colored()} {
+			got := stripSGR(r.Malformed(raw))
+			if !strings.HasPrefix(got, "15:04 ? malformed line from server: \"") {
+				t.Errorf("%q rendered as %q", raw, got)
+			}
+			for _, c := range got {
+				if spec.IsControl(c) || c == '\uFFFD' {
+					t.Errorf("%q: rendering %q holds %U", raw, got, c)
+				}
+			}
+		}
+	}
+}
+
+func TestParseJoined(t *testing.T) {
+	tests := []struct {
+		text   string
+		room   string
+		others int
+		ok     bool
+	}{
+		{"Joined #a (0 users)", "#a", 0, true},
+		{"Joined #Tea (3 users)", "#Tea", 3, true},
+		{"Joined #a (1 user)", "", 0, false},
+		{"Joined #a (-1 users)", "", 0, false},
+		{"Joined a (1 users)", "", 0, false},
+		{"Joined #a (x users)", "", 0, false},
+		{"Welcome, bob!", "", 0, false},
+	}
+	for _, tt := range tests {
+		room, others, ok := parseJoined(tt.text)
+		if room != tt.room || others != tt.others || ok != tt.ok {
+			t.Errorf("parseJoined(%q) = %q, %d, %v", tt.text, room, others, ok)
+		}
+	}
+}

@@ -1,0 +1,49 @@
+// Command chat is a terminal client for the roomchat protocol (PROTOCOL.md).
+//
+//	chat [-addr host:port] [-name NAME] [-keepalive DURATION]
+//
+// Type /help once connected. With stdin not a terminal it reads lines and
+// prints the chat, so it can be scripted. It exits with status 0 when the
+// user quits (/quit or Ctrl-D), 1 when the connection fails or the server
+// closes it, or when -name is refused and there is no one to ask for
+// another, and 2 on a usage error.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"roomchat.dev/roomchat/cmd/chat/internal/client"
+)
+
+func main() { os.Exit(run(os.Args[1:])) }
+
+func run(args []string) int {
+	fs := flag.NewFlagSet("chat", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:9999", "server address `host:port`")
+	name := fs.String("name", "", "username to use (asked for if empty)")
+	keepalive := fs.Duration("keepalive", time.Minute, "send PING after this much silence (0: never)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: chat [-addr host:port] [-name NAME] [-keepalive DURATION]")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err == flag.ErrHelp {
+		return 0
+	} else if err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "chat: unexpected argument %q\n", fs.Arg(0))
+		fs.Usage()
+		return 2
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	defer stop()
+	cfg := client.Config{Addr: *addr, Name: *name, Keepalive: *keepalive}
+	return client.Main(ctx, cfg, os.Stdin, os.Stdout, os.Stderr)
+}
