@@ -1,0 +1,168 @@
+package bench
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"time"
+
+	"roomchat.dev/roomchat/spec"
+)
+
+// Config is one benchmark run, as set by the command-line flags.
+type Config struct {
+	// Where the server is: exactly one of Addr and Exec is set.
+	Addr string // host:port of a running server
+	Exec string // shell command starting a server; {port} is replaced by a free port
+	PID  int    // the server's process, for CPU and memory figures (set by -exec)
+
+	// The load scenario. Client i joins room #bench<i mod Rooms> as
+	// bench<i>; clients 0..Senders-1 are the senders, so the senders are
+	// spread round-robin over the rooms like everyone else.
+	Clients int
+	Rooms   int
+	Senders int
+	Lines   int     // lines sent by each sender
+	Size    int     // payload bytes of each line (at least the header; see payload.go)
+	Rate    float64 // lines per second per sender; 0 sends flat out
+
+	// The idle scenario: Idle connections, each registered as idle<i>, held
+	// for Hold and then checked with PING.
+	Idle int
+	Hold time.Duration
+
+	// Timeout bounds the whole run, excluding Hold.
+	Timeout time.Duration
+
+	JSON     bool // print the report as JSON
+	Verbose  bool // copy the started server's output to stderr
+	Progress bool // print a progress line on stderr (default: when it is a terminal)
+}
+
+// maxSize is the largest payload of a client line "MSG <payload>\r\n" under
+// FRAME-4.
+const maxSize = spec.MaxLineLen - len("MSG ") - len("\r\n")
+
+// parseFlags turns the command line into a Config. It returns flag.ErrHelp
+// after printing usage for -h.
+func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error) {
+	var c Config
+	fs := flag.NewFlagSet("chatbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", "", "address `host:port` of a running server")
+	fs.StringVar(&c.Exec, "exec", "", "start the server with this shell `command`; {port} becomes a free port,\n"+
+		"otherwise its output must log addr=HOST:PORT; it is stopped with SIGTERM at the end")
+	fs.IntVar(&c.PID, "pid", 0, "`PID` of the server given by -addr, to report its CPU time and memory")
+	fs.IntVar(&c.Clients, "clients", 50, "`N` chatting clients (but 0 if -idle is given and -clients is not)")
+	fs.IntVar(&c.Rooms, "rooms", 1, "`R` rooms #bench0..#bench<R-1>; client i joins #bench<i mod R>")
+	fs.IntVar(&c.Senders, "senders", -1, "`S` senders in total: clients 0..S-1, hence spread round-robin over\n"+
+		"the rooms like all clients (-1: every client sends)")
+	fs.IntVar(&c.Lines, "lines", 200, "`M` lines sent by each sender")
+	fs.IntVar(&c.Size, "size", 32, fmt.Sprintf("payload `bytes` per line (at most %d; never shorter than its header)", maxSize))
+	fs.Float64Var(&c.Rate, "rate", 0, "`L` lines per second per sender, each flushed on its own (0: flat out, batched writes)")
+	fs.IntVar(&c.Idle, "idle", 0, "open `N` idle connections that register a name, hold them, then check each answers PING")
+	fs.DurationVar(&c.Hold, "hold", time.Second, "how long to hold the idle connections")
+	fs.DurationVar(&c.Timeout, "timeout", time.Minute, "limit on the whole run, not counting -hold")
+	fs.BoolVar(&c.JSON, "json", false, "print the report as JSON")
+	fs.BoolVar(&c.Verbose, "v", false, "copy the output of the server started by -exec to stderr")
+	progress := fs.String("progress", "auto", "progress line on stderr: `auto` (when a terminal), on or off")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: chatbench (-addr host:port [-pid PID] | -exec 'CMD ... {port}') [flags]\n\n"+
+			"Sends numbered, timestamped lines through a roomchat server and checks that each\n"+
+			"receiver gets every line of its room exactly once, intact and in per-sender order.\n\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if c.Idle > 0 && !set["clients"] {
+		c.Clients = 0
+	}
+	if c.Senders < 0 || c.Senders > c.Clients {
+		c.Senders = c.Clients
+	}
+	switch *progress {
+	case "auto":
+		c.Progress = isTerminal
+	case "on":
+		c.Progress = true
+	case "off":
+		c.Progress = false
+	default:
+		return c, fmt.Errorf("-progress: want auto, on or off, not %q", *progress)
+	}
+	return c, c.validate()
+}
+
+func (c Config) validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
+	if (c.Addr == "") == (c.Exec == "") {
+		bad("give exactly one of -addr and -exec")
+	}
+	if c.PID != 0 && c.Exec != "" {
+		bad("-pid is for -addr; -exec records the PID itself")
+	}
+	if c.Clients < 0 || c.Idle < 0 || c.Lines < 0 || c.PID < 0 {
+		bad("-clients, -idle, -lines and -pid cannot be negative")
+	}
+	if c.Clients == 0 && c.Idle == 0 {
+		bad("nothing to do: set -clients or -idle")
+	}
+	if c.Clients > 0 && (c.Rooms < 1 || c.Rooms > c.Clients) {
+		bad("-rooms must be between 1 and -clients")
+	}
+	if c.Size < 1 || c.Size > maxSize {
+		bad("-size must be between 1 and %d", maxSize)
+	}
+	if c.Rate < 0 {
+		bad("-rate cannot be negative")
+	}
+	if c.Timeout <= 0 || c.Hold < 0 {
+		bad("-timeout must be positive and -hold not negative")
+	}
+	return errors.Join(errs...)
+}
+
+// roomOf returns the room index of client i.
+func (c Config) roomOf(i int) int { return i % c.Rooms }
+
+// roomName returns the name of room r.
+func roomName(r int) string { return fmt.Sprintf("#bench%d", r) }
+
+// clientName returns the username of load client i.
+func clientName(i int) string { return fmt.Sprintf("bench%d", i) }
+
+// idleName returns the username of idle connection i.
+func idleName(i int) string { return fmt.Sprintf("idle%d", i) }
+
+// members returns how many clients are in room r.
+func (c Config) members(r int) int { return countMod(c.Clients, c.Rooms, r) }
+
+// sendersIn returns how many senders are in room r.
+func (c Config) sendersIn(r int) int { return countMod(c.Senders, c.Rooms, r) }
+
+// countMod returns how many i in [0, n) have i mod m == r.
+func countMod(n, m, r int) int {
+	if r >= n {
+		return 0
+	}
+	return (n-1-r)/m + 1
+}
+
+// expected returns the number of deliveries a lossless run makes: every
+// member of a room receives every line of every sender in it, its own
+// included (D-2).
+func (c Config) expected() int64 {
+	var n int64
+	for r := 0; r < c.Rooms && c.Clients > 0; r++ {
+		n += int64(c.members(r)) * int64(c.sendersIn(r)) * int64(c.Lines)
+	}
+	return n
+}

@@ -1,0 +1,284 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// runMain runs chatbench with args and a 20 s timeout, and returns its exit
+// code, its report parsed from -json output, and its stderr.
+func runMain(t *testing.T, args ...string) (int, *Report, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Second)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	args = append(args, "-json", "-timeout", "20s", "-progress", "off")
+	code := Main(ctx, args, &stdout, &stderr)
+	var rep *Report
+	if stdout.Len() > 0 {
+		rep = new(Report)
+		if err := json.Unmarshal(stdout.Bytes(), rep); err != nil {
+			t.Fatalf("chatbench %q: bad JSON: %v\n%s", args, err, stdout.Bytes())
+		}
+	}
+	return code, rep, stderr.String()
+}
+
+// buildChatd builds the reference server, or skips the test if it does not
+// build (yet).
+func buildChatd(t *testing.T) string {
+	t.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	bin := filepath.Join(t.TempDir(), "chatd")
+	out, err := exec.Command(goTool, "build", "-o", bin, "roomchat.dev/roomchat/cmd/chatd").CombinedOutput()
+	if err != nil {
+		t.Skipf("skipping: cmd/chatd does not build (yet): %v\n%s", err, out)
+	}
+	return bin
+}
+
+func TestChatdSmallScenario(t *testing.T) {
+	chatd := buildChatd(t)
+	code, rep, stderr := runMain(t, "-exec", fmt.Sprintf("'%s' -addr 127.0.0.1:{port}", chatd),
+		"-clients", "10", "-rooms", "2", "-senders", "5", "-lines", "50", "-size", "48")
+	if code != 0 || rep == nil || !rep.OK {
+		t.Fatalf("exit %d, report %+v\nstderr:\n%s", code, rep, stderr)
+	}
+	l := rep.Load
+	// Room 0 has 5 members and senders 0, 2, 4; room 1 has 5 members and
+	// senders 1, 3: (5*3 + 5*2) * 50 deliveries.
+	if l.Expected != 1250 || l.Delivered != 1250 || l.bad() {
+		t.Errorf("load: %+v", l)
+	}
+	if l.Latency.Max <= 0 || l.Latency.P50 > l.Latency.P99 || l.Latency.P99 > l.Latency.Max {
+		t.Errorf("latency: %+v", l.Latency)
+	}
+	if rep.Server.PID == 0 || l.Server == nil || l.Server.RSSAfterKB <= 0 {
+		t.Errorf("server figures missing: %+v, %+v", rep.Server, l.Server)
+	}
+	if rep.Server.Exit != "exit status 0" {
+		t.Errorf("chatd after SIGTERM: %s", rep.Server.Exit)
+	}
+}
+
+// Paced senders with idle connections held meanwhile.
+func TestChatdPacedWithIdle(t *testing.T) {
+	chatd := buildChatd(t)
+	code, rep, stderr := runMain(t, "-exec", fmt.Sprintf("'%s' -addr 127.0.0.1:{port}", chatd),
+		"-clients", "6", "-rooms", "3", "-senders", "3", "-lines", "10", "-rate", "200",
+		"-idle", "50", "-hold", "100ms")
+	if code != 0 || rep == nil || !rep.OK {
+		t.Fatalf("exit %d, report %+v\nstderr:\n%s", code, rep, stderr)
+	}
+	if l := rep.Load; l.Delivered != 6*10 || l.SendSeconds < 0.04 {
+		t.Errorf("load: %+v", l)
+	}
+	if i := rep.Idle; i.Opened != 50 || i.Answered != 50 || i.Failed != 0 || i.Memory == nil {
+		t.Errorf("idle: %+v", i)
+	}
+}
+
+// With -exec but no {port}, the address comes from the server's log.
+func TestChatdAddrFromLog(t *testing.T) {
+	chatd := buildChatd(t)
+	code, rep, stderr := runMain(t, "-exec", fmt.Sprintf("'%s' -addr 127.0.0.1:0 -log-format json", chatd),
+		"-clients", "2", "-lines", "3")
+	if code != 0 || rep == nil || !strings.HasPrefix(rep.Server.Addr, "127.0.0.1:") {
+		t.Fatalf("exit %d, report %+v\nstderr:\n%s", code, rep, stderr)
+	}
+}
+
+func TestExecFailsClearly(t *testing.T) {
+	code, _, stderr := runMain(t, "-exec", "echo oops; exit 3", "-clients", "1")
+	if code != 2 || !strings.Contains(stderr, "oops") {
+		t.Errorf("exit %d, stderr %q; want 2 and the server's output", code, stderr)
+	}
+}
+
+// fault is how the fake server mistreats the n-th ROOM delivery (n from 1):
+// it sends that many copies of the line, or closes the recipient's
+// connection for -1.
+type fault func(n int) (copies int)
+
+// fakeServer is a tiny, deliberately faulty roomchat server: USERNAME,
+// JOIN, MSG, PING and QUIT, with one global lock for ORDER-1. Writes happen
+// under the lock, which is fine for the small loads of these tests.
+type fakeServer struct {
+	ln    net.Listener
+	fault fault
+
+	mu         sync.Mutex
+	rooms      map[string][]*fakeConn
+	deliveries int // ROOM deliveries attempted
+	dropped    int
+	extra      int
+	wg         sync.WaitGroup
+}
+
+type fakeConn struct {
+	net.Conn
+	name, room string
+}
+
+func startFake(t *testing.T, f fault) *fakeServer {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &fakeServer{ln: ln, fault: f, rooms: map[string][]*fakeConn{}}
+	s.wg.Go(func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			s.wg.Go(func() { s.serve(&fakeConn{Conn: c}) })
+		}
+	})
+	t.Cleanup(func() {
+		ln.Close()
+		s.mu.Lock()
+		for _, members := range s.rooms {
+			for _, m := range members {
+				m.Close()
+			}
+		}
+		s.mu.Unlock()
+		s.wg.Wait()
+	})
+	return s
+}
+
+func (s *fakeServer) serve(c *fakeConn) {
+	defer c.Close()
+	sc := bufio.NewScanner(c)
+	for sc.Scan() {
+		word, arg, _ := strings.Cut(strings.TrimSuffix(sc.Text(), "\r"), " ")
+		s.mu.Lock()
+		switch word {
+		case "USERNAME":
+			c.name = arg
+			fmt.Fprintf(c, "OK Welcome, %s!\r\n", arg)
+		case "JOIN":
+			members := s.rooms[arg]
+			fmt.Fprintf(c, "OK Joined %s (%d users)\r\n", arg, len(members))
+			for _, m := range members {
+				fmt.Fprintf(c, "JOIN %s %s\r\n", arg, m.name)
+				fmt.Fprintf(m, "JOIN %s %s\r\n", arg, c.name)
+			}
+			c.room = arg
+			s.rooms[arg] = append(members, c)
+		case "MSG":
+			line := fmt.Sprintf("ROOM %s %s %s\r\n", c.room, c.name, arg)
+			for _, m := range s.rooms[c.room] {
+				s.deliveries++
+				n := s.fault(s.deliveries)
+				switch {
+				case n < 0:
+					m.Close()
+				case n == 0:
+					s.dropped++
+				case n > 1:
+					s.extra += n - 1
+				}
+				for range n {
+					m.Write([]byte(line))
+				}
+			}
+		case "PING":
+			fmt.Fprintf(c, "PONG %s\r\n", arg)
+		case "QUIT":
+			fmt.Fprintf(c, "OK Goodbye!\r\n")
+			s.mu.Unlock()
+			return
+		}
+		s.mu.Unlock()
+	}
+}
+
+func TestLossyServerIsCaught(t *testing.T) {
+	s := startFake(t, func(n int) int {
+		if n%10 == 0 {
+			return 0
+		}
+		return 1
+	})
+	code, rep, stderr := runMain(t, "-addr", s.ln.Addr().String(),
+		"-clients", "8", "-rooms", "2", "-senders", "4", "-lines", "25")
+	if code != 1 || rep == nil || rep.OK {
+		t.Fatalf("exit %d, report %+v; want exit 1 and a failed report\nstderr:\n%s", code, rep, stderr)
+	}
+	s.mu.Lock()
+	dropped, deliveries := s.dropped, s.deliveries
+	s.mu.Unlock()
+	l := rep.Load
+	if deliveries != 8/2*2*25*2 || dropped != deliveries/10 {
+		t.Fatalf("fake server: %d deliveries, %d dropped", deliveries, dropped)
+	}
+	if l.Lost != int64(dropped) || l.Delivered != int64(deliveries-dropped) || l.Duplicated+l.Reordered+l.Garbled != 0 {
+		t.Errorf("report %+v; want %d lost and nothing else wrong", l.tally, dropped)
+	}
+	if len(rep.Problems) == 0 || !strings.Contains(strings.Join(rep.Problems, "\n"), fmt.Sprintf("%d lost", dropped)) {
+		t.Errorf("problems %q do not report the loss", rep.Problems)
+	}
+
+	// The text report says so too.
+	var out bytes.Buffer
+	if err := rep.WriteText(&out); err != nil || !strings.Contains(out.String(), fmt.Sprintf("lost %d", dropped)) ||
+		!strings.Contains(out.String(), "FAIL") {
+		t.Errorf("text report:\n%s", out.String())
+	}
+}
+
+func TestDuplicatingServerIsCaught(t *testing.T) {
+	s := startFake(t, func(n int) int {
+		if n%7 == 0 {
+			return 2
+		}
+		return 1
+	})
+	code, rep, stderr := runMain(t, "-addr", s.ln.Addr().String(), "-clients", "4", "-lines", "20")
+	if code != 1 || rep == nil {
+		t.Fatalf("exit %d, report %+v\nstderr:\n%s", code, rep, stderr)
+	}
+	s.mu.Lock()
+	extra := s.extra
+	s.mu.Unlock()
+	if l := rep.Load; extra == 0 || l.Duplicated != int64(extra) || l.Lost != 0 || l.Delivered != l.Expected {
+		t.Errorf("report %+v; want %d duplicated and nothing lost", l.tally, extra)
+	}
+}
+
+// A client cut off mid-run: the report names it and counts its lines lost.
+func TestDisconnectMidRunIsReported(t *testing.T) {
+	s := startFake(t, func(n int) int {
+		if n == 30 {
+			return -1
+		}
+		return 1
+	})
+	code, rep, stderr := runMain(t, "-addr", s.ln.Addr().String(), "-clients", "4", "-lines", "20")
+	if code != 1 || rep == nil {
+		t.Fatalf("exit %d, report %+v; want 1 and a report\nstderr:\n%s", code, rep, stderr)
+	}
+	if l := rep.Load; l.Lost == 0 || l.Delivered+l.Lost != l.Expected {
+		t.Errorf("report %+v; want the cut-off client's lines lost", l.tally)
+	}
+	if !strings.Contains(strings.Join(rep.Problems, "\n"), "connection ended") {
+		t.Errorf("problems %q do not report the closed connection", rep.Problems)
+	}
+}

@@ -1,0 +1,306 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Barrier tokens of the load scenario's phases.
+const (
+	tokenRegistered uint64 = iota + 1 // after USERNAME and JOIN, per client
+	tokenSettled                      // every client, once all have joined
+	tokenSent                         // each sender, after its last line
+	tokenDone                         // every client, once all senders are done
+)
+
+// sendBufSize is a sender's write buffer: flat out, lines are batched up
+// to this many bytes per write.
+const sendBufSize = 16 << 10
+
+// setupWorkers is how many connections are set up at once.
+const setupWorkers = 32
+
+// LoadResult is the outcome of the load scenario.
+type LoadResult struct {
+	Clients  int     `json:"clients"`
+	Rooms    int     `json:"rooms"`
+	Senders  int     `json:"senders"`
+	Lines    int     `json:"lines"`
+	Size     int     `json:"size"`
+	Rate     float64 `json:"rate"`
+	Expected int64   `json:"expected"`
+	tally
+	SetupSeconds  float64 `json:"setup_seconds"`
+	SetupPerSec   float64 `json:"setup_per_sec"` // connections set up (dial, USERNAME, JOIN, PONG) per second
+	SendSeconds   float64 `json:"send_seconds"`  // start until every sender had its PONG
+	Seconds       float64 `json:"seconds"`       // start until every client had its final PONG
+	DeliveriesSec float64 `json:"deliveries_per_sec"`
+	Latency       Latency `json:"latency_us"`
+	Server        *Usage  `json:"server,omitempty"` // over the measured phase
+	ClientCPU     float64 `json:"client_cpu_seconds"`
+}
+
+// Latency is a latency summary in microseconds.
+type Latency struct {
+	P50  float64 `json:"p50"`
+	P99  float64 `json:"p99"`
+	P999 float64 `json:"p999"`
+	Max  float64 `json:"max"`
+	Mean float64 `json:"mean"`
+}
+
+func summarize(h *histogram) Latency {
+	us := func(ns int64) float64 { return float64(ns) / 1e3 }
+	return Latency{
+		P50: us(h.quantile(0.50)), P99: us(h.quantile(0.99)), P999: us(h.quantile(0.999)),
+		Max: us(h.max), Mean: h.mean() / 1e3,
+	}
+}
+
+// runLoad runs the load scenario against addr. pid, if not 0, is the
+// server's process. Problems found in the server's behaviour (lost lines,
+// unexpected replies) are in the result and in the returned problems;
+// err is for a run that could not be completed.
+func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline time.Time, prog *progress) (res *LoadResult, problems []string, err error) {
+	res = &LoadResult{
+		Clients: cfg.Clients, Rooms: cfg.Rooms, Senders: cfg.Senders, Lines: cfg.Lines,
+		Size: cfg.Size, Rate: cfg.Rate, Expected: cfg.expected(),
+	}
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	lat := &sharedHistogram{}
+	delivered := &atomic.Int64{}
+	// Set up: each client registers, joins its room and waits for its PONG.
+	t := time.Now()
+	clients := make([]*loadClient, cfg.Clients)
+	defer func() {
+		for _, c := range clients {
+			if c != nil {
+				c.close()
+			}
+		}
+	}()
+	var connected atomic.Int64
+	prog.set("connect", func() string {
+		return fmt.Sprintf("%d/%d clients", connected.Load(), cfg.Clients)
+	})
+	errs := parallel(ctx, cfg.Clients, func(i int) error {
+		c, err := dialLoad(ctx, cfg, i, addr, deadline, lat, delivered)
+		if c != nil {
+			clients[i] = c
+		}
+		connected.Add(1)
+		if err != nil {
+			cancel() // no point in setting up the others
+		}
+		return err
+	})
+	if err := firstErr(errs); err != nil {
+		return nil, nil, fmt.Errorf("setup: %w", err)
+	}
+	setup := time.Since(t)
+	res.SetupSeconds = setup.Seconds()
+	res.SetupPerSec = float64(cfg.Clients) / setup.Seconds()
+
+	// Settle: once every JOIN has been processed, a PING from each client
+	// proves it has received every JOIN note meant for it.
+	prog.set("settle", func() string { return "" })
+	settled, errs := barrier(ctx, clients, tokenSettled)
+	if err := firstErr(errs); err != nil {
+		return nil, nil, fmt.Errorf("settle: %w", err)
+	}
+	for i, a := range settled {
+		if want := cfg.members(cfg.roomOf(i)) - 1; a.joins != want {
+			problems = append(problems, fmt.Sprintf("%s: %d JOIN notes after everyone joined, want %d", clientName(i), a.joins, want))
+		}
+		if p := a.problem(); p != "" {
+			problems = append(problems, fmt.Sprintf("%s: during setup: %s", clientName(i), p))
+		}
+	}
+
+	// Send: every sender starts at once; each ends with its own barrier so
+	// that its last line has been processed by the server.
+	var sent atomic.Int64
+	total := int64(cfg.Senders) * int64(cfg.Lines)
+	prog.set("send", func() string {
+		return fmt.Sprintf("sent %d/%d, delivered %d/%d", sent.Load(), total, delivered.Load(), res.Expected)
+	})
+	before := sample(pid)
+	cpu0 := selfCPU()
+	start := make(chan struct{})
+	var t0 time.Time
+	var wg sync.WaitGroup
+	errs = make([]error, cfg.Senders)
+	for i := range cfg.Senders {
+		wg.Go(func() {
+			<-start
+			errs[i] = clients[i].sendLines(ctx, cfg, t0, deadline, &sent)
+		})
+	}
+	t0 = time.Now()
+	close(start)
+	wg.Wait()
+	sendDone := time.Since(t0)
+	// A sender that failed (the server closed its connection, say) is a
+	// problem of the server's; the lines it could not send show up as lost.
+	problems = appendErrs(problems, "send", errs)
+
+	// Drain: after every sender's PONG, a PING from each client proves it
+	// has received every line sent to it.
+	prog.set("drain", func() string {
+		return fmt.Sprintf("delivered %d/%d", delivered.Load(), res.Expected)
+	})
+	drained, errs := barrier(ctx, clients, tokenDone)
+	problems = appendErrs(problems, "drain", errs)
+	elapsed := time.Since(t0)
+	after := sample(pid)
+	res.ClientCPU = selfCPU() - cpu0
+	for i, a := range drained {
+		if a.unexpected() > settled[i].unexpected() {
+			problems = append(problems, fmt.Sprintf("%s: during the run: %s", clientName(i), a.problem()))
+		}
+	}
+	for _, c := range clients {
+		c.close()
+		res.tally.add(c.final)
+	}
+	clients = nil
+
+	res.SendSeconds = sendDone.Seconds()
+	res.Seconds = elapsed.Seconds()
+	res.DeliveriesSec = float64(res.Delivered) / elapsed.Seconds()
+	res.Latency = summarize(&lat.h)
+	if before != nil && after != nil {
+		res.Server = usage(before, after, res.Delivered)
+	}
+	if res.bad() {
+		problems = append(problems, fmt.Sprintf("%d lost, %d duplicated, %d reordered, %d garbled of %d expected deliveries",
+			res.Lost, res.Duplicated, res.Reordered, res.Garbled, res.Expected))
+	}
+	return res, problems, nil
+}
+
+// dialLoad connects load client i, registers it and joins its room.
+func dialLoad(ctx context.Context, cfg *Config, i int, addr string, deadline time.Time, lat *sharedHistogram, delivered *atomic.Int64) (*loadClient, error) {
+	d := net.Dialer{Deadline: deadline}
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	conn.SetDeadline(deadline)
+	c := &loadClient{
+		id: i, room: cfg.roomOf(i), conn: conn, bufSize: readBufSize(cfg.Clients),
+		acks: make(chan ack, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		delivered: delivered,
+	}
+	c.rx = newReceiver(cfg, c.room, newLatencyBatch(lat))
+	go c.read()
+	hello := fmt.Appendf(nil, "USERNAME %s\r\nJOIN %s\r\n", clientName(i), roomName(c.room))
+	hello = append(hello, pingLine(tokenRegistered)...)
+	if _, err := conn.Write(hello); err != nil {
+		return c, err
+	}
+	a, err := c.await(ctx, tokenRegistered)
+	if err != nil {
+		return c, err
+	}
+	if !a.welcomed || !a.joined || a.problem() != "" {
+		return c, fmt.Errorf("%s: USERNAME and JOIN not accepted (welcome %v, joined %v) %s", clientName(i), a.welcomed, a.joined, a.problem())
+	}
+	return c, nil
+}
+
+// sendLines sends the client's lines, starting at t0, then waits for the
+// PONG that shows the server has processed them all. Flat out it writes
+// whenever sendBufSize bytes are pending; paced it writes each line at its
+// time. Sender k of S paces its lines at t0 + k/(S·rate) + seq/rate, so the
+// senders' lines are spread evenly over each interval.
+func (c *loadClient) sendLines(ctx context.Context, cfg *Config, t0 time.Time, deadline time.Time, sent *atomic.Int64) error {
+	w := bufio.NewWriterSize(c.conn, sendBufSize)
+	paced := cfg.Rate > 0
+	var interval, offset time.Duration
+	if paced {
+		interval = time.Duration(float64(time.Second) / cfg.Rate)
+		offset = interval * time.Duration(c.id) / time.Duration(cfg.Senders)
+	}
+	flushed := 0
+	var pace *time.Timer
+	if paced {
+		pace = time.NewTimer(0)
+		defer pace.Stop()
+	}
+	for seq := range cfg.Lines {
+		if paced {
+			at := t0.Add(offset + time.Duration(seq)*interval)
+			if d := time.Until(at); d > 0 {
+				if at.After(deadline) {
+					return fmt.Errorf("%s: -timeout before line %d is due", clientName(c.id), seq)
+				}
+				pace.Reset(d)
+				select {
+				case <-pace.C:
+				case <-ctx.Done():
+					return ctx.Err()
+				}
+			}
+		}
+		if w.Available() < maxSize+8 {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			sent.Add(int64(seq - flushed))
+			flushed = seq
+		}
+		b := w.AvailableBuffer()
+		b = append(b, "MSG "...)
+		b = appendPayload(b, c.id, seq, time.Now().UnixNano(), cfg.Size)
+		b = append(b, '\r', '\n')
+		w.Write(b)
+		if paced {
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			sent.Add(int64(seq + 1 - flushed))
+			flushed = seq + 1
+		}
+	}
+	w.Write(pingLine(tokenSent))
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	sent.Add(int64(cfg.Lines - flushed))
+	_, err := c.await(ctx, tokenSent)
+	return err
+}
+
+// firstErr returns the first error of errs that is not a cancellation
+// caused by another, or else the first error, or nil.
+func firstErr(errs []error) error {
+	for _, err := range errs {
+		if !errors.Is(err, context.Canceled) {
+			return err
+		}
+	}
+	if len(errs) > 0 {
+		return errs[0]
+	}
+	return nil
+}
+
+// appendErrs appends the non-nil errors of errs to problems, at most a few
+// of them.
+func appendErrs(problems []string, phase string, errs []error) []string {
+	var failed []error
+	for _, err := range errs {
+		if err != nil {
+			failed = append(failed, err)
+		}
+	}
+	return append(problems, summarizeErrs(phase, failed)...)
+}

@@ -1,0 +1,128 @@
+package bench
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"syscall"
+)
+
+// clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat. It
+// is 100 on every Linux architecture Go supports.
+const clockTicks = 100
+
+// procSample is one reading of a process's counters from /proc.
+type procSample struct {
+	cpu   float64 // utime + stime, seconds
+	rssKB int64   // VmRSS
+	hwmKB int64   // VmHWM, the peak RSS
+}
+
+// sample reads the counters of process pid, or returns nil if pid is 0 or
+// they cannot be read (not Linux, process gone).
+func sample(pid int) *procSample {
+	if pid == 0 {
+		return nil
+	}
+	cpu, err := readCPU(pid)
+	if err != nil {
+		return nil
+	}
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return nil
+	}
+	return &procSample{cpu: cpu, rssKB: statusKB(status, "VmRSS:"), hwmKB: statusKB(status, "VmHWM:")}
+}
+
+// readCPU returns utime + stime of pid in seconds, from /proc/PID/stat.
+func readCPU(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	return parseStatCPU(b)
+}
+
+// parseStatCPU extracts utime and stime, fields 14 and 15 of
+// /proc/PID/stat. The second field, the command name in parentheses, may
+// hold spaces and parentheses itself, so the count starts after its last ')'.
+func parseStatCPU(b []byte) (float64, error) {
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, fmt.Errorf("malformed /proc stat %q", b)
+	}
+	f := bytes.Fields(b[i+1:]) // f[0] is field 3, the state
+	if len(f) < 13 {
+		return 0, fmt.Errorf("short /proc stat %q", b)
+	}
+	utime, err1 := strconv.ParseInt(string(f[11]), 10, 64)
+	stime, err2 := strconv.ParseInt(string(f[12]), 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("malformed /proc stat %q", b)
+	}
+	return float64(utime+stime) / clockTicks, nil
+}
+
+// statusKB returns the value in kB of a line "Key:   1234 kB" of
+// /proc/PID/status, or -1.
+func statusKB(status []byte, key string) int64 {
+	for line := range bytes.Lines(status) {
+		if rest, ok := bytes.CutPrefix(line, []byte(key)); ok {
+			f := bytes.Fields(rest)
+			if len(f) >= 1 {
+				if n, err := strconv.ParseInt(string(f[0]), 10, 64); err == nil {
+					return n
+				}
+			}
+		}
+	}
+	return -1
+}
+
+// Usage is what the server used over a measured phase.
+type Usage struct {
+	CPUSeconds       float64 `json:"cpu_seconds"` // utime + stime, 10 ms resolution
+	CPUPerDeliveryUS float64 `json:"cpu_us_per_delivery"`
+	RSSBeforeKB      int64   `json:"rss_before_kb"`
+	RSSAfterKB       int64   `json:"rss_after_kb"`
+	PeakRSSKB        int64   `json:"peak_rss_kb"`
+}
+
+func usage(before, after *procSample, deliveries int64) *Usage {
+	u := &Usage{
+		CPUSeconds:  after.cpu - before.cpu,
+		RSSBeforeKB: before.rssKB, RSSAfterKB: after.rssKB, PeakRSSKB: after.hwmKB,
+	}
+	if deliveries > 0 {
+		u.CPUPerDeliveryUS = u.CPUSeconds * 1e6 / float64(deliveries)
+	}
+	return u
+}
+
+// selfCPU returns the CPU time this process has used, in seconds.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
+}
+
+// raiseNoFile raises the soft limit on open files to the hard limit, so
+// that many connections fit, and returns it. It calls Setrlimit even when
+// the Go runtime has already raised the limit: only an explicit call makes
+// a server started by -exec inherit the raised limit instead of the
+// original one.
+func raiseNoFile() (uint64, error) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, err
+	}
+	lim.Cur = lim.Max
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
+		return 0, err
+	}
+	return lim.Cur, nil
+}

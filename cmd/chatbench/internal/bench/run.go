@@ -1,0 +1,132 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+)
+
+// Report is everything a run found.
+type Report struct {
+	Server   ServerInfo  `json:"server"`
+	Load     *LoadResult `json:"load,omitempty"`
+	Idle     *IdleResult `json:"idle,omitempty"`
+	Problems []string    `json:"problems"` // each makes the run fail
+	OK       bool        `json:"ok"`
+}
+
+// ServerInfo says which server was measured.
+type ServerInfo struct {
+	Addr    string `json:"addr"`
+	PID     int    `json:"pid,omitempty"`
+	Exec    string `json:"exec,omitempty"`
+	Exit    string `json:"exit,omitempty"` // how the server started by -exec ended after SIGTERM
+	NoFile  uint64 `json:"rlimit_nofile"`  // chatbench's open-file limit (inherited by -exec)
+	Started string `json:"started"`        // start of the run, RFC 3339
+}
+
+// Main runs chatbench with the given arguments and returns its exit code:
+// 0 if every check passed, 1 if one failed, 2 if the run could not be made.
+func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	cfg, err := parseFlags(args, stderr, isTerminal(stderr))
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "chatbench: %v\n", err)
+		return 2
+	}
+	rep, err := Run(ctx, cfg, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "chatbench: %v\n", err)
+		return 2
+	}
+	if cfg.JSON {
+		err = rep.WriteJSON(stdout)
+	} else {
+		err = rep.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "chatbench: %v\n", err)
+		return 2
+	}
+	if !rep.OK {
+		return 1
+	}
+	return 0
+}
+
+// Run performs the benchmark that cfg describes. Progress and, with
+// cfg.Verbose, the output of a server it starts go to stderr. It returns an
+// error if the run could not be completed; what it found wrong with the
+// server is in Report.Problems.
+func Run(ctx context.Context, cfg Config, stderr io.Writer) (*Report, error) {
+	rep := &Report{Server: ServerInfo{Addr: cfg.Addr, PID: cfg.PID, Exec: cfg.Exec, Started: time.Now().Format(time.RFC3339)}}
+	nofile, err := raiseNoFile()
+	if err != nil {
+		fmt.Fprintf(stderr, "chatbench: cannot raise RLIMIT_NOFILE: %v\n", err)
+	}
+	rep.Server.NoFile = nofile
+	if need := uint64(cfg.Clients+cfg.Idle) + 16; nofile != 0 && need > nofile {
+		return nil, fmt.Errorf("%d connections need more than the %d open files allowed (RLIMIT_NOFILE)", cfg.Clients+cfg.Idle, nofile)
+	}
+	deadline := time.Now().Add(cfg.Timeout + cfg.Hold)
+	prog := newProgress(stderr, cfg.Progress)
+	defer prog.close()
+
+	if cfg.Exec != "" {
+		prog.set("start", func() string { return cfg.Exec })
+		var verbose io.Writer
+		if cfg.Verbose {
+			verbose = stderr
+		}
+		srv, err := startServer(ctx, cfg.Exec, verbose, deadline)
+		if err != nil {
+			return nil, err
+		}
+		rep.Server.Addr, rep.Server.PID = srv.addr, srv.pid
+		defer func() {
+			prog.set("stop", func() string { return "" })
+			rep.Server.Exit = srv.stop()
+		}()
+	}
+	addr, pid := rep.Server.Addr, rep.Server.PID
+
+	var idle *idleSet
+	if cfg.Idle > 0 {
+		idle = openIdle(ctx, &cfg, addr, pid, deadline, prog)
+		defer idle.close()
+	}
+	if cfg.Clients > 0 {
+		res, problems, err := runLoad(ctx, &cfg, addr, pid, deadline, prog)
+		if err != nil {
+			return nil, fmt.Errorf("load: %w", err)
+		}
+		rep.Load = res
+		rep.Problems = append(rep.Problems, problems...)
+	}
+	if idle != nil {
+		res, problems := idle.finish(ctx, &cfg, pid, deadline, prog)
+		rep.Idle = res
+		rep.Problems = append(rep.Problems, problems...)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	rep.OK = len(rep.Problems) == 0
+	return rep, nil
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}

@@ -1,0 +1,259 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// execServer is a server started by -exec.
+type execServer struct {
+	cmd     *exec.Cmd
+	pid     int
+	addr    string
+	exited  chan struct{} // closed when the process has been waited for
+	waitErr error         // set before exited is closed
+	output  *tail         // its last lines of output
+	drained chan struct{} // closed when its output has ended
+}
+
+// addrPattern finds the address in a startup log line such as
+// `level=INFO msg=listening addr=127.0.0.1:9999`, or its JSON form
+// `"addr":"127.0.0.1:9999"`.
+var addrPattern = regexp.MustCompile(`\baddr"?[=:] ?"?([^\s",}]+)`)
+
+// stopTimeout bounds the wait for a server to exit after SIGTERM.
+const stopTimeout = 10 * time.Second
+
+// startServer runs command with /bin/sh, as "exec command" so that the
+// server itself has the shell's PID. Each {port} in command is replaced by
+// a free loopback port; without {port}, the server's address is taken from
+// the first addr=HOST:PORT in its output. It returns once the server
+// answers PING on that address.
+func startServer(ctx context.Context, command string, verbose io.Writer, deadline time.Time) (*execServer, error) {
+	s := &execServer{exited: make(chan struct{}), drained: make(chan struct{}), output: &tail{max: 40}}
+	if strings.Contains(command, "{port}") {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		command = strings.ReplaceAll(command, "{port}", strconv.Itoa(port))
+		s.addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	}
+	pr, pw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	s.cmd = exec.Command("/bin/sh", "-c", "exec "+command)
+	s.cmd.Stdout, s.cmd.Stderr = pw, pw
+	// Its own process group: a ^C meant for chatbench does not reach the
+	// server, which chatbench stops itself.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	err = s.cmd.Start()
+	pw.Close()
+	if err != nil {
+		pr.Close()
+		return nil, fmt.Errorf("-exec: %w", err)
+	}
+	s.pid = s.cmd.Process.Pid
+	go func() {
+		s.waitErr = s.cmd.Wait()
+		close(s.exited)
+	}()
+	found := make(chan string, 1)
+	go s.scan(pr, verbose, found)
+
+	if s.addr == "" {
+		select {
+		case a := <-found:
+			s.addr = loopbackAddr(a)
+		case <-s.exited:
+			return nil, s.failed("exited before logging addr=HOST:PORT")
+		case <-time.After(time.Until(deadline)):
+			s.stop()
+			return nil, s.failed("logged no addr=HOST:PORT before -timeout")
+		case <-ctx.Done():
+			s.stop()
+			return nil, ctx.Err()
+		}
+	}
+	if err := s.waitReady(ctx, deadline); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// scan reads the server's output: it keeps a tail for error messages,
+// copies it to verbose if not nil, and sends the first address it logs.
+func (s *execServer) scan(r io.ReadCloser, verbose io.Writer, found chan<- string) {
+	defer close(s.drained)
+	defer r.Close()
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 4096), 1<<20)
+	sent := false
+	for sc.Scan() {
+		line := sc.Text()
+		s.output.add(line)
+		if verbose != nil {
+			fmt.Fprintf(verbose, "server: %s\n", line)
+		}
+		if !sent {
+			if m := addrPattern.FindStringSubmatch(line); m != nil {
+				found <- m[1]
+				sent = true
+			}
+		}
+	}
+}
+
+// waitReady dials until the server answers PING, or fails if it exits or
+// the deadline passes.
+func (s *execServer) waitReady(ctx context.Context, deadline time.Time) error {
+	var last error
+	for time.Now().Before(deadline) {
+		select {
+		case <-s.exited:
+			return s.failed("exited before accepting connections")
+		case <-ctx.Done():
+			return ctx.Err()
+		default:
+		}
+		if last = probe(s.addr, min(time.Until(deadline), 2*time.Second)); last == nil {
+			return nil
+		}
+		select {
+		case <-s.exited:
+		case <-ctx.Done():
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("server at %s not ready before -timeout: %v\n%s", s.addr, last, s.output)
+}
+
+// probe connects to addr, checks that PING is answered PONG, and quits.
+// The read deadline bounds the whole exchange.
+func probe(addr string, timeout time.Duration) error {
+	conn, err := net.DialTimeout("tcp", addr, timeout)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	conn.SetDeadline(time.Now().Add(timeout))
+	if _, err := conn.Write([]byte("PING ready\r\nQUIT\r\n")); err != nil {
+		return err
+	}
+	br := bufio.NewReader(conn)
+	line, err := br.ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if got := strings.TrimRight(line, "\r\n"); got != "PONG ready" {
+		return fmt.Errorf("PING ready answered %q", got)
+	}
+	// Wait for the server to close the connection after QUIT, so that it
+	// no longer counts against -max-clients when the benchmark starts.
+	io.Copy(io.Discard, br)
+	return nil
+}
+
+// stop sends SIGTERM and waits for the server to exit, killing it after
+// stopTimeout. It returns how it ended.
+func (s *execServer) stop() string {
+	select {
+	case <-s.exited:
+	default:
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-s.exited:
+		case <-time.After(stopTimeout):
+			s.cmd.Process.Kill()
+			<-s.exited
+			return fmt.Sprintf("did not exit within %v of SIGTERM; killed", stopTimeout)
+		}
+	}
+	select {
+	case <-s.drained:
+	case <-time.After(time.Second):
+	}
+	if s.waitErr != nil {
+		return s.waitErr.Error()
+	}
+	return "exit status 0"
+}
+
+// failed returns an error with the server's last lines of output.
+func (s *execServer) failed(what string) error {
+	select {
+	case <-s.drained:
+	case <-time.After(time.Second):
+	}
+	status := ""
+	select {
+	case <-s.exited:
+		status = fmt.Sprintf(" (%v)", s.waitErr)
+	default:
+	}
+	return fmt.Errorf("server (pid %d) %s%s; its last output:\n%s", s.pid, what, status, s.output)
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort() (int, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// loopbackAddr turns a listening address such as ":9999" or "[::]:9999"
+// into one to dial.
+func loopbackAddr(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return addr
+	}
+	switch host {
+	case "", "0.0.0.0":
+		host = "127.0.0.1"
+	case "::":
+		host = "::1"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// tail keeps the last max lines written to it.
+type tail struct {
+	mu    sync.Mutex
+	max   int
+	lines []string
+}
+
+func (t *tail) add(line string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.lines) == t.max {
+		t.lines = t.lines[1:]
+	}
+	t.lines = append(t.lines, line)
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.lines) == 0 {
+		return "  (no output)"
+	}
+	return "  " + strings.Join(t.lines, "\n  ")
+}
