@@ -62,6 +62,7 @@ func (m *machine) failf(t *rapid.T, format string, args ...any) {
 		msg = strings.ReplaceAll(msg, m.sfx, "$U")
 	}
 	m.script.failure(msg)
+	m.script.quiet(m.openLabels()) // the barrier the failing step did not reach
 	t.Logf("failed at step %d\n%s", m.step, m.tr.String())
 	if m.opts.SaveDir != "" {
 		if path, err := m.script.save(m.opts.SaveDir); err == nil {

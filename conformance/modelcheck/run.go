@@ -56,21 +56,24 @@ func (o Options) withDefaults() Options {
 	return o
 }
 
-// caseCounter and runTag make each case's name suffix unique on a shared server.
+// caseCounter and runTag make each case's name suffix unique on a shared
+// server.
 var (
 	caseCounter atomic.Uint64
 	runTag      = func() string {
 		var b [2]byte
 		rand.Read(b[:])
-		return strconv.FormatUint(uint64(b[0])%36, 36)
+		s := strconv.FormatUint((uint64(b[0])<<8|uint64(b[1]))%(36*36), 36)
+		return strings.Repeat("0", 2-len(s)) + s
 	}()
 )
 
-// nextSuffix returns a 4-byte name suffix: '_' and three base-36 digits.
+// nextSuffix returns a name suffix of six lower-case letters and digits,
+// the form of the conformance scripts' $U, so that a saved failure keeps
+// every name's length when its suffix becomes $U.
 func nextSuffix() string {
-	n := caseCounter.Add(1) % (36 * 36)
-	s := strconv.FormatUint(n, 36)
-	return "_" + runTag + strings.Repeat("0", 2-len(s)) + s
+	s := strconv.FormatUint(caseCounter.Add(1)%(36*36*36*36), 36)
+	return runTag + strings.Repeat("0", 4-len(s)) + s
 }
 
 // Property returns the rapid property that checks target against the model.

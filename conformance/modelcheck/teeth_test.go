@@ -68,7 +68,7 @@ func TestCheckerCatchesBrokenServers(t *testing.T) {
 			dir := t.TempDir()
 			addr, stop := startModelServer(t, fault)
 			defer stop()
-			err := Run(Target{Addr: addr}, Options{Checks: 300, Steps: 50, SaveDir: dir, ShrinkTime: 2 * time.Second, Timeout: time.Second})
+			err := Run(Target{Addr: addr}, Options{Checks: 1000, Steps: 50, SaveDir: dir, ShrinkTime: 2 * time.Second, Timeout: time.Second})
 			if err == nil {
 				t.Fatalf("the checker passed a server that %s", name)
 			}

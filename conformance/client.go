@@ -1,0 +1,313 @@
+package conformance
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// maxServerLine bounds one server line as the client reads it. FRAME-11 puts
+// no fixed limit on USERLIST and ROOMLIST; this is only a guard against a
+// server that never sends LF.
+const maxServerLine = 4 << 20
+
+// A Client is one connection to the server under test. A goroutine reads
+// from the socket as fast as the server writes (unless paused with
+// StopReading) and splits what arrives into lines; the script consumes the
+// lines in order with Next. Every write and every line received is recorded
+// in the client's Transcript.
+type Client struct {
+	name string
+	conn *net.TCPConn
+	tr   *Transcript
+
+	readerDone chan struct{} // closed when the reader goroutine returns
+
+	mu sync.Mutex
+	// Owned by mu; the reader goroutine appends, the script consumes.
+	lines    [][]byte      // complete lines received, terminator included
+	next     int           // index of the first line the script has not consumed
+	end      error         // io.EOF, a reset or read error; nil while the reader runs
+	partial  []byte        // bytes after the last LF when the stream ended
+	notify   chan struct{} // capacity 1: signalled when lines or end change
+	gate     chan struct{} // closed while reading is allowed
+	hungUp   bool          // the client closed or reset the connection itself
+	wroteEOF bool          // the client half-closed
+}
+
+// Dial connects a client called name to addr, recording into tr.
+func Dial(addr, name string, tr *Transcript, timeout time.Duration) (*Client, error) {
+	d := net.Dialer{Timeout: timeout}
+	nc, err := d.Dial("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{
+		name:       name,
+		conn:       nc.(*net.TCPConn),
+		tr:         tr,
+		readerDone: make(chan struct{}),
+		notify:     make(chan struct{}, 1),
+		gate:       make(chan struct{}),
+	}
+	close(c.gate)
+	tr.add(event{client: c, kind: evNote, text: "connected"})
+	go c.read()
+	return c, nil
+}
+
+// Name returns the client's name in the script.
+func (c *Client) Name() string { return c.name }
+
+// read is the reader goroutine: it appends every complete line to c.lines.
+func (c *Client) read() {
+	defer close(c.readerDone)
+	buf := make([]byte, 32<<10)
+	var pending []byte
+	for {
+		c.mu.Lock()
+		gate := c.gate
+		c.mu.Unlock()
+		<-gate // StopReading holds this; Close always reopens it
+		n, err := c.conn.Read(buf)
+		if n > 0 {
+			pending = append(pending, buf[:n]...)
+			for {
+				i := bytes.IndexByte(pending, '\n')
+				if i < 0 {
+					break
+				}
+				line := bytes.Clone(pending[:i+1])
+				pending = pending[i+1:]
+				// Record under c.mu, so that the transcript shows the line
+				// before anything the script does after consuming it.
+				c.mu.Lock()
+				c.lines = append(c.lines, line)
+				c.tr.add(event{client: c, kind: evReceived, data: line, index: len(c.lines) - 1})
+				c.mu.Unlock()
+				c.signal()
+			}
+			pending = bytes.Clone(pending) // drop the consumed prefix
+			if len(pending) > maxServerLine && err == nil {
+				err = fmt.Errorf("server sent %d bytes without LF", len(pending))
+			}
+		}
+		if err != nil {
+			c.finish(err, pending)
+			return
+		}
+	}
+}
+
+func (c *Client) finish(err error, partial []byte) {
+	c.mu.Lock()
+	hungUp := c.hungUp
+	c.end = err
+	c.partial = partial
+	c.mu.Unlock()
+	if len(partial) > 0 {
+		c.tr.add(event{client: c, kind: evNote, text: fmt.Sprintf("%d bytes without LF at end of stream: %s", len(partial), quote(partial))})
+	}
+	switch {
+	case hungUp:
+		// The script closed the connection; the read error says nothing.
+	case errors.Is(err, io.EOF):
+		c.tr.add(event{client: c, kind: evNote, text: "closed by the server (EOF)"})
+	case errors.Is(err, syscall.ECONNRESET):
+		c.tr.add(event{client: c, kind: evNote, text: "closed by the server (connection reset)"})
+	default:
+		c.tr.add(event{client: c, kind: evNote, text: "read error: " + err.Error()})
+	}
+	c.signal()
+}
+
+func (c *Client) signal() {
+	select {
+	case c.notify <- struct{}{}:
+	default:
+	}
+}
+
+// consumed reports whether the script has consumed line i.
+func (c *Client) consumed(i int) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return i < c.next
+}
+
+// Write sends data in one write and records it, with note describing it.
+func (c *Client) Write(data []byte, note string, timeout time.Duration) error {
+	c.tr.add(event{client: c, kind: evSent, data: data, text: note})
+	c.conn.SetWriteDeadline(time.Now().Add(timeout))
+	_, err := c.conn.Write(data)
+	if err != nil {
+		c.tr.add(event{client: c, kind: evNote, text: "write error: " + err.Error()})
+	}
+	return err
+}
+
+// WriteSplit sends data one byte per write, pausing briefly between bytes
+// so that each byte travels in its own TCP segment.
+func (c *Client) WriteSplit(data []byte, timeout time.Duration) error {
+	c.tr.add(event{client: c, kind: evSent, data: data, text: "one byte per write"})
+	c.conn.SetWriteDeadline(time.Now().Add(timeout))
+	for i := range data {
+		if _, err := c.conn.Write(data[i : i+1]); err != nil {
+			c.tr.add(event{client: c, kind: evNote, text: "write error: " + err.Error()})
+			return err
+		}
+		time.Sleep(time.Millisecond)
+	}
+	return nil
+}
+
+// isClose reports whether err is the server closing a connection: a clean
+// end of stream or a reset.
+func isClose(err error) bool {
+	return errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET)
+}
+
+// errTimeout is returned by Next when no line arrives in time.
+var errTimeout = errors.New("timed out")
+
+// Next returns the next line the script has not consumed, terminator
+// included, waiting up to timeout for it, and consumes it. At the end of the
+// stream it returns the reason (io.EOF for a clean close).
+func (c *Client) Next(timeout time.Duration) ([]byte, error) {
+	line, err := c.Peek(timeout)
+	if err == nil {
+		c.mu.Lock()
+		c.next++
+		c.mu.Unlock()
+	}
+	return line, err
+}
+
+// Peek is Next without consuming the line.
+func (c *Client) Peek(timeout time.Duration) ([]byte, error) {
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for {
+		c.mu.Lock()
+		if c.next < len(c.lines) {
+			line := c.lines[c.next]
+			c.mu.Unlock()
+			return line, nil
+		}
+		end := c.end
+		c.mu.Unlock()
+		if end != nil {
+			return nil, end
+		}
+		select {
+		case <-c.notify:
+		case <-deadline.C:
+			return nil, errTimeout
+		}
+	}
+}
+
+// Unread returns the number of lines received and not yet consumed.
+func (c *Client) Unread() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.lines) - c.next
+}
+
+// Received returns the number of lines received so far.
+func (c *Client) Received() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.lines)
+}
+
+// Ended returns why the stream ended, or nil if it has not.
+func (c *Client) Ended() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.end
+}
+
+// HungUp reports whether the client closed its connection itself.
+func (c *Client) HungUp() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.hungUp
+}
+
+// StopReading makes the reader goroutine stop reading from the socket, so
+// that the kernel's buffers fill and the server sees a client that does not
+// read. (It leaves the socket's receive buffer alone: a small one would
+// also throttle the reading after ResumeReading.)
+func (c *Client) StopReading() {
+	c.mu.Lock()
+	select {
+	case <-c.gate:
+		c.gate = make(chan struct{})
+	default:
+	}
+	c.mu.Unlock()
+	c.tr.add(event{client: c, kind: evNote, text: "stops reading"})
+}
+
+// ResumeReading undoes StopReading.
+func (c *Client) ResumeReading() {
+	c.tr.add(event{client: c, kind: evNote, text: "resumes reading"})
+	c.openGate()
+}
+
+func (c *Client) openGate() {
+	c.mu.Lock()
+	select {
+	case <-c.gate:
+	default:
+		close(c.gate)
+	}
+	c.mu.Unlock()
+}
+
+// CloseWrite half-closes the connection: the server sees end of stream,
+// the client can still read.
+func (c *Client) CloseWrite() error {
+	c.tr.add(event{client: c, kind: evNote, text: "half-closes (shutdown SHUT_WR)"})
+	c.mu.Lock()
+	c.wroteEOF = true
+	c.mu.Unlock()
+	return c.conn.CloseWrite()
+}
+
+// Close closes the connection abruptly. With reset, it sets SO_LINGER to 0
+// so that the server receives a RST instead of a FIN.
+func (c *Client) Close(reset bool) {
+	c.mu.Lock()
+	already := c.hungUp
+	c.hungUp = true
+	c.mu.Unlock()
+	if already {
+		return
+	}
+	if reset {
+		c.tr.add(event{client: c, kind: evNote, text: "resets the connection (RST)"})
+		c.conn.SetLinger(0)
+	} else {
+		c.tr.add(event{client: c, kind: evNote, text: "closes the connection"})
+	}
+	c.conn.Close()
+	c.openGate()
+}
+
+// shutdown closes the connection without recording it (end of script) and
+// waits for the reader goroutine.
+func (c *Client) shutdown() {
+	c.mu.Lock()
+	c.hungUp = true
+	c.mu.Unlock()
+	c.conn.Close()
+	c.openGate()
+	<-c.readerDone
+}

@@ -1,0 +1,123 @@
+// Package conformance checks any roomchat server against PROTOCOL.md by
+// running scripts (testscripts/*.txtar) against it over TCP. It knows a
+// server only as an address, or as a command that starts one; it never
+// imports the reference server.
+//
+// # Scripts
+//
+// A script is a testscript file (github.com/rogpeppe/go-internal/testscript).
+// It begins with header comments:
+//
+//	# tags: core, ping      the extensions (PROTOCOL.md 1.1) it needs; it runs
+//	                        only if the server implements all of them
+//	# rules: JOIN-3 JOIN-4  the requirements it checks, for coverage reports
+//	# server: -max-clients 2
+//	                        optional: it needs a server of its own, started
+//	                        with these extra flags (-exec); with -addr it is
+//	                        skipped
+//
+// Then a "#" comment opens each phase; a failure shows the failing phase.
+// Every script gets these environment variables:
+//
+//	$U        a unique suffix of exactly 6 lower-case letters and digits, so
+//	          that scripts can share one server: USERNAME alice$U, JOIN #room$U
+//	$ADDR     the server's address
+//	$TIMEOUT  how long a command waits for one line (default 5s)
+//	$PING     1 if the server implements the ping extension, else 0
+//	$FRESH    1 if the server was started for this script alone
+//
+// and the conditions [core], [ping], [input], [limits], [shutdown] (the
+// extension is being tested) and [fresh].
+//
+// The commands expand $VARIABLES in their arguments themselves, so $U works
+// inside single quotes too; write $$ for a literal $. Quote any argument that
+// holds # or spaces: testscript ends a line at an unquoted #.
+//
+// # Commands
+//
+// Connections:
+//
+//	connect NAME...          open one TCP connection per name to $ADDR;
+//	                         a name may be reused once its connection is over
+//	! connect NAME           the server must refuse the connection
+//	connectmany N PREFIX     connect PREFIX1 ... PREFIXN
+//	disconnect NAME...       close abruptly (FIN), without QUIT
+//	reset NAME...            close with SO_LINGER 0, so the server gets a RST
+//	halfclose NAME...        shut down the writing side; NAME can still read
+//	stopread NAME...         stop reading from the socket (a slow consumer)
+//	resumeread NAME...       read again
+//
+// Sending (LINE is sent as is; the command adds the terminator):
+//
+//	send NAME LINE           LINE and CRLF, in one write
+//	sendlf NAME LINE         LINE and a bare LF
+//	sendraw NAME QUOTED      the bytes of the body of a Go string literal:
+//	                         \r \n \t \xHH \uHHHH \\ \" are escapes, and, as in
+//	                         PROTOCOL.md's transcripts, \x{N} is N bytes of x.
+//	                         No terminator is added.
+//	sendsplit NAME LINE      LINE and CRLF, one byte per write
+//	sendlong [-prefix TEXT] [-lf | -noterm] NAME N
+//	                         TEXT, N bytes of x, then CRLF (or LF, or nothing)
+//	sendmany NAME LINE...    every LINE with CRLF, all in one write
+//	floodsend NAME COUNT TEMPLATE
+//	                         COUNT lines, TEMPLATE with %d replaced by 1..COUNT,
+//	                         written as fast as the server takes them
+//
+// Receiving. Each command consumes lines in order and waits up to $TIMEOUT
+// for each; every line must end in CRLF (FRAME-2), and a line that a pattern
+// accepts must be in the server grammar (GRAM-6):
+//
+//	recv NAME LINE           the next line is exactly LINE
+//	expect NAME REGEXP       the next line matches REGEXP (anchor it: ^...$)
+//	! recv NAME LINE         the next line, if one comes within $TIMEOUT, is
+//	! expect NAME REGEXP     consumed and must differ / not match; no line at
+//	                         all passes too (prefer quiet to prove silence)
+//	recvmany [-also LINE]... NAME COUNT TEMPLATE
+//	                         the next lines are TEMPLATE with %d = 1..COUNT, in
+//	                         order, with each -also LINE once somewhere among
+//	                         or after them
+//	recvmerge NAME[,NAME]... COUNT TEMPLATE [COUNT TEMPLATE]...
+//	                         each NAME receives every stream (TEMPLATE with
+//	                         %d = 1..COUNT), each stream in order, interleaved
+//	                         in one way that must be the same for every NAME
+//	                         (ORDER-2)
+//	recvrooms NAME [ROOM...] the next line is a ROOMLIST sorted by folded name
+//	                         (ROOMS-1) whose rooms are exactly ROOM...; on a
+//	                         shared server, only rooms ending in $U count
+//	quiet NAME...            nothing more has arrived: each NAME sends
+//	                         PING quiet-N and the very next line must be
+//	                         PONG quiet-N (PING-2); without the ping extension,
+//	                         no line may arrive for 300 ms
+//	closed [-skip REGEXP] [-partial] NAME...
+//	                         the server closes the connection (EOF or reset)
+//	                         before any other line; lines matching REGEXP are
+//	                         skipped; -partial allows a last line cut short
+//	                         (a connection cut off for a write timeout)
+//	await NAME LINE REPLY    send LINE until it is answered REPLY, for at most
+//	                         $TIMEOUT: for states that settle at a time no
+//	                         client can observe, such as a name freed by a
+//	                         disconnect (DISC-3). LINE must be answered with one
+//	                         line.
+//
+// The server and time:
+//
+//	shutdown                 SIGTERM to the server started for this script
+//	                         (needs a "# server:" header)
+//	sleep DURATION           wait, for the timeouts of LIMIT-7; never to
+//	                         synchronise (use quiet)
+//
+// Only recv, expect and connect accept the ! prefix; every other command
+// refuses it.
+//
+// A failure (ts.Fatalf) reports the first difference and the transcript of
+// every client of the script, in order: what each sent ("alice> ...") and
+// received ("alice< ..."), lines not yet read by the script marked
+// "(unread)", unusual bytes quoted.
+//
+// # Running
+//
+// The chatconform command (Main) runs the embedded suite against -addr or
+// -exec; RunTests runs it under go test; the Runner does both. Coverage of
+// the requirements of PROTOCOL.md is reported by WriteCoverage, from
+// Requirements, which go generate keeps in step with PROTOCOL.md.
+package conformance

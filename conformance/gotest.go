@@ -1,0 +1,49 @@
+package conformance
+
+import (
+	"testing"
+	"time"
+)
+
+// RunTests runs the suite of cfg under go test, one parallel subtest per
+// script, so that `go test -run TestX/join_` selects scripts. A failing
+// script fails its subtest with the full report; a skipped or XFAIL script
+// skips it; an XPASS fails it. A server's own tests can use it to check the
+// server as any third party would:
+//
+//	func TestConformance(t *testing.T) {
+//		scripts, _ := conformance.LoadScripts(testscripts.FS)
+//		conformance.RunTests(t, conformance.Config{Start: startMyServer, Scripts: scripts})
+//	}
+func RunTests(t *testing.T, cfg Config) {
+	t.Helper()
+	if cfg.Seed == 0 {
+		cfg.Seed = uint64(time.Now().UnixNano())
+	}
+	r, err := NewRunner(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { r.Close() })
+	t.Logf("seed %d", cfg.Seed)
+	for _, sc := range r.Selected() {
+		t.Run(sc.Name, func(t *testing.T) {
+			t.Parallel()
+			res := r.RunScript(sc)
+			switch res.Status {
+			case Pass:
+				if res.Log != "" {
+					t.Log("\n" + Details(res))
+				}
+			case Skip:
+				t.Skip(res.Reason)
+			case XFail:
+				t.Skip("XFAIL: " + res.Reason + "\n" + Details(res))
+			case XPass:
+				t.Error("XPASS: " + res.Reason)
+			default:
+				t.Error("\n" + Details(res))
+			}
+		})
+	}
+}

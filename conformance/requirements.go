@@ -1,0 +1,56 @@
+package conformance
+
+import (
+	"regexp"
+	"strings"
+)
+
+//go:generate go test -run TestRequirementsUpToDate -update
+
+// A Requirement is one rule of PROTOCOL.md.
+type Requirement struct {
+	ID  string // such as JOIN-4
+	Tag string // core or an extension
+}
+
+// requirementLine matches a requirement at the start of a bullet item,
+// such as "- **JOIN-4** [core] The joiner then receives...".
+var requirementLine = regexp.MustCompile(`(?m)^- \*\*([A-Z]+-[0-9]+)\*\* \[([a-z]+)\]`)
+
+// ParseRequirements returns the requirements of a PROTOCOL.md text in the
+// order they appear.
+func ParseRequirements(protocol string) []Requirement {
+	var reqs []Requirement
+	for _, m := range requirementLine.FindAllStringSubmatch(protocol, -1) {
+		reqs = append(reqs, Requirement{ID: m[1], Tag: m[2]})
+	}
+	return reqs
+}
+
+// RuleCoverage is which scripts check one requirement.
+type RuleCoverage struct {
+	Requirement
+	Scripts []string
+}
+
+// Coverage maps every requirement to the scripts whose "# rules:" header
+// names it, in requirement order. Rules that scripts name but reqs lacks
+// are returned as unknown.
+func Coverage(reqs []Requirement, scripts []*Script) (cov []RuleCoverage, unknown map[string][]string) {
+	byID := map[string]int{}
+	for i, r := range reqs {
+		cov = append(cov, RuleCoverage{Requirement: r})
+		byID[r.ID] = i
+	}
+	unknown = map[string][]string{}
+	for _, sc := range scripts {
+		for _, id := range sc.Rules {
+			if i, ok := byID[strings.ToUpper(id)]; ok {
+				cov[i].Scripts = append(cov[i].Scripts, sc.Name)
+			} else {
+				unknown[id] = append(unknown[id], sc.Name)
+			}
+		}
+	}
+	return cov, unknown
+}

@@ -1,0 +1,309 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// DefaultTimeout is how long a command waits for a line unless told
+// otherwise.
+const DefaultTimeout = 5 * time.Second
+
+// Config says what to run and against which server. Exactly one of Addr
+// and Start names the target.
+type Config struct {
+	// Addr is a running server that every script shares. Scripts that need
+	// a server of their own (a "# server:" header) are skipped.
+	Addr string
+	// Start starts a fresh server for each script.
+	Start StartFunc
+
+	Scripts []*Script      // the suite, from LoadScripts
+	Run     *regexp.Regexp // if not nil, only scripts whose name matches
+	// Tags are the extensions to test; nil means all. A script runs only if
+	// every one of its tags is enabled here and, with a Manifest, declared.
+	Tags     []string
+	Manifest *Manifest
+
+	Timeout  time.Duration // how long a command waits for a line; DefaultTimeout if 0
+	Seed     uint64        // derives each script's $U
+	Parallel int           // scripts at once; 0 means 2×GOMAXPROCS, at least 4
+	Verbose  bool          // keep the log of passing scripts too
+}
+
+// Status is the outcome of one script.
+type Status string
+
+// The outcomes.
+const (
+	Pass  Status = "PASS"
+	Fail  Status = "FAIL"
+	Skip  Status = "SKIP"
+	XFail Status = "XFAIL" // failed, as the manifest says it does
+	XPass Status = "XPASS" // passed, though the manifest says it fails: a failure
+)
+
+// Failed reports whether the status counts as a failure.
+func (s Status) Failed() bool { return s == Fail || s == XPass }
+
+// A Result is what running one script produced.
+type Result struct {
+	Script   *Script
+	Status   Status
+	Duration time.Duration
+	// Reason explains a skip, an XFAIL or an XPASS.
+	Reason string
+	// Log is testscript's log: the failing phase, its commands, and the
+	// failure with the transcript of every client. Empty for a pass unless
+	// Config.Verbose.
+	Log string
+	// ServerLog is the output of a server started for the script, kept
+	// when the script failed.
+	ServerLog string
+	U         string // the script's $U
+}
+
+// A Runner runs scripts under a Config.
+type Runner struct {
+	cfg  Config
+	dir  string // the scripts, written out for testscript
+	tags []string
+}
+
+// NewRunner checks cfg and writes the scripts to a temporary directory,
+// which Close removes.
+func NewRunner(cfg Config) (*Runner, error) {
+	if (cfg.Addr == "") == (cfg.Start == nil) {
+		return nil, fmt.Errorf("conformance: give exactly one of an address or a way to start a server")
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = max(4, 2*runtime.GOMAXPROCS(0))
+	}
+	for _, t := range cfg.Tags {
+		if !slices.Contains(Tags, t) {
+			return nil, fmt.Errorf("conformance: unknown tag %q (known: %s)", t, strings.Join(Tags, ", "))
+		}
+	}
+	r := &Runner{cfg: cfg}
+	r.tags = slices.Clone(Tags)
+	if cfg.Tags != nil {
+		r.tags = slices.Clone(cfg.Tags)
+	}
+	if cfg.Manifest != nil && cfg.Manifest.Implements != nil {
+		r.tags = slices.DeleteFunc(r.tags, func(t string) bool { return !slices.Contains(cfg.Manifest.Implements, t) })
+	}
+	dir, err := os.MkdirTemp("", "chatconform-")
+	if err != nil {
+		return nil, err
+	}
+	r.dir = dir
+	for _, sc := range cfg.Scripts {
+		if err := os.WriteFile(filepath.Join(dir, sc.Name+".txtar"), sc.Text, 0o644); err != nil {
+			r.Close()
+			return nil, err
+		}
+	}
+	return r, nil
+}
+
+// Close removes the runner's temporary files.
+func (r *Runner) Close() error { return os.RemoveAll(r.dir) }
+
+// Selected returns the scripts that Config.Run selects, in name order.
+func (r *Runner) Selected() []*Script {
+	var out []*Script
+	for _, sc := range r.cfg.Scripts {
+		if r.cfg.Run == nil || r.cfg.Run.MatchString(sc.Name) {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// RunAll runs the selected scripts, Config.Parallel at a time, calling
+// report (if not nil) as each finishes, from one goroutine at a time. It
+// returns the results in script order.
+func (r *Runner) RunAll(report func(done, total int, res Result)) []Result {
+	scripts := r.Selected()
+	results := make([]Result, len(scripts))
+	jobs := make(chan int)
+	var mu sync.Mutex
+	done := 0
+	var wg sync.WaitGroup
+	for w := 0; w < min(r.cfg.Parallel, len(scripts)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				res := r.RunScript(scripts[i])
+				mu.Lock()
+				results[i] = res
+				done++
+				if report != nil {
+					report(done, len(scripts), res)
+				}
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range scripts {
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	return results
+}
+
+// skipReason says why sc cannot run under this configuration, or "".
+func (r *Runner) skipReason(sc *Script) string {
+	for _, t := range sc.Tags {
+		if !slices.Contains(r.tags, t) {
+			if m := r.cfg.Manifest; m != nil && m.Implements != nil && !slices.Contains(m.Implements, t) {
+				return fmt.Sprintf("needs the %s extension, which the manifest does not declare", t)
+			}
+			return fmt.Sprintf("needs the %s extension, not selected by -tags", t)
+		}
+	}
+	if sc.Fresh && r.cfg.Start == nil {
+		what := "a server of its own"
+		if len(sc.ServerFlags) > 0 {
+			what += " started with " + strings.Join(sc.ServerFlags, " ")
+		}
+		return "needs " + what + " (-exec)"
+	}
+	return ""
+}
+
+// suffix returns the $U of a script: 6 lower-case letters and digits drawn
+// from the seed and the script's name.
+func (r *Runner) suffix(name string) string {
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	rng := rand.New(rand.NewPCG(r.cfg.Seed, h.Sum64()))
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, uLen)
+	for i := range b {
+		b[i] = alphabet[rng.IntN(len(alphabet))]
+	}
+	return string(b)
+}
+
+// RunScript runs one script and returns its result.
+func (r *Runner) RunScript(sc *Script) Result {
+	start := time.Now()
+	res := r.runScript(sc)
+	res.Duration = time.Since(start)
+	if reason, ok := r.deviation(sc); ok {
+		switch res.Status {
+		case Fail:
+			res.Status, res.Reason = XFail, reason
+		case Pass:
+			res.Status, res.Reason = XPass, "passes although the manifest declares a deviation ("+reason+"): update the manifest"
+		}
+	}
+	return res
+}
+
+func (r *Runner) deviation(sc *Script) (string, bool) {
+	if r.cfg.Manifest == nil {
+		return "", false
+	}
+	reason, ok := r.cfg.Manifest.Deviations[sc.Name]
+	return reason, ok
+}
+
+func (r *Runner) runScript(sc *Script) Result {
+	res := Result{Script: sc, U: r.suffix(sc.Name)}
+	if reason := r.skipReason(sc); reason != "" {
+		res.Status, res.Reason = Skip, reason
+		return res
+	}
+	addr := r.cfg.Addr
+	var srv Server
+	if r.cfg.Start != nil {
+		var err error
+		srv, err = r.cfg.Start(sc.ServerFlags)
+		if err != nil {
+			if errors.Is(err, ErrUnsupported) {
+				res.Status, res.Reason = Skip, err.Error()
+			} else {
+				res.Status, res.Log = Fail, "cannot start the server: "+err.Error()
+			}
+			return res
+		}
+		addr = srv.Addr()
+	}
+	st := &scriptT{verbose: r.cfg.Verbose}
+	params := testscript.Params{
+		Files: []string{filepath.Join(r.dir, sc.Name+".txtar")},
+		Setup: func(env *testscript.Env) error {
+			s := newSession(srv)
+			env.Values[sessionKey{}] = s
+			env.Defer(s.close)
+			env.Setenv(EnvAddr, addr)
+			env.Setenv(EnvU, res.U)
+			env.Setenv(EnvTimeout, r.cfg.Timeout.String())
+			env.Setenv(EnvPing, boolEnv(slices.Contains(r.tags, "ping")))
+			env.Setenv(EnvFresh, boolEnv(srv != nil))
+			return nil
+		},
+		Cmds: Commands(),
+		Condition: func(cond string) (bool, error) {
+			if cond == "fresh" {
+				return srv != nil, nil
+			}
+			if slices.Contains(Tags, cond) {
+				return slices.Contains(r.tags, cond), nil
+			}
+			return false, fmt.Errorf("unknown condition %q (known: fresh and the tags %s)", cond, strings.Join(Tags, ", "))
+		},
+	}
+	st.run(func() { testscript.RunT(st, params) })
+	var stopErr error
+	if srv != nil {
+		stopErr = srv.Stop()
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	log := strings.ReplaceAll(st.log.String(), r.dir+string(filepath.Separator), "")
+	switch {
+	case st.failed:
+		res.Status = Fail
+	case st.skipped:
+		res.Status, res.Reason = Skip, st.skipReason
+	default:
+		res.Status = Pass
+	}
+	if res.Status == Fail || r.cfg.Verbose {
+		res.Log = log
+		if stopErr != nil {
+			res.Log += "\nnote: " + stopErr.Error() + "\n"
+		}
+		if srv != nil {
+			res.ServerLog = srv.Log()
+		}
+	}
+	return res
+}
+
+func boolEnv(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}

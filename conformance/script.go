@@ -1,0 +1,117 @@
+package conformance
+
+import (
+	"fmt"
+	"io/fs"
+	"path"
+	"slices"
+	"strings"
+
+	"github.com/rogpeppe/go-internal/txtar"
+)
+
+// Tags are the extension tags of PROTOCOL.md 1.1, core first.
+var Tags = []string{"core", "ping", "input", "limits", "shutdown"}
+
+// A Script is one conformance script with its header.
+type Script struct {
+	Name string // file name without .txtar
+	File string // file name in its file system
+	Text []byte // the whole file
+
+	// Header lines at the top of the script:
+	//
+	//	# tags: core, ping
+	//	# rules: JOIN-3 JOIN-4
+	//	# server: -max-clients 2
+	Tags  []string // the extensions the server must implement to run it
+	Rules []string // the PROTOCOL.md requirements it checks
+	// Fresh is true when the script has a "# server:" line: it runs only on
+	// a server started for it, with ServerFlags.
+	Fresh       bool
+	ServerFlags []string
+}
+
+// LoadScripts reads every *.txtar file at the top of fsys, sorted by name,
+// and parses its header.
+func LoadScripts(fsys fs.FS) ([]*Script, error) {
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		return nil, err
+	}
+	var scripts []*Script
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".txtar") {
+			continue
+		}
+		data, err := fs.ReadFile(fsys, e.Name())
+		if err != nil {
+			return nil, err
+		}
+		sc, err := ParseScript(e.Name(), data)
+		if err != nil {
+			return nil, err
+		}
+		scripts = append(scripts, sc)
+	}
+	if len(scripts) == 0 {
+		return nil, fmt.Errorf("no *.txtar scripts found")
+	}
+	return scripts, nil
+}
+
+// ParseScript parses the header of a script. Every script must name its
+// tags and rules; tags must be known.
+func ParseScript(file string, data []byte) (*Script, error) {
+	sc := &Script{
+		Name: strings.TrimSuffix(path.Base(file), ".txtar"),
+		File: file,
+		Text: data,
+	}
+	a := txtar.Parse(data)
+	hasTags := false
+	for _, line := range strings.Split(string(a.Comment), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		if !strings.HasPrefix(line, "#") {
+			break // the header ends at the first command
+		}
+		key, value, ok := strings.Cut(strings.TrimSpace(strings.TrimPrefix(line, "#")), ":")
+		if !ok {
+			continue
+		}
+		switch strings.TrimSpace(key) {
+		case "tags":
+			hasTags = true
+			for _, t := range strings.FieldsFunc(value, isListSep) {
+				if !slices.Contains(Tags, t) {
+					return nil, fmt.Errorf("%s: unknown tag %q (known: %s)", file, t, strings.Join(Tags, ", "))
+				}
+				sc.Tags = append(sc.Tags, t)
+			}
+		case "rules":
+			sc.Rules = append(sc.Rules, strings.FieldsFunc(value, isListSep)...)
+		case "server":
+			sc.Fresh = true
+			flags, err := splitWords(value)
+			if err != nil {
+				return nil, fmt.Errorf("%s: server header: %v", file, err)
+			}
+			sc.ServerFlags = append(sc.ServerFlags, flags...)
+		}
+	}
+	if !hasTags || len(sc.Tags) == 0 {
+		return nil, fmt.Errorf("%s: no '# tags:' header line", file)
+	}
+	if len(sc.Rules) == 0 {
+		return nil, fmt.Errorf("%s: no '# rules:' header line", file)
+	}
+	return sc, nil
+}
+
+func isListSep(r rune) bool { return r == ',' || r == ' ' || r == '\t' }
+
+// HasTag reports whether the script needs tag.
+func (sc *Script) HasTag(tag string) bool { return slices.Contains(sc.Tags, tag) }

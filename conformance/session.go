@@ -1,0 +1,198 @@
+package conformance
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+	"roomchat.dev/roomchat/spec"
+)
+
+// Environment variables a script sees.
+const (
+	// EnvAddr is the address of the server under test.
+	EnvAddr = "ADDR"
+	// EnvU is a unique suffix of exactly 6 lower-case letters and digits
+	// for the script's usernames and rooms.
+	EnvU = "U"
+	// EnvTimeout is how long a command waits for a line, as a Go duration
+	// ("5s") or a number of seconds.
+	EnvTimeout = "TIMEOUT"
+	// EnvPing is "1" when the server implements the ping extension, so that
+	// quiet can use a PING barrier, and "0" otherwise.
+	EnvPing = "PING"
+	// EnvFresh is "1" when the server was started for this script alone.
+	EnvFresh = "FRESH"
+)
+
+// uLen is the length of $U. Scripts rely on it to build names of exact
+// lengths (a 32-character username is 26 characters and $U).
+const uLen = 6
+
+// quietPeriod is how long quiet watches for silence when the server has no
+// PING to use as a barrier.
+const quietPeriod = 300 * time.Millisecond
+
+// sessionKey is the key of the *session in testscript's Env.Values.
+type sessionKey struct{}
+
+// A session is the state of one running script: its clients and their
+// common transcript.
+type session struct {
+	tr      *Transcript
+	clients map[string]*Client
+	order   []string // client names, in the order first connected
+	server  Server   // the server started for this script, or nil
+	quiets  int      // PING tokens used by quiet so far
+}
+
+func newSession(server Server) *session {
+	return &session{tr: NewTranscript(), clients: map[string]*Client{}, server: server}
+}
+
+// close closes every client and waits for their reader goroutines.
+func (s *session) close() {
+	for _, name := range s.order {
+		s.clients[name].shutdown()
+	}
+}
+
+func getSession(ts *testscript.TestScript) *session {
+	s, ok := ts.Value(sessionKey{}).(*session)
+	if !ok {
+		ts.Fatalf("no roomchat session: the script was not started by the conformance runner")
+	}
+	return s
+}
+
+// fatalf fails the script with a message followed by the transcript of
+// every client.
+func (s *session) fatalf(ts *testscript.TestScript, format string, args ...any) {
+	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
+	ts.Fatalf("%s\n\ntranscript (> sent by a client, < received by it):\n%s", msg, s.tr.String())
+}
+
+// client returns the open client called name, or fails the script.
+func (s *session) client(ts *testscript.TestScript, name string) *Client {
+	c, ok := s.clients[name]
+	if !ok {
+		ts.Fatalf("no client called %q: connect it first", name)
+	}
+	return c
+}
+
+// writer returns a client the script may still write to.
+func (s *session) writer(ts *testscript.TestScript, name string) *Client {
+	c := s.client(ts, name)
+	if c.HungUp() {
+		ts.Fatalf("%s has closed its connection", name)
+	}
+	c.mu.Lock()
+	half := c.wroteEOF
+	c.mu.Unlock()
+	if half {
+		ts.Fatalf("%s has half-closed its connection and cannot send", name)
+	}
+	return c
+}
+
+// reader returns a client whose lines the script may still read.
+func (s *session) reader(ts *testscript.TestScript, name string) *Client {
+	c := s.client(ts, name)
+	if c.HungUp() {
+		ts.Fatalf("%s has closed its connection itself: there is nothing to read", name)
+	}
+	return c
+}
+
+// timeout returns how long a command waits for a line.
+func timeout(ts *testscript.TestScript) time.Duration {
+	v := ts.Getenv(EnvTimeout)
+	if v == "" {
+		return DefaultTimeout
+	}
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return d
+	}
+	if n, err := strconv.ParseFloat(v, 64); err == nil && n > 0 {
+		return time.Duration(n * float64(time.Second))
+	}
+	ts.Fatalf("bad $%s %q: want a duration such as 5s", EnvTimeout, v)
+	return 0
+}
+
+// expand substitutes environment variables in a command argument. The
+// commands expand their arguments themselves so that $U works inside single
+// quotes, which testscript leaves alone. Write $$ for a literal $.
+func expand(ts *testscript.TestScript, s string) string {
+	return os.Expand(s, func(name string) string {
+		if name == "$" {
+			return "$"
+		}
+		return ts.Getenv(name)
+	})
+}
+
+// take consumes the next line of c for command cmd and returns it without
+// its terminator, failing the script if none arrives in time, if the
+// connection ends, or if the line does not end in CRLF. want describes
+// what was expected, for the failure message.
+func (s *session) take(ts *testscript.TestScript, c *Client, cmd, want string) string {
+	line, err := c.Next(timeout(ts))
+	if err != nil {
+		s.fatalf(ts, "%s %s: %s\n  want: %s", cmd, c.name, describeEnd(err, timeout(ts)), want)
+	}
+	return s.check(ts, c, cmd, line)
+}
+
+// check validates a consumed line's terminator (FRAME-2) and returns it
+// without terminator.
+func (s *session) check(ts *testscript.TestScript, c *Client, cmd string, line []byte) string {
+	body, ok := strings.CutSuffix(string(line), "\r\n")
+	if !ok {
+		s.fatalf(ts, "%s %s: line %q does not end in CRLF; the server always sends CRLF (FRAME-2)", cmd, c.name, line)
+	}
+	return body
+}
+
+// grammar fails the script if a line that a pattern accepted is outside the
+// server grammar (GRAM-6). Lines compared exactly need no such check.
+func (s *session) grammar(ts *testscript.TestScript, c *Client, cmd, body string) {
+	if _, err := spec.ParseServerLine(body); err != nil {
+		s.fatalf(ts, "%s %s: the server sent a line outside the grammar of PROTOCOL.md 3.2 (GRAM-6): %v", cmd, c.name, err)
+	}
+}
+
+// describeEnd explains why no line came.
+func describeEnd(err error, d time.Duration) string {
+	if err == errTimeout {
+		return fmt.Sprintf("no line arrived within %v", d)
+	}
+	if isClose(err) {
+		return "the server closed the connection first"
+	}
+	return "the connection failed first: " + err.Error()
+}
+
+// difference describes how got differs from want.
+func difference(want, got string) string {
+	i := 0
+	for i < len(want) && i < len(got) && want[i] == got[i] {
+		i++
+	}
+	var w, g string
+	if i < len(want) {
+		w = strconv.Quote(want[i:min(len(want), i+20)])
+	} else {
+		w = "end of line"
+	}
+	if i < len(got) {
+		g = strconv.Quote(got[i:min(len(got), i+20)])
+	} else {
+		g = "end of line"
+	}
+	return fmt.Sprintf("  want: %s\n  got:  %s\n  first difference at byte %d: want %s, got %s", strconv.Quote(want), strconv.Quote(got), i, w, g)
+}

@@ -1,0 +1,185 @@
+package conformance
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"roomchat.dev/roomchat/model"
+)
+
+// faultFunc rewrites what the model server sends for one event.
+type faultFunc = func(s *modelServer, id model.ClientID, ev model.Event, outs []model.Output) []model.Output
+
+// dropLines removes the outputs for which drop is true.
+func dropLines(drop func(ev model.Event, id model.ClientID, o model.Output) bool) faultFunc {
+	return func(_ *modelServer, id model.ClientID, ev model.Event, outs []model.Output) []model.Output {
+		return slices.DeleteFunc(outs, func(o model.Output) bool { return drop(ev, id, o) })
+	}
+}
+
+// editLines rewrites every output line.
+func editLines(edit func(line string) string) faultFunc {
+	return func(_ *modelServer, _ model.ClientID, _ model.Event, outs []model.Output) []model.Output {
+		for i := range outs {
+			if !outs[i].Close {
+				outs[i].Line = edit(outs[i].Line)
+			}
+		}
+		return outs
+	}
+}
+
+func isCommand(ev model.Event, word string) bool {
+	return ev.Kind == model.Line && (ev.Line == word || strings.HasPrefix(ev.Line, word+" "))
+}
+
+// TestSuiteCatchesBrokenServers runs scripts against model servers with one
+// deliberate departure from PROTOCOL.md each, and requires the script that
+// covers that rule to fail: the suite has teeth.
+func TestSuiteCatchesBrokenServers(t *testing.T) {
+	faults := []struct {
+		name   string
+		fault  faultFunc
+		crlf   string
+		flags  string
+		script string // a script that must fail
+	}{
+		{name: "greets on connect", script: "frame_silent_until_spoken",
+			fault: func(_ *modelServer, id model.ClientID, ev model.Event, outs []model.Output) []model.Output {
+				if ev.Kind == model.Connect && len(outs) == 0 {
+					return []model.Output{{To: id, Line: "OK Hello"}}
+				}
+				return outs
+			}},
+		{name: "ends lines with LF", crlf: "\n", script: "session_example"},
+		{name: "answers empty lines", script: "frame_empty_line",
+			fault: func(_ *modelServer, id model.ClientID, ev model.Event, outs []model.Output) []model.Output {
+				if ev.Kind == model.Line && ev.Line == "" {
+					return append(outs, model.Output{To: id, Line: "ERROR Username required"})
+				}
+				return outs
+			}},
+		{name: "no echo to the sender", script: "msg_echo",
+			fault: dropLines(func(ev model.Event, id model.ClientID, o model.Output) bool {
+				return ev.Kind == model.Line && o.To == id && strings.HasPrefix(o.Line, "ROOM ")
+			})},
+		{name: "duplicates room messages", script: "order_unaltered",
+			fault: func(_ *modelServer, _ model.ClientID, _ model.Event, outs []model.Output) []model.Output {
+				var out []model.Output
+				for _, o := range outs {
+					out = append(out, o)
+					if strings.HasPrefix(o.Line, "ROOM ") {
+						out = append(out, o)
+					}
+				}
+				return out
+			}},
+		{name: "no history", script: "join_history",
+			fault: dropLines(func(ev model.Event, id model.ClientID, o model.Output) bool {
+				return isCommand(ev, "JOIN") && o.To == id && strings.HasPrefix(o.Line, "ROOM ")
+			})},
+		{name: "history of 9", script: "join_history",
+			fault: func(_ *modelServer, id model.ClientID, ev model.Event, outs []model.Output) []model.Output {
+				if !isCommand(ev, "JOIN") {
+					return outs
+				}
+				i := slices.IndexFunc(outs, func(o model.Output) bool { return o.To == id && strings.HasPrefix(o.Line, "ROOM ") })
+				if i >= 0 && len(outs) > 12 {
+					outs = slices.Delete(outs, i, i+1)
+				}
+				return outs
+			}},
+		{name: "roster newest first", script: "join_roster_order",
+			fault: func(_ *modelServer, id model.ClientID, ev model.Event, outs []model.Output) []model.Output {
+				if !isCommand(ev, "JOIN") {
+					return outs
+				}
+				var idx []int
+				for i, o := range outs {
+					if o.To == id && strings.HasPrefix(o.Line, "JOIN ") {
+						idx = append(idx, i)
+					}
+				}
+				for i, j := 0, len(idx)-1; i < j; i, j = i+1, j-1 {
+					outs[idx[i]], outs[idx[j]] = outs[idx[j]], outs[idx[i]]
+				}
+				return outs
+			}},
+		{name: "says 1 user", script: "join_errors",
+			fault: editLines(func(l string) string { return strings.Replace(l, "(1 users)", "(1 user)", 1) })},
+		{name: "ROOMLIST in creation order", script: "rooms_sorted",
+			fault: func(s *modelServer, id model.ClientID, ev model.Event, outs []model.Output) []model.Output {
+				for i, o := range outs {
+					if strings.HasPrefix(o.Line, "ROOMLIST ") {
+						f := strings.Fields(o.Line)[1:]
+						slices.Reverse(f)
+						outs[i].Line = "ROOMLIST " + strings.Join(f, " ")
+					}
+				}
+				return outs
+			}},
+		{name: "silent disconnects", script: "disc_leave_note",
+			fault: dropLines(func(ev model.Event, _ model.ClientID, o model.Output) bool {
+				return ev.Kind == model.Disconnect && strings.HasPrefix(o.Line, "LEAVE ")
+			})},
+		{name: "tells the leaver", script: "leave_room",
+			fault: func(s *modelServer, id model.ClientID, ev model.Event, outs []model.Output) []model.Output {
+				for _, o := range outs {
+					if isCommand(ev, "LEAVE") && strings.HasPrefix(o.Line, "OK Left ") {
+						room := strings.TrimPrefix(o.Line, "OK Left ")
+						return append(outs, model.Output{To: id, Line: "LEAVE " + room + " " + s.st.Name(id)})
+					}
+				}
+				return outs
+			}},
+		{name: "wrong error text", script: "msg_not_in_room",
+			fault: editLines(func(l string) string { return strings.Replace(l, "Not in a room", "Not in room", 1) })},
+		{name: "ignores PING", script: "ping_any_state",
+			fault: dropLines(func(_ model.Event, _ model.ClientID, o model.Output) bool { return strings.HasPrefix(o.Line, "PONG") })},
+		{name: "keeps the line after QUIT open", script: "quit_any_state",
+			fault: dropLines(func(ev model.Event, _ model.ClientID, o model.Output) bool { return isCommand(ev, "QUIT") && o.Close })},
+		{name: "lets everyone in", flags: "-max-clients 2", script: "limit_max_clients",
+			fault: dropLines(func(ev model.Event, _ model.ClientID, o model.Output) bool {
+				return ev.Kind == model.Connect
+			})},
+		{name: "sends LEAVE on shutdown", script: "shutdown_notice",
+			fault: func(s *modelServer, _ model.ClientID, ev model.Event, outs []model.Output) []model.Output {
+				if ev.Kind == model.Shutdown && len(outs) > 0 {
+					return append([]model.Output{{To: outs[0].To, Line: "LEAVE #x y"}}, outs...)
+				}
+				return outs
+			}},
+	}
+	scripts := loadSuite(t)
+	for _, f := range faults {
+		t.Run(strings.ReplaceAll(f.name, " ", "_"), func(t *testing.T) {
+			t.Parallel()
+			start := func(flags []string) (Server, error) {
+				return startFaultyModelServer(append(strings.Fields(f.flags), flags...), f.fault, f.crlf)
+			}
+			r, err := NewRunner(Config{
+				Start:   start,
+				Scripts: scripts,
+				Run:     regexp.MustCompile("^" + f.script + "$"),
+				Timeout: time.Second,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			sel := r.Selected()
+			if len(sel) != 1 {
+				t.Fatalf("no script %s", f.script)
+			}
+			res := r.RunScript(sel[0])
+			if res.Status != Fail {
+				t.Errorf("%s %s against a server that %s; want FAIL", res.Status, f.script, f.name)
+			} else if testing.Verbose() {
+				t.Log(Details(res))
+			}
+		})
+	}
+}
