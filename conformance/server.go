@@ -113,6 +113,12 @@ func startExec(argv, flags []string) (*execServer, error) {
 	s.cmd = exec.Command(args[0], args[1:]...)
 	s.cmd.Stdout = s.log
 	s.cmd.Stderr = s.log
+	// The server runs in a process group of its own, and signals go to the
+	// whole group: a command such as "go run ./cmd/chatd" is a parent whose
+	// child is the server, and the child must stop too.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A child left behind could hold the output pipes open forever.
+	s.cmd.WaitDelay = time.Second
 	if err := s.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start server %q: %w", strings.Join(args, " "), err)
 	}
@@ -177,7 +183,12 @@ func (s *execServer) Shutdown() error {
 		return fmt.Errorf("server already exited (%v)", s.err)
 	default:
 	}
-	return s.cmd.Process.Signal(syscall.SIGTERM)
+	return s.signal(syscall.SIGTERM)
+}
+
+// signal sends sig to the server's process group.
+func (s *execServer) signal(sig syscall.Signal) error {
+	return syscall.Kill(-s.cmd.Process.Pid, sig)
 }
 
 // Stop sends SIGTERM, waits up to five seconds, then kills the server.
@@ -188,14 +199,14 @@ func (s *execServer) Stop() error {
 			return
 		default:
 		}
-		if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-			s.cmd.Process.Kill()
+		if err := s.signal(syscall.SIGTERM); err != nil {
+			s.signal(syscall.SIGKILL)
 		}
 		select {
 		case <-s.done:
 		case <-time.After(5 * time.Second):
 			s.stopErr = errors.New("server did not exit within 5s of SIGTERM; killed")
-			s.cmd.Process.Kill()
+			s.signal(syscall.SIGKILL)
 			<-s.done
 		}
 	})
