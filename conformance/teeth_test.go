@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"roomchat.dev/roomchat/model"
+	"roomchat.dev/roomchat/spec"
 )
 
 // faultFunc rewrites what the model server sends for one event.
@@ -46,6 +47,10 @@ func TestSuiteCatchesBrokenServers(t *testing.T) {
 		crlf   string
 		flags  string
 		script string // a script that must fail
+		// ignoreLimits makes the server accept and ignore the flags of
+		// section 8; the model server writes to each socket in turn,
+		// blocking, so it then is a server that waits on slow readers.
+		ignoreLimits bool
 	}{
 		{name: "greets on connect", script: "frame_silent_until_spoken",
 			fault: func(_ *modelServer, id model.ClientID, ev model.Event, outs []model.Output) []model.Output {
@@ -145,6 +150,31 @@ func TestSuiteCatchesBrokenServers(t *testing.T) {
 			fault: dropLines(func(ev model.Event, _ model.ClientID, o model.Output) bool {
 				return ev.Kind == model.Connect
 			})},
+		// The variants the conformance issue names; each must fail the script
+		// given here.
+		{name: "accepts duplicate names", script: "user_username",
+			fault: func(_ *modelServer, _ model.ClientID, ev model.Event, outs []model.Output) []model.Output {
+				for i, o := range outs {
+					if o.Line == "ERROR "+spec.ErrUsernameTaken {
+						outs[i].Line = "OK " + spec.OKWelcome(strings.TrimPrefix(ev.Line, "USERNAME "))
+					}
+				}
+				return outs
+			}},
+		{name: "drops a JOIN notice", script: "join_notifies_members",
+			fault: dropLines(func(_ model.Event, id model.ClientID, o model.Output) bool {
+				return o.To != id && strings.HasPrefix(o.Line, "JOIN ")
+			})},
+		{name: "reorders two room messages", script: "order_same_for_all", fault: swapRoomLines()},
+		{name: "relays an overlong line", script: "frame_line_too_long",
+			fault: func(_ *modelServer, id model.ClientID, ev model.Event, outs []model.Output) []model.Output {
+				if ev.Kind == model.LineTooLong {
+					return []model.Output{{To: id, Line: "ROOM #relay relay " + strings.Repeat("x", spec.MaxLineLen)}}
+				}
+				return outs
+			}},
+		{name: "never frees a name", script: "name_freed", fault: neverFreeNames()},
+		{name: "blocks on a slow reader", script: "limit_slow_consumer", ignoreLimits: true},
 		{name: "sends LEAVE on shutdown", script: "shutdown_notice",
 			fault: func(s *modelServer, _ model.ClientID, ev model.Event, outs []model.Output) []model.Output {
 				if ev.Kind == model.Shutdown && len(outs) > 0 {
@@ -158,6 +188,9 @@ func TestSuiteCatchesBrokenServers(t *testing.T) {
 		t.Run(strings.ReplaceAll(f.name, " ", "_"), func(t *testing.T) {
 			t.Parallel()
 			start := func(flags []string) (Server, error) {
+				if f.ignoreLimits {
+					flags = withoutLimitFlags(flags)
+				}
 				return startFaultyModelServer(append(strings.Fields(f.flags), flags...), f.fault, f.crlf)
 			}
 			r, err := NewRunner(Config{
@@ -181,5 +214,62 @@ func TestSuiteCatchesBrokenServers(t *testing.T) {
 				t.Log(Details(res))
 			}
 		})
+	}
+}
+
+// withoutLimitFlags drops the queue and timeout flags of section 8 and
+// their values.
+func withoutLimitFlags(flags []string) []string {
+	var kept []string
+	for i := 0; i < len(flags); i++ {
+		switch flags[i] {
+		case "-max-queue-bytes", "-write-timeout", "-idle-timeout":
+			i++
+		default:
+			kept = append(kept, flags[i])
+		}
+	}
+	return kept
+}
+
+// swapRoomLines holds back every other ROOM line to each client and sends
+// it after the next one: two room messages arrive in the wrong order.
+func swapRoomLines() faultFunc {
+	held := map[model.ClientID]model.Output{}
+	return func(_ *modelServer, _ model.ClientID, _ model.Event, outs []model.Output) []model.Output {
+		var res []model.Output
+		for _, o := range outs {
+			if !strings.HasPrefix(o.Line, "ROOM ") {
+				res = append(res, o)
+				continue
+			}
+			if h, ok := held[o.To]; ok {
+				delete(held, o.To)
+				res = append(res, o, h)
+			} else {
+				held[o.To] = o
+			}
+		}
+		return res
+	}
+}
+
+// neverFreeNames refuses a name that anyone has ever held, as a server
+// would that forgets to free names on QUIT or disconnect.
+func neverFreeNames() faultFunc {
+	owner := map[string]model.ClientID{}
+	return func(_ *modelServer, id model.ClientID, ev model.Event, outs []model.Output) []model.Output {
+		for i, o := range outs {
+			if !strings.HasPrefix(o.Line, "OK Welcome, ") {
+				continue
+			}
+			name := spec.Fold(strings.TrimPrefix(ev.Line, "USERNAME "))
+			if prev, ok := owner[name]; ok && prev != id {
+				outs[i].Line = "ERROR " + spec.ErrUsernameTaken
+			} else {
+				owner[name] = id
+			}
+		}
+		return outs
 	}
 }
