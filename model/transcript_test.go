@@ -66,6 +66,9 @@ func readTranscripts(t *testing.T, path string) []transcript {
 		case text == "" || strings.HasPrefix(text, "#"):
 		case recvRe.MatchString(text):
 			m := recvRe.FindStringSubmatch(text)
+			if _, err := spec.ParseServerLine(m[2]); err != nil {
+				t.Errorf("PROTOCOL.md:%d: %v", n, err)
+			}
 			addWant(t, cur, n, m[1]+"< "+m[2])
 		case eventRe.MatchString(text) && strings.HasSuffix(text, ": closed"):
 			addWant(t, cur, n, text)
