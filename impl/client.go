@@ -27,7 +27,7 @@ type client struct {
 	readerDone chan struct{}
 
 	// out is shared by the loop (push) and the writer goroutine (take); it
-	// has its own mutex. The writer runs only while there is output.
+	// has its own mutex.
 	out outQueue
 
 	slotOnce  sync.Once // frees the MaxClients slot once
@@ -44,8 +44,6 @@ type client struct {
 	writeFailed bool
 	reason      CloseReason
 	detail      string // why, in more words, for the disconnect log line
-
-	flushQueued bool // on loop.flushList (flush.go)
 
 	lastActive time.Time     // when its last line arrived (LIMIT-7)
 	idleElem   *list.Element // its place in loop.idle
@@ -69,6 +67,7 @@ func newClient(s *Server, id uint64, conn net.Conn) *client {
 		resumeIn:   make(chan struct{}, 1),
 		readerDone: make(chan struct{}),
 	}
+	c.out.init()
 	return c
 }
 

@@ -35,14 +35,6 @@ type loop struct {
 	idle      *list.List           // clients ordered by lastActive, oldest first
 	idleTimer *time.Timer          // fires when the oldest may have expired
 	idleArmed bool
-	// The flush list (flush.go): clients whose lines wait for the flush
-	// timer to start their writer.
-	flushList  []*client
-	flushTimer *time.Timer
-	flushArmed bool
-	// actor is the client whose line is being applied: output to it is
-	// urgent (flush.go).
-	actor     *client
 	ready     []*client // clients whose deferred line may run now (flow.go)
 	doomed    []*client // clients to close once the current item is done
 	gateEpoch uint64    // see client.gateMark
@@ -65,9 +57,9 @@ func newLoop(s *Server) *loop {
 		users:      make(map[string]*client),
 		rooms:      make(map[string]*room),
 		idle:       list.New(),
-		idleTimer:  newStoppedTimer(),
-		flushTimer: newStoppedTimer(),
+		idleTimer:  time.NewTimer(time.Hour),
 	}
+	l.idleTimer.Stop()
 	return l
 }
 
@@ -87,8 +79,6 @@ func (l *loop) run() {
 			l.onWriter(ev)
 		case <-l.idleTimer.C:
 			l.onIdleTimer()
-		case <-l.flushTimer.C:
-			l.onFlushTimer()
 		case <-l.shutdownIn:
 			l.shutdown()
 			return
@@ -97,15 +87,15 @@ func (l *loop) run() {
 	}
 }
 
-// register adopts a new connection and starts its reader. Its writer
-// starts when there is something to write (loop.send).
+// register adopts a new connection and starts its reader and writer.
 func (l *loop) register(c *client) {
 	l.clients[c] = struct{}{}
 	c.lastActive = time.Now()
 	c.idleElem = l.idle.PushBack(c)
 	l.armIdle()
-	l.srv.wg.Add(1)
+	l.srv.wg.Add(2)
 	go c.readLoop(l.eventsIn)
+	go c.writeLoop(l.writerIn, l.done)
 	l.log.Info("connect", "conn", c.id, "remote", c.remote)
 }
 
@@ -157,9 +147,7 @@ func (l *loop) process(c *client, it item) {
 	if l.gate(c, it) {
 		return // the reader stays paused until the line has run
 	}
-	l.actor = c
 	l.dispatch(c, it)
-	l.actor = nil
 	if !c.closed && !c.doomed {
 		c.resume()
 	}
@@ -198,16 +186,10 @@ func (l *loop) send(c *client, line []byte) {
 	if c.closed || c.doomed {
 		return
 	}
-	hot, ok, act := c.out.push(line, l.cfg.MaxQueueBytes, l.highWater, c == l.actor, l.cfg.CoalesceDelay)
+	hot, ok := c.out.push(line, l.cfg.MaxQueueBytes, l.highWater)
 	if !ok {
 		l.kill(c, SlowConsumer, "output queue over MaxQueueBytes")
 		return
-	}
-	switch act {
-	case writerStart:
-		l.startWriter(c)
-	case writerLater:
-		l.flushLater(c)
 	}
 	if hot && !c.hot {
 		l.setHot(c, true)
@@ -260,9 +242,7 @@ func (l *loop) closeClient(c *client, reason CloseReason, flush bool) {
 	l.release(c)
 	c.deferred = nil
 	if flush {
-		if c.out.close(flushThenClose) {
-			l.startWriter(c)
-		}
+		c.out.close(flushThenClose)
 	} else {
 		c.out.close(abort)
 		c.closeConn()
@@ -309,7 +289,6 @@ func (l *loop) onWriter(ev writerEvent) {
 // gracefully, without LEAVE notes.
 func (l *loop) shutdown() {
 	l.idleTimer.Stop()
-	l.flushTimer.Stop()
 	l.log.Info("shutting down", "clients", len(l.clients))
 	notice := spec.ErrorLine(spec.ErrShuttingDown).AppendWire(nil)
 	for c := range l.clients {

@@ -21,56 +21,49 @@ type writerEvent struct {
 	err     error
 }
 
-// startWriter starts c's writer goroutine. The loop calls it when push or
-// close says that none is running.
-func (l *loop) startWriter(c *client) {
-	l.srv.wg.Add(1)
-	go c.writeLoop(l.writerIn, l.done)
-}
-
-// writeLoop is the connection's writer goroutine. It runs only while there
-// is output: it takes everything pending and writes it with one vectored
-// write (net.Buffers), so a burst of lines costs one system call, and it
-// exits when the queue is empty, so that an idle connection has no writer.
-// It is the only goroutine that writes to the socket.
+// writeLoop is the connection's writer goroutine. It waits for lines, takes
+// everything pending and writes it with one vectored write (net.Buffers), so
+// a burst of lines costs one system call. It is the only goroutine that
+// writes to the socket.
 func (c *client) writeLoop(writerOut chan<- writerEvent, loopDone <-chan struct{}) {
 	defer c.srv.wg.Done()
-	var b *batch
-	for {
-		var mode closeMode
-		b, mode = c.out.take(b)
-		if mode == abort {
-			putBatch(b)
-			return // whoever aborted closes the socket
-		}
-		if b == nil {
-			if mode == flushThenClose {
-				c.closeGracefully()
+	var spare net.Buffers
+	for range c.out.wakeIn {
+		for {
+			batch, mode := c.out.take(spare)
+			if mode == abort {
+				return // whoever aborted closes the socket
 			}
-			return // open: take has recorded that no writer runs
-		}
-		err := c.write(b.lines, writerOut, loopDone)
-		clear(b.lines) // drop the references to shared lines
-		b.lines = b.lines[:0]
-		if err == nil {
-			continue
-		}
-		putBatch(b)
-		if mode == open {
-			// The loop decides what happens to the socket: it may still
-			// have lines from this client to process (DISC-2).
-			ev := writerEvent{c: c, reason: Disconnected, err: err}
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				ev.reason = SlowConsumer
+			if len(batch) == 0 {
+				spare = batch
+				if mode == flushThenClose {
+					c.closeGracefully()
+					return
+				}
+				break
 			}
-			select {
-			case writerOut <- ev:
-				return
-			case <-loopDone:
+			err := c.write(batch, writerOut, loopDone)
+			clear(batch) // drop the references to shared lines
+			spare = batch[:0]
+			if err == nil {
+				continue
 			}
+			if mode == open {
+				// The loop decides what happens to the socket: it may still
+				// have lines from this client to process (DISC-2).
+				ev := writerEvent{c: c, reason: Disconnected, err: err}
+				if errors.Is(err, os.ErrDeadlineExceeded) {
+					ev.reason = SlowConsumer
+				}
+				select {
+				case writerOut <- ev:
+					return
+				case <-loopDone:
+				}
+			}
+			c.closeConn() // the loop has forgotten the client
+			return
 		}
-		c.closeConn() // the loop has forgotten the client
-		return
 	}
 }
 
@@ -81,10 +74,9 @@ func (c *client) writeLoop(writerOut chan<- writerEvent, loopDone <-chan struct{
 func (c *client) write(batch net.Buffers, writerOut chan<- writerEvent, loopDone <-chan struct{}) error {
 	cfg := &c.srv.cfg
 	for len(batch) > 0 {
-		start := now()
-		c.conn.SetWriteDeadline(epoch.Add(start + cfg.WriteTimeout))
+		c.conn.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
 		n, err := batch.WriteTo(c.conn) // consumes what it wrote from batch
-		if c.out.written(int(n), cfg.lowWater(), start) {
+		if c.out.written(int(n), cfg.lowWater()) {
 			select {
 			case writerOut <- writerEvent{c: c, drained: true}:
 			case <-loopDone:

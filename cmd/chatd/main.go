@@ -64,7 +64,6 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.cfg.MaxQueueBytes, "max-queue-bytes", spec.MaxQueueBytes, "output queue per client, in bytes (LIMIT-4)")
 	fs.DurationVar(&o.cfg.WriteTimeout, "write-timeout", spec.WriteTimeout, "write stall before a slow consumer is dropped (LIMIT-4)")
 	fs.DurationVar(&o.cfg.IdleTimeout, "idle-timeout", spec.IdleTimeout, "time without a line before a connection is closed (LIMIT-7)")
-	fs.DurationVar(&o.cfg.CoalesceDelay, "coalesce", impl.DefaultCoalesceDelay, "longest wait of output to a client written to less than this ago, to share one write; negative: none")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
