@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"roomchat.dev/roomchat/impl"
+	"roomchat.dev/roomchat/spec/transcript"
 )
 
 // commandCases exercise the commands and errors of PROTOCOL.md sections 5
@@ -275,7 +276,7 @@ func TestCommands(t *testing.T) {
 		for _, mode := range sendModes[:2] {
 			t.Run(tc.name+"/"+mode.name, func(t *testing.T) {
 				t.Parallel()
-				tr := transcript{name: tc.name, steps: mustSteps(t, tc.script)}
+				tr := transcript.Transcript{Steps: mustSteps(t, tc.script)}
 				runTranscript(t, impl.Config{}, tr, mode)
 			})
 		}

@@ -1,131 +1,33 @@
 package impl_test
 
 import (
-	"bufio"
 	"fmt"
 	"os"
-	"regexp"
-	"strconv"
 	"strings"
 	"testing"
 
 	"roomchat.dev/roomchat/impl"
+	"roomchat.dev/roomchat/spec/transcript"
 )
 
-// A transcript is a sequence of client steps in the notation of
-// PROTOCOL.md 1.2. The normative transcripts of PROTOCOL.md are run against
-// the server; the tests of this package write their own in the same form.
-type transcript struct {
-	name       string
-	maxClients int
-	steps      []step
-}
-
-// step is one line of a transcript.
-type step struct {
-	who  string // a client label, or "server"
-	op   string // ">", "<", or the word after "who:" (connect, disconnect, closed, ...)
-	line []byte // what is sent or received, for > and <
-	src  string // the transcript line, for failure messages
-}
-
-var stepRE = regexp.MustCompile(`^([a-z][a-z0-9]*)(?:([<>]) ?(.*)|: ([a-z]+))$`)
-
-// parseSteps parses the body of a transcript.
-func parseSteps(body string) ([]step, error) {
-	var steps []step
-	for _, l := range strings.Split(body, "\n") {
-		if l == "" || strings.HasPrefix(l, "#") {
-			continue
-		}
-		m := stepRE.FindStringSubmatch(l)
-		if m == nil {
-			return nil, fmt.Errorf("bad transcript line %q", l)
-		}
-		s := step{who: m[1], src: l}
-		if m[2] != "" {
-			s.op = m[2]
-			line, err := unescape(m[3])
-			if err != nil {
-				return nil, fmt.Errorf("%q: %v", l, err)
-			}
-			s.line = line
-		} else {
-			s.op = m[4]
-		}
-		steps = append(steps, s)
-	}
-	return steps, nil
-}
-
-var escapeRE = regexp.MustCompile(`\\x\{([0-9]+)\}|\\x([0-9a-fA-F]{2})`)
-
-// unescape expands \xHH to the byte HH and \x{N} to N bytes of 'x'.
-func unescape(s string) ([]byte, error) {
-	var err error
-	out := escapeRE.ReplaceAllStringFunc(s, func(e string) string {
-		m := escapeRE.FindStringSubmatch(e)
-		if m[1] != "" {
-			n, _ := strconv.Atoi(m[1])
-			return strings.Repeat("x", n)
-		}
-		b, perr := strconv.ParseUint(m[2], 16, 8)
-		if perr != nil {
-			err = perr
-		}
-		return string([]byte{byte(b)})
-	})
-	return []byte(out), err
-}
-
-// protocolTranscripts extracts the transcripts of PROTOCOL.md.
-func protocolTranscripts(t *testing.T) []transcript {
+// protocolTranscripts extracts the transcripts of PROTOCOL.md (its section
+// 1.2 defines the notation); the tests of this package write their own in
+// the same form.
+func protocolTranscripts(t *testing.T) []transcript.Transcript {
 	t.Helper()
 	f, err := os.Open("../PROTOCOL.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	var (
-		out    []transcript
-		cur    *transcript
-		body   strings.Builder
-		lineNo int
-	)
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		lineNo++
-		l := sc.Text()
-		switch {
-		case cur == nil && strings.HasPrefix(l, "```transcript"):
-			cur = &transcript{name: fmt.Sprintf("PROTOCOL.md:%d", lineNo)}
-			for _, opt := range strings.Fields(strings.TrimPrefix(l, "```transcript")) {
-				k, v, _ := strings.Cut(opt, "=")
-				if k != "max-clients" {
-					t.Fatalf("%s: unknown transcript option %q", cur.name, opt)
-				}
-				cur.maxClients, _ = strconv.Atoi(v)
-			}
-			body.Reset()
-		case cur != nil && l == "```":
-			steps, err := parseSteps(body.String())
-			if err != nil {
-				t.Fatalf("%s: %v", cur.name, err)
-			}
-			cur.steps = steps
-			out = append(out, *cur)
-			cur = nil
-		case cur != nil:
-			body.WriteString(l + "\n")
-		}
+	trs, err := transcript.Read(f)
+	if err != nil {
+		t.Fatalf("PROTOCOL.md: %v", err)
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
+	if len(trs) < 10 {
+		t.Fatalf("found only %d transcripts in PROTOCOL.md", len(trs))
 	}
-	if len(out) < 10 {
-		t.Fatalf("found only %d transcripts in PROTOCOL.md", len(out))
-	}
-	return out
+	return trs
 }
 
 // sendMode says how a transcript's client lines are put on the wire.
@@ -143,9 +45,9 @@ var sendModes = []sendMode{
 
 // runTranscript plays tr against a fresh server. Every client still
 // connected at the end must have nothing more pending (a PING barrier).
-func runTranscript(t *testing.T, cfg impl.Config, tr transcript, mode sendMode) {
-	if tr.maxClients != 0 {
-		cfg.MaxClients = tr.maxClients
+func runTranscript(t *testing.T, cfg impl.Config, tr transcript.Transcript, mode sendMode) {
+	if tr.MaxClients != 0 {
+		cfg.MaxClients = tr.MaxClients
 	}
 	ts := startServer(t, cfg)
 	clients := map[string]*testClient{}
@@ -155,21 +57,21 @@ func runTranscript(t *testing.T, cfg impl.Config, tr transcript, mode sendMode) 
 		clients[who] = c
 		return c
 	}
-	get := func(s step) *testClient {
-		c := clients[s.who]
+	get := func(s transcript.Step) *testClient {
+		c := clients[s.Who]
 		if c == nil {
-			c = open(s.who)
+			c = open(s.Who)
 		}
 		return c
 	}
 	shutdownErr := make(chan error, 1)
 	shutdown := false
-	for _, s := range tr.steps {
-		t.Logf("%s", s.src)
-		switch s.op {
+	for _, s := range tr.Steps {
+		t.Logf("%s", s.Src)
+		switch s.Op {
 		case ">":
 			c := get(s)
-			b := append(append([]byte(nil), s.line...), mode.eol...)
+			b := append([]byte(s.Data), mode.eol...)
 			if mode.bytewise {
 				for i := range b {
 					c.write(b[i : i+1])
@@ -178,20 +80,20 @@ func runTranscript(t *testing.T, cfg impl.Config, tr transcript, mode sendMode) 
 				c.write(b)
 			}
 		case "<":
-			get(s).expect(string(s.line))
+			get(s).expect(s.Data)
 		case "connect":
-			open(s.who)
+			open(s.Who)
 		case "disconnect":
 			get(s).conn.Close()
-			delete(clients, s.who)
+			delete(clients, s.Who)
 		case "closed":
 			get(s).expectClosed()
-			delete(clients, s.who)
+			delete(clients, s.Who)
 		case "shutdown":
 			shutdown = true
 			go func() { shutdownErr <- ts.shutdown() }()
 		default:
-			t.Fatalf("step %q is not supported here", s.src)
+			t.Fatalf("step %q is not supported here", s.Src)
 		}
 	}
 	for _, c := range clients {
@@ -211,13 +113,13 @@ func TestProtocolTranscripts(t *testing.T) {
 	t.Parallel()
 	for _, tr := range protocolTranscripts(t) {
 		skip := ""
-		for _, s := range tr.steps {
-			if s.op == "overflow" || s.op == "idle" {
-				skip = s.src
+		for _, s := range tr.Steps {
+			if s.Op == "overflow" || s.Op == "idle" {
+				skip = s.Src
 			}
 		}
 		for _, mode := range sendModes {
-			t.Run(tr.name+"/"+mode.name, func(t *testing.T) {
+			t.Run(fmt.Sprintf("PROTOCOL.md:%d/%s", tr.Line, mode.name), func(t *testing.T) {
 				if skip != "" {
 					t.Skipf("needs %q: see TestSlowConsumer and TestIdleTimeout", skip)
 				}
@@ -229,9 +131,9 @@ func TestProtocolTranscripts(t *testing.T) {
 }
 
 // mustSteps parses a transcript written in a test.
-func mustSteps(t *testing.T, body string) []step {
+func mustSteps(t *testing.T, body string) []transcript.Step {
 	t.Helper()
-	steps, err := parseSteps(strings.TrimSpace(body))
+	steps, err := transcript.ParseSteps(strings.TrimSpace(body), 1)
 	if err != nil {
 		t.Fatal(err)
 	}
