@@ -11,6 +11,13 @@ import (
 	"time"
 )
 
+// maxReadBuf is the largest read buffer of a client.
+const maxReadBuf = 32 << 10
+
+// rateSlices is how many reads a second a rate-limited client makes at
+// most (readrate): each read takes at most rate/rateSlices bytes.
+const rateSlices = 50
+
 // maxServerLine bounds one server line as the client reads it. FRAME-11 puts
 // no fixed limit on USERLIST and ROOMLIST; this is only a guard against a
 // server that never sends LF.
@@ -28,6 +35,14 @@ type Client struct {
 
 	readerDone chan struct{} // closed when the reader goroutine returns
 
+	// wmu serialises writes to the socket, so that a background flood
+	// (floodsend -bg) and the script's own writes never interleave
+	// mid-line: a write waits until the flood has been written.
+	wmu sync.Mutex
+	// flood is the background flood under way (floodsend -bg), or nil.
+	// Only the script's goroutine touches it.
+	flood *backgroundFlood
+
 	mu sync.Mutex
 	// Owned by mu; the reader goroutine appends, the script consumes.
 	lines    [][]byte      // complete lines received, terminator included
@@ -38,6 +53,7 @@ type Client struct {
 	gate     chan struct{} // closed while reading is allowed
 	hungUp   bool          // the client closed or reset the connection itself
 	wroteEOF bool          // the client half-closed
+	rate     int           // bytes per second the reader may read; 0 for no limit (readrate)
 }
 
 // Dial connects a client called name to addr, recording into tr.
@@ -67,14 +83,20 @@ func (c *Client) Name() string { return c.name }
 // read is the reader goroutine: it appends every complete line to c.lines.
 func (c *Client) read() {
 	defer close(c.readerDone)
-	buf := make([]byte, 32<<10)
+	// The buffer starts small, so that a script with thousands of quiet
+	// connections stays light, and grows while reads fill it.
+	buf := make([]byte, 4<<10)
 	var pending []byte
 	for {
 		c.mu.Lock()
-		gate := c.gate
+		gate, rate := c.gate, c.rate
 		c.mu.Unlock()
 		<-gate // StopReading holds this; Close always reopens it
-		n, err := c.conn.Read(buf)
+		want := len(buf)
+		if rate > 0 {
+			want = max(1, min(want, rate/rateSlices))
+		}
+		n, err := c.conn.Read(buf[:want])
 		if n > 0 {
 			pending = append(pending, buf[:n]...)
 			for {
@@ -93,6 +115,9 @@ func (c *Client) read() {
 				c.signal()
 			}
 			pending = bytes.Clone(pending) // drop the consumed prefix
+			if n == len(buf) && len(buf) < maxReadBuf {
+				buf = make([]byte, 2*len(buf))
+			}
 			if len(pending) > maxServerLine && err == nil {
 				err = fmt.Errorf("server sent %d bytes without LF", len(pending))
 			}
@@ -100,6 +125,11 @@ func (c *Client) read() {
 		if err != nil {
 			c.finish(err, pending)
 			return
+		}
+		if rate > 0 {
+			// Read no faster than rate on average: pause as long as the
+			// bytes just read are worth.
+			time.Sleep(time.Duration(n) * time.Second / time.Duration(rate))
 		}
 	}
 }
@@ -142,6 +172,8 @@ func (c *Client) consumed(i int) bool {
 
 // Write sends data in one write and records it, with note describing it.
 func (c *Client) Write(data []byte, note string, timeout time.Duration) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	c.tr.add(event{client: c, kind: evSent, data: data, text: note})
 	c.conn.SetWriteDeadline(time.Now().Add(timeout))
 	_, err := c.conn.Write(data)
@@ -154,6 +186,8 @@ func (c *Client) Write(data []byte, note string, timeout time.Duration) error {
 // WriteSplit sends data one byte per write, pausing briefly between bytes
 // so that each byte travels in its own TCP segment.
 func (c *Client) WriteSplit(data []byte, timeout time.Duration) error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	c.tr.add(event{client: c, kind: evSent, data: data, text: "one byte per write"})
 	c.conn.SetWriteDeadline(time.Now().Add(timeout))
 	for i := range data {
@@ -255,6 +289,20 @@ func (c *Client) StopReading() {
 	c.tr.add(event{client: c, kind: evNote, text: "stops reading"})
 }
 
+// SetReadRate limits how fast the reader goroutine reads from the socket,
+// in bytes per second, so that the server sees a client that reads, but
+// slowly; 0 removes the limit.
+func (c *Client) SetReadRate(bytesPerSecond int) {
+	c.mu.Lock()
+	c.rate = max(0, bytesPerSecond)
+	c.mu.Unlock()
+	if bytesPerSecond > 0 {
+		c.tr.add(event{client: c, kind: evNote, text: fmt.Sprintf("reads at most %d bytes/s", bytesPerSecond)})
+	} else {
+		c.tr.add(event{client: c, kind: evNote, text: "reads at full speed"})
+	}
+}
+
 // ResumeReading undoes StopReading.
 func (c *Client) ResumeReading() {
 	c.tr.add(event{client: c, kind: evNote, text: "resumes reading"})
@@ -274,6 +322,8 @@ func (c *Client) openGate() {
 // CloseWrite half-closes the connection: the server sees end of stream,
 // the client can still read.
 func (c *Client) CloseWrite() error {
+	c.wmu.Lock()
+	defer c.wmu.Unlock()
 	c.tr.add(event{client: c, kind: evNote, text: "half-closes (shutdown SHUT_WR)"})
 	c.mu.Lock()
 	c.wroteEOF = true

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,6 +26,7 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		"halfclose":   cmdHalfClose,
 		"stopread":    cmdStopRead,
 		"resumeread":  cmdResumeRead,
+		"readrate":    cmdReadRate,
 		// Sending.
 		"send":      cmdSend,
 		"sendlf":    cmdSendLF,
@@ -33,12 +35,16 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		"sendlong":  cmdSendLong,
 		"sendmany":  cmdSendMany,
 		"floodsend": cmdFloodSend,
+		"floodwait": cmdFloodWait,
+		"sendeach":  cmdSendEach,
+		"churn":     cmdChurn,
 		// Receiving.
 		"recv":      cmdRecv,
 		"expect":    cmdExpect,
 		"recvmany":  cmdRecvMany,
 		"recvmerge": cmdRecvMerge,
 		"recvrooms": cmdRecvRooms,
+		"recveach":  cmdRecvEach,
 		"quiet":     cmdQuiet,
 		"closed":    cmdClosed,
 		"await":     cmdAwait,
@@ -67,11 +73,12 @@ func usage(ts *testscript.TestScript, ok bool, syntax string) {
 func cmdConnect(ts *testscript.TestScript, neg bool, args []string) {
 	usage(ts, len(args) > 0, "connect NAME...")
 	s := getSession(ts)
+	names := words(ts, args)
 	if neg {
-		usage(ts, len(args) == 1, "! connect NAME")
+		usage(ts, len(names) == 1, "! connect NAME")
 	}
-	for _, name := range args {
-		s.connect(ts, expand(ts, name), neg)
+	for _, name := range names {
+		s.connect(ts, name, neg)
 	}
 }
 
@@ -95,6 +102,7 @@ func (s *session) connect(ts *testscript.TestScript, name string, neg bool) {
 	}
 	if existed {
 		old.shutdown()
+		old.waitFlood()
 	} else {
 		s.order = append(s.order, name)
 	}
@@ -121,8 +129,8 @@ func cmdDisconnect(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "disconnect")
 	usage(ts, len(args) > 0, "disconnect NAME...")
 	s := getSession(ts)
-	for _, name := range args {
-		s.client(ts, expand(ts, name)).Close(false)
+	for _, name := range words(ts, args) {
+		s.client(ts, name).Close(false)
 	}
 }
 
@@ -131,8 +139,8 @@ func cmdReset(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "reset")
 	usage(ts, len(args) > 0, "reset NAME...")
 	s := getSession(ts)
-	for _, name := range args {
-		s.client(ts, expand(ts, name)).Close(true)
+	for _, name := range words(ts, args) {
+		s.client(ts, name).Close(true)
 	}
 }
 
@@ -141,8 +149,8 @@ func cmdHalfClose(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "halfclose")
 	usage(ts, len(args) > 0, "halfclose NAME...")
 	s := getSession(ts)
-	for _, name := range args {
-		if err := s.writer(ts, expand(ts, name)).CloseWrite(); err != nil {
+	for _, name := range words(ts, args) {
+		if err := s.writer(ts, name).CloseWrite(); err != nil {
 			s.fatalf(ts, "halfclose %s: %v", name, err)
 		}
 	}
@@ -153,8 +161,8 @@ func cmdStopRead(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "stopread")
 	usage(ts, len(args) > 0, "stopread NAME...")
 	s := getSession(ts)
-	for _, name := range args {
-		s.reader(ts, expand(ts, name)).StopReading()
+	for _, name := range words(ts, args) {
+		s.reader(ts, name).StopReading()
 	}
 }
 
@@ -163,8 +171,8 @@ func cmdResumeRead(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "resumeread")
 	usage(ts, len(args) > 0, "resumeread NAME...")
 	s := getSession(ts)
-	for _, name := range args {
-		s.client(ts, expand(ts, name)).ResumeReading()
+	for _, name := range words(ts, args) {
+		s.client(ts, name).ResumeReading()
 	}
 }
 
@@ -285,32 +293,58 @@ func sendBytes(ts *testscript.TestScript, name string, data []byte, note string)
 	}
 }
 
-// floodsend NAME COUNT TEMPLATE
+// floodsend [-bg] NAME COUNT TEMPLATE...
 func cmdFloodSend(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "floodsend")
-	usage(ts, len(args) == 3, "floodsend NAME COUNT TEMPLATE")
+	const syntax = "floodsend [-bg] NAME COUNT TEMPLATE..."
+	bg := false
+	if len(args) > 0 && args[0] == "-bg" {
+		bg, args = true, args[1:]
+	}
+	usage(ts, len(args) >= 3, syntax)
 	s := getSession(ts)
 	c := s.writer(ts, expand(ts, args[0]))
 	count := countArg(ts, args[1])
-	tmpl := expand(ts, args[2])
+	var tmpls []string
+	for _, a := range args[2:] {
+		tmpls = append(tmpls, expand(ts, a))
+	}
 	var data []byte
 	for i := 1; i <= count; i++ {
-		data = append(data, fill(tmpl, i)...)
-		data = append(data, "\r\n"...)
-	}
-	// Write in chunks so that the timeout bounds the lack of progress, not
-	// the whole flood, which a server may legitimately read slowly (LIMIT-6).
-	note := fmt.Sprintf("%d lines %q with %%d = 1..%d, %d bytes", count, tmpl, count, len(data))
-	c.tr.add(event{client: c, kind: evNote, text: "sends " + note})
-	const chunk = 16 << 10
-	for len(data) > 0 {
-		n := min(chunk, len(data))
-		c.conn.SetWriteDeadline(time.Now().Add(timeout(ts)))
-		if _, err := c.conn.Write(data[:n]); err != nil {
-			c.tr.add(event{client: c, kind: evNote, text: "write error: " + err.Error()})
-			s.fatalf(ts, "floodsend %s: %v", c.name, err)
+		for _, tmpl := range tmpls {
+			data = append(data, fill(tmpl, i)...)
+			data = append(data, "\r\n"...)
 		}
-		data = data[n:]
+	}
+	quoted := make([]string, len(tmpls))
+	for i, tmpl := range tmpls {
+		quoted[i] = strconv.Quote(tmpl)
+	}
+	note := fmt.Sprintf("%d lines %s with %%d = 1..%d, %d bytes", count*len(tmpls), strings.Join(quoted, ", "), count, len(data))
+	d := timeout(ts)
+	if bg {
+		if c.flood != nil {
+			ts.Fatalf("floodsend -bg %s: a background flood is already under way; floodwait %s first", c.name, c.name)
+		}
+		f := &backgroundFlood{note: note, done: make(chan struct{})}
+		c.flood = f
+		c.tr.add(event{client: c, kind: evNote, text: "starts sending in the background " + note})
+		// Take the write lock here, so that whatever the script writes next
+		// to this client comes after the flood; the goroutine releases it.
+		c.wmu.Lock()
+		go func() {
+			defer close(f.done)
+			f.err = c.writeFloodLocked(data, d)
+			c.wmu.Unlock()
+			if f.err == nil {
+				c.tr.add(event{client: c, kind: evNote, text: "has written its background flood"})
+			}
+		}()
+		return
+	}
+	c.tr.add(event{client: c, kind: evNote, text: "sends " + note})
+	if err := c.writeFlood(data, d); err != nil {
+		s.fatalf(ts, "floodsend %s: %v", c.name, err)
 	}
 }
 
@@ -394,10 +428,10 @@ func grammarNote(got string) string {
 	return ""
 }
 
-// recvmany [-also LINE]... NAME COUNT TEMPLATE
+// recvmany [-also LINE]... NAME COUNT TEMPLATE...
 func cmdRecvMany(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "recvmany")
-	const syntax = "recvmany [-also LINE]... NAME COUNT TEMPLATE"
+	const syntax = "recvmany [-also LINE]... NAME COUNT TEMPLATE..."
 	s := getSession(ts)
 	also := map[string]bool{} // line -> seen
 	var alsoOrder []string
@@ -408,10 +442,16 @@ func cmdRecvMany(ts *testscript.TestScript, neg bool, args []string) {
 		alsoOrder = append(alsoOrder, l)
 		args = args[2:]
 	}
-	usage(ts, len(args) == 3, syntax)
+	usage(ts, len(args) >= 3, syntax)
 	c := s.reader(ts, expand(ts, args[0]))
-	count := countArg(ts, args[1])
-	tmpl := expand(ts, args[2])
+	var tmpls []string
+	for _, a := range args[2:] {
+		tmpls = append(tmpls, expand(ts, a))
+	}
+	// Each round i = 1..COUNT brings every template in turn: line k of the
+	// lines expected is template k mod len(tmpls) with %d = round.
+	count := countArg(ts, args[1]) * len(tmpls)
+	line := func(k int) string { return fill(tmpls[(k-1)%len(tmpls)], (k-1)/len(tmpls)+1) }
 	missing := func() []string {
 		var m []string
 		for _, l := range alsoOrder {
@@ -424,7 +464,7 @@ func cmdRecvMany(ts *testscript.TestScript, neg bool, args []string) {
 	for i := 1; i <= count || len(missing()) > 0; {
 		var want string
 		if i <= count {
-			want = strconv.Quote(fill(tmpl, i))
+			want = strconv.Quote(line(i))
 			if m := missing(); len(m) > 0 {
 				want += " or one of " + strings.Join(m, ", ")
 			}
@@ -432,7 +472,7 @@ func cmdRecvMany(ts *testscript.TestScript, neg bool, args []string) {
 			want = "one of " + strings.Join(missing(), ", ")
 		}
 		got := s.take(ts, c, "recvmany", fmt.Sprintf("%s (line %d of %d)", want, i, count))
-		if i <= count && got == fill(tmpl, i) {
+		if i <= count && got == line(i) {
 			i++
 			continue
 		}
@@ -441,47 +481,87 @@ func cmdRecvMany(ts *testscript.TestScript, neg bool, args []string) {
 			continue
 		}
 		if i <= count {
-			s.fatalf(ts, "recvmany %s: line %d of %d differs\n%s%s", c.name, i, count, difference(fill(tmpl, i), got), grammarNote(got))
+			s.fatalf(ts, "recvmany %s: line %d of %d differs\n%s%s", c.name, i, count, difference(line(i), got), grammarNote(got))
 		}
 		s.fatalf(ts, "recvmany %s: after all %d lines, got %q; still waiting for %s%s", c.name, count, got, strings.Join(missing(), ", "), grammarNote(got))
 	}
 }
 
-// recvmerge NAME[,NAME]... COUNT TEMPLATE [COUNT TEMPLATE]...
+// recvmerge NAME[,NAME]... [-any] COUNT TEMPLATE [[-any] COUNT TEMPLATE]...
 func cmdRecvMerge(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "recvmerge")
-	const syntax = "recvmerge NAME[,NAME]... COUNT TEMPLATE [COUNT TEMPLATE]..."
-	usage(ts, len(args) >= 3 && len(args)%2 == 1, syntax)
+	const syntax = "recvmerge NAME[,NAME]... [-any] COUNT TEMPLATE [[-any] COUNT TEMPLATE]..."
+	usage(ts, len(args) >= 3, syntax)
 	s := getSession(ts)
 	var clients []*Client
-	for _, n := range strings.Split(expand(ts, args[0]), ",") {
+	for _, n := range words(ts, strings.Split(args[0], ",")) {
 		clients = append(clients, s.reader(ts, n))
 	}
+	// A stream's lines come in order, or, with -any, in any order, each
+	// once: for events whose relative order the protocol leaves open, such
+	// as the disconnects of different clients (DISC-3).
 	type stream struct {
 		count int
 		tmpl  string
+		any   bool
+		index map[string]int // -any: line -> its %d
 	}
 	var streams []stream
 	total := 0
-	for i := 1; i < len(args); i += 2 {
-		st := stream{countArg(ts, args[i]), expand(ts, args[i+1])}
+	for rest := args[1:]; len(rest) > 0; {
+		st := stream{}
+		if rest[0] == "-any" {
+			st.any, rest = true, rest[1:]
+		}
+		usage(ts, len(rest) >= 2, syntax)
+		st.count, st.tmpl = countArg(ts, rest[0]), expand(ts, rest[1])
+		rest = rest[2:]
+		if st.any {
+			st.index = make(map[string]int, st.count)
+			for i := 1; i <= st.count; i++ {
+				st.index[fill(st.tmpl, i)] = i
+			}
+			if len(st.index) != st.count {
+				ts.Fatalf("recvmerge: -any %d %q: the lines of the stream are not all different", st.count, st.tmpl)
+			}
+		}
 		streams = append(streams, st)
 		total += st.count
 	}
 	var first []string // the order the first client saw
 	for ci, c := range clients {
-		pos := make([]int, len(streams)) // lines of each stream seen so far
+		pos := make([]int, len(streams))           // lines of each stream seen so far
+		seen := make([]map[int]bool, len(streams)) // -any: which were
+		for j := range seen {
+			seen[j] = map[int]bool{}
+		}
 		for k := 0; k < total; k++ {
 			var nexts []string
 			for j, st := range streams {
-				if pos[j] < st.count {
+				switch {
+				case pos[j] >= st.count:
+				case st.any:
+					nexts = append(nexts, fmt.Sprintf("any of the %d lines %q not yet seen", st.count-pos[j], st.tmpl))
+				default:
 					nexts = append(nexts, strconv.Quote(fill(st.tmpl, pos[j]+1)))
 				}
 			}
 			got := s.take(ts, c, "recvmerge", fmt.Sprintf("one of %s (line %d of %d)", strings.Join(nexts, ", "), k+1, total))
 			matched := false
 			for j, st := range streams {
-				if pos[j] < st.count && got == fill(st.tmpl, pos[j]+1) {
+				if pos[j] >= st.count {
+					continue
+				}
+				if st.any {
+					if i, ok := st.index[got]; ok && !seen[j][i] {
+						seen[j][i] = true
+						pos[j]++
+						matched = true
+						break
+					}
+					continue
+				}
+				if got == fill(st.tmpl, pos[j]+1) {
 					pos[j]++
 					matched = true
 					break
@@ -505,10 +585,10 @@ func cmdRecvRooms(ts *testscript.TestScript, neg bool, args []string) {
 	usage(ts, len(args) >= 1, "recvrooms NAME [ROOM...]")
 	s := getSession(ts)
 	c := s.reader(ts, expand(ts, args[0]))
-	var want []string
-	for _, a := range args[1:] {
-		want = append(want, expand(ts, a))
-	}
+	// ROOMS-1 lists the rooms sorted by folded name, so the expected rooms
+	// may be given in any order (or as a range, such as '#r{1..500}$U').
+	want := words(ts, args[1:])
+	slices.SortStableFunc(want, func(a, b string) int { return strings.Compare(spec.Fold(a), spec.Fold(b)) })
 	got := s.take(ts, c, "recvrooms", strconv.Quote(strings.Join(append([]string{"ROOMLIST"}, want...), " ")))
 	word, rest, _ := strings.Cut(got, " ")
 	if word != "ROOMLIST" {
@@ -548,8 +628,8 @@ func cmdQuiet(ts *testscript.TestScript, neg bool, args []string) {
 	usage(ts, len(args) > 0, "quiet NAME...")
 	s := getSession(ts)
 	var clients []*Client
-	for _, n := range args {
-		c := s.reader(ts, expand(ts, n))
+	for _, n := range words(ts, args) {
+		c := s.reader(ts, n)
 		c.mu.Lock()
 		half := c.wroteEOF
 		c.mu.Unlock()
@@ -621,8 +701,8 @@ func cmdClosed(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	usage(ts, len(args) > 0, syntax)
 	s := getSession(ts)
-	for _, n := range args {
-		c := s.reader(ts, expand(ts, n))
+	for _, n := range words(ts, args) {
+		c := s.reader(ts, n)
 		skipped := 0
 		for {
 			line, err := c.Next(timeout(ts))

@@ -68,7 +68,7 @@ func TestScriptsAgainstModel(t *testing.T) {
 	RunTests(t, Config{
 		Start:   startModelServer,
 		Scripts: loadSuite(t),
-		Tags:    []string{"core", "ping", "input", "shutdown"},
+		Tags:    []string{"core", "ping", "input", "shutdown", TagRobustness},
 		Verbose: testing.Verbose(),
 	})
 }
@@ -137,7 +137,7 @@ func TestRequirementsUpToDate(t *testing.T) {
 }
 
 // pingSend matches a script line that sends PING itself.
-var pingSend = regexp.MustCompile(`(?m)^\s*(!\s*)?(send|sendlf|sendsplit|sendmany)\s+\S+\s+'?PING\b`)
+var pingSend = regexp.MustCompile(`(?m)^\s*(!\s*)?(send|sendlf|sendsplit|sendmany|sendeach|floodsend)\s+(-\w+\s+)*\S+\s+(\d+\s+)?'?PING\b`)
 
 // TestScriptHeaders checks that each script declares every extension it
 // relies on: the tag of every rule it names, ping if it sends PING, and a

@@ -9,7 +9,11 @@
 // It begins with header comments:
 //
 //	# tags: core, ping      the extensions (PROTOCOL.md 1.1) it needs; it runs
-//	                        only if the server implements all of them
+//	                        only if the server implements all of them.
+//	                        "robustness" marks a robustness script (hostile
+//	                        clients beside well-behaved ones); it is not an
+//	                        extension, needs no declaration in a manifest,
+//	                        and -tags can leave such scripts out
 //	# rules: JOIN-3 JOIN-4  the requirements it checks, for coverage reports
 //	# server: -max-clients 2
 //	                        optional: it needs a server of its own, started
@@ -27,11 +31,17 @@
 //	$FRESH    1 if the server was started for this script alone
 //
 // and the conditions [core], [ping], [input], [limits], [shutdown] (the
-// extension is being tested) and [fresh].
+// extension is being tested), [robustness] and [fresh].
 //
 // The commands expand $VARIABLES in their arguments themselves, so $U works
 // inside single quotes too; write $$ for a literal $. Quote any argument that
 // holds # or spaces: testscript ends a line at an unquoted #.
+//
+// Where a command takes NAME... (or NAMES, a comma-separated list, or
+// ROOM...), a word may hold one numeric range: PREFIX{A..B}SUFFIX stands for
+// PREFIX<A>SUFFIX ... PREFIX<B>SUFFIX, at most 100000 words, so that
+// 'quiet c{1..500}' proves 500 clients silent and '#r{1..3}$U' names three
+// rooms.
 //
 // # Commands
 //
@@ -46,6 +56,23 @@
 //	halfclose NAME...        shut down the writing side; NAME can still read
 //	stopread NAME...         stop reading from the socket (a slow consumer)
 //	resumeread NAME...       read again
+//	readrate NAME BYTES      read at most BYTES bytes a second on average
+//	                         (a slow reader, which still reads); 0 for no limit
+//	churn [-name] [-join ROOM] [-send QUOTED] [-quit | -reset | -refused] N PREFIX
+//	                         N connections PREFIX1 ... PREFIXN, one after the
+//	                         other, each of its own (not a script client, not
+//	                         in the transcript): connect; with -name, USERNAME
+//	                         PREFIXi, answered OK Welcome; with -join, JOIN
+//	                         ROOM, answered OK Joined (what follows is not
+//	                         checked); with -send, the bytes of QUOTED, as
+//	                         sendraw decodes them (a partial line, say); then
+//	                         close (FIN), or -quit: QUIT, answered OK Goodbye!
+//	                         after any lines of the grammar, then the close;
+//	                         -reset: close with SO_LINGER 0 (RST); -refused:
+//	                         the server answers ERROR Server full and closes,
+//	                         and no other option is allowed. %d in ROOM and
+//	                         QUOTED is i. Each wait is bounded by $TIMEOUT and
+//	                         the whole command by 20 times $TIMEOUT
 //
 // Sending (LINE is sent as is; the command adds the terminator):
 //
@@ -59,9 +86,20 @@
 //	sendlong [-prefix TEXT] [-lf | -noterm] NAME N
 //	                         TEXT, N bytes of x, then CRLF (or LF, or nothing)
 //	sendmany NAME LINE...    every LINE with CRLF, all in one write
-//	floodsend NAME COUNT TEMPLATE
-//	                         COUNT lines, TEMPLATE with %d replaced by 1..COUNT,
-//	                         written as fast as the server takes them
+//	floodsend [-bg] NAME COUNT TEMPLATE...
+//	                         COUNT rounds of lines, one per TEMPLATE with %d
+//	                         replaced by the round 1..COUNT, written as fast
+//	                         as the server takes them. With -bg the flood is
+//	                         written by a goroutine of its own while the
+//	                         script goes on (later writes of NAME wait for it)
+//	floodwait NAME           wait until the background flood of NAME is
+//	                         written; fail if it could not be
+//	sendeach [-raw] NAMES TEMPLATE
+//	                         to each client of NAMES in turn, TEMPLATE with
+//	                         %d = its position 1, 2, ... in NAMES, and CRLF,
+//	                         one write each; with -raw, TEMPLATE is decoded as
+//	                         by sendraw and nothing is added (a partial line,
+//	                         one byte of a line dribbled out)
 //
 // Receiving. Each command consumes lines in order and waits up to $TIMEOUT
 // for each; every line must end in CRLF (FRAME-2), and a line that a pattern
@@ -72,18 +110,24 @@
 //	! recv NAME LINE         the next line, if one comes within $TIMEOUT, is
 //	! expect NAME REGEXP     consumed and must differ / not match; no line at
 //	                         all passes too (prefer quiet to prove silence)
-//	recvmany [-also LINE]... NAME COUNT TEMPLATE
-//	                         the next lines are TEMPLATE with %d = 1..COUNT, in
-//	                         order, with each -also LINE once somewhere among
-//	                         or after them
-//	recvmerge NAME[,NAME]... COUNT TEMPLATE [COUNT TEMPLATE]...
+//	recvmany [-also LINE]... NAME COUNT TEMPLATE...
+//	                         the next lines are COUNT rounds of one line per
+//	                         TEMPLATE, with %d = the round 1..COUNT, in order,
+//	                         with each -also LINE once somewhere among or
+//	                         after them
+//	recveach NAMES TEMPLATE  the next line of each client of NAMES is TEMPLATE
+//	                         with %d = its position 1, 2, ... in NAMES
+//	recvmerge NAME[,NAME]... [-any] COUNT TEMPLATE [[-any] COUNT TEMPLATE]...
 //	                         each NAME receives every stream (TEMPLATE with
 //	                         %d = 1..COUNT), each stream in order, interleaved
 //	                         in one way that must be the same for every NAME
-//	                         (ORDER-2)
+//	                         (ORDER-2); the lines of a -any stream may come in
+//	                         any order among themselves, each once (such as
+//	                         the LEAVE notes of many disconnects: DISC-3)
 //	recvrooms NAME [ROOM...] the next line is a ROOMLIST sorted by folded name
-//	                         (ROOMS-1) whose rooms are exactly ROOM...; on a
-//	                         shared server, only rooms ending in $U count
+//	                         (ROOMS-1) whose rooms are exactly ROOM..., given
+//	                         in any order; on a shared server, only rooms
+//	                         ending in $U count
 //	quiet NAME...            nothing more has arrived: each NAME sends
 //	                         PING quiet-N and the very next line must be
 //	                         PONG quiet-N (PING-2); without the ping extension,

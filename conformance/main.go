@@ -50,7 +50,7 @@ func Main(args []string, stdout, stderr io.Writer, opts MainOptions) int {
 		addr     = fl.String("addr", "", "run against the server at `host:port`, shared by all scripts")
 		execCmd  = fl.String("exec", "", "start a fresh server for each script with `command`; {port} in it is replaced by a free port")
 		run      = fl.String("run", "", "run only the scripts whose name matches `regexp`")
-		tags     = fl.String("tags", "", "test only these comma-separated `extensions` (core,ping,input,limits,shutdown; default all)")
+		tags     = fl.String("tags", "", "test only these comma-separated `extensions` (core,ping,input,limits,shutdown) and robustness for the robustness scripts (default all)")
 		verbose  = fl.Bool("v", false, "print the log of every script, not only of failures")
 		timeout  = fl.Duration("timeout", DefaultTimeout, "how long a script waits for one line")
 		seed     = fl.Uint64("seed", 0, "seed for the scripts' unique names and the model checker (0: random)")

@@ -18,7 +18,8 @@ import (
 //
 // core is always implemented. If the manifest has an implements line, a
 // script that needs an extension it does not list is skipped; without one,
-// the manifest says nothing about extensions. A deviating script that fails is reported as
+// the manifest says nothing about extensions. The robustness scripts need
+// no declaration: robustness is not an extension (TagRobustness). A deviating script that fails is reported as
 // XFAIL; one that passes is XPASS, a failure asking for the manifest to be
 // updated.
 type Manifest struct {

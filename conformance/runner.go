@@ -32,8 +32,10 @@ type Config struct {
 
 	Scripts []*Script      // the suite, from LoadScripts
 	Run     *regexp.Regexp // if not nil, only scripts whose name matches
-	// Tags are the extensions to test; nil means all. A script runs only if
-	// every one of its tags is enabled here and, with a Manifest, declared.
+	// Tags are the extensions to test, and TagRobustness for the
+	// robustness scripts; nil means all. A script runs only if every one of
+	// its tags is enabled here and, with a Manifest, every extension among
+	// them is declared.
 	Tags     []string
 	Manifest *Manifest
 
@@ -105,7 +107,9 @@ func NewRunner(cfg Config) (*Runner, error) {
 		r.tags = slices.Clone(cfg.Tags)
 	}
 	if cfg.Manifest != nil && cfg.Manifest.Implements != nil {
-		r.tags = slices.DeleteFunc(r.tags, func(t string) bool { return !slices.Contains(cfg.Manifest.Implements, t) })
+		r.tags = slices.DeleteFunc(r.tags, func(t string) bool {
+			return isExtension(t) && !slices.Contains(cfg.Manifest.Implements, t)
+		})
 	}
 	dir, err := os.MkdirTemp("", "chatconform-")
 	if err != nil {
@@ -173,8 +177,11 @@ func (r *Runner) RunAll(report func(done, total int, res Result)) []Result {
 func (r *Runner) skipReason(sc *Script) string {
 	for _, t := range sc.Tags {
 		if !slices.Contains(r.tags, t) {
-			if m := r.cfg.Manifest; m != nil && m.Implements != nil && !slices.Contains(m.Implements, t) {
+			if m := r.cfg.Manifest; m != nil && m.Implements != nil && isExtension(t) && !slices.Contains(m.Implements, t) {
 				return fmt.Sprintf("needs the %s extension, which the manifest does not declare", t)
+			}
+			if !isExtension(t) {
+				return fmt.Sprintf("is a %s script, not selected by -tags", t)
 			}
 			return fmt.Sprintf("needs the %s extension, not selected by -tags", t)
 		}

@@ -10,8 +10,20 @@ import (
 	"github.com/rogpeppe/go-internal/txtar"
 )
 
-// Tags are the extension tags of PROTOCOL.md 1.1, core first.
-var Tags = []string{"core", "ping", "input", "limits", "shutdown"}
+// Tags are the tags a script may carry: the extension tags of PROTOCOL.md
+// 1.1, core first, then TagRobustness.
+var Tags = []string{"core", "ping", "input", "limits", "shutdown", TagRobustness}
+
+// TagRobustness marks the robustness scripts: hostile clients (slowloris,
+// floods, churn, hostile bytes, thousands of names) beside well-behaved
+// ones, which must lose nothing. It is not an extension of the protocol but
+// a part of the suite: a manifest need not declare it, and -tags can leave
+// it out, for instance against a server that is not built for load.
+const TagRobustness = "robustness"
+
+// isExtension reports whether tag names an extension of PROTOCOL.md 1.1,
+// which a manifest declares.
+func isExtension(tag string) bool { return tag != TagRobustness }
 
 // A Script is one conformance script with its header.
 type Script struct {

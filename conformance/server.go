@@ -152,6 +152,14 @@ func (s *execServer) waitReady() error {
 				conn.Close() // a TCP self-connect, not the server
 			} else {
 				probe(conn)
+				// A server that could not bind the port (another process
+				// took it meanwhile) exits at once; what answered the
+				// probe was then someone else.
+				select {
+				case <-s.done:
+					return fmt.Errorf("%w (%v)", errExitedEarly, s.err)
+				default:
+				}
 				return nil
 			}
 		}
@@ -213,14 +221,34 @@ func (s *execServer) Stop() error {
 	return s.stopErr
 }
 
-// freePort asks the kernel for a free TCP port on 127.0.0.1.
+// portsGiven remembers the ports freePort has handed out, so that two
+// servers started at about the same time are never told the same port: the
+// kernel may hand a port out again as soon as it is closed.
+var portsGiven struct {
+	sync.Mutex
+	m map[int]bool
+}
+
+// freePort asks the kernel for a free TCP port on 127.0.0.1 that this
+// process has not handed out before.
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, err
+	portsGiven.Lock()
+	defer portsGiven.Unlock()
+	if portsGiven.m == nil {
+		portsGiven.m = map[int]bool{}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	for tries := 0; ; tries++ {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return 0, err
+		}
+		port := l.Addr().(*net.TCPAddr).Port
+		l.Close()
+		if !portsGiven.m[port] || tries >= 100 {
+			portsGiven.m[port] = true
+			return port, nil
+		}
+	}
 }
 
 // splitWords splits a command line into words at spaces; single or double

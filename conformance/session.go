@@ -53,10 +53,14 @@ func newSession(server Server) *session {
 	return &session{tr: NewTranscript(), clients: map[string]*Client{}, server: server}
 }
 
-// close closes every client and waits for their reader goroutines.
+// close closes every client and waits for their reader goroutines and
+// background floods.
 func (s *session) close() {
 	for _, name := range s.order {
 		s.clients[name].shutdown()
+	}
+	for _, name := range s.order {
+		s.clients[name].waitFlood()
 	}
 }
 
