@@ -9,6 +9,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"roomchat.dev/roomchat/impl"
 )
@@ -92,14 +93,22 @@ func benchFanout(b *testing.B, n int) {
 // receives lines from another's private messages. "burst" sends them all at
 // once, so the writer coalesces whatever is pending into one vectored
 // write; "one-by-one" waits for each line, so nothing can be coalesced.
+// With the default -coalesce, a line to a client written to less than 1 ms
+// before waits for the flush timer (flush.go): "one-by-one-coalesced" shows
+// that price, which a client in a request-response exchange with the
+// server itself never pays.
 func BenchmarkWriter(b *testing.B) {
-	for _, burst := range []bool{true, false} {
-		name := "one-by-one"
-		if burst {
-			name = "burst"
-		}
-		b.Run(name, func(b *testing.B) {
-			srv := impl.New(impl.Config{})
+	for _, bc := range []struct {
+		name     string
+		burst    bool
+		coalesce time.Duration
+	}{
+		{"burst", true, 0},
+		{"one-by-one", false, -1},
+		{"one-by-one-coalesced", false, 0},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			srv := impl.New(impl.Config{CoalesceDelay: bc.coalesce})
 			ln, err := net.Listen("tcp", "127.0.0.1:0")
 			if err != nil {
 				b.Fatal(err)
@@ -123,7 +132,7 @@ func BenchmarkWriter(b *testing.B) {
 			b.SetBytes(int64(len("PRIVMSG src a line of a burst of private messages\r\n")))
 			b.ReportAllocs()
 			b.ResetTimer()
-			if burst {
+			if bc.burst {
 				go func() {
 					w := bufio.NewWriter(src)
 					for range b.N {

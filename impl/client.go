@@ -11,10 +11,9 @@ import (
 // may touch them.
 type client struct {
 	// Immutable after newClient.
-	id     uint64
-	conn   net.Conn
-	remote string // conn.RemoteAddr().String(), for logs
-	srv    *Server
+	id   uint64
+	conn net.Conn
+	srv  *Server
 
 	// done is closed by the loop when it has forgotten the client: from
 	// then on the reader discards what it reads instead of handing it over.
@@ -27,8 +26,12 @@ type client struct {
 	readerDone chan struct{}
 
 	// out is shared by the loop (push) and the writer goroutine (take); it
-	// has its own mutex.
+	// has its own mutex. The writer runs only while there is output.
 	out outQueue
+
+	// writeDeadline is the write deadline last set on conn, as a now()
+	// reading. Owned by the writer that runs (writer.go).
+	writeDeadline time.Duration
 
 	slotOnce  sync.Once // frees the MaxClients slot once
 	closeOnce sync.Once // closes conn once
@@ -42,6 +45,7 @@ type client struct {
 	// writeFailed: the socket failed for writing; output is dropped while
 	// the lines already received are processed (loop.onWriter).
 	writeFailed bool
+	flushQueued bool // on loop.flushList (flush.go)
 	reason      CloseReason
 	detail      string // why, in more words, for the disconnect log line
 
@@ -61,15 +65,16 @@ func newClient(s *Server, id uint64, conn net.Conn) *client {
 	c := &client{
 		id:         id,
 		conn:       conn,
-		remote:     conn.RemoteAddr().String(),
 		srv:        s,
 		done:       make(chan struct{}),
 		resumeIn:   make(chan struct{}, 1),
 		readerDone: make(chan struct{}),
 	}
-	c.out.init()
 	return c
 }
+
+// remote returns the client's address, for logs.
+func (c *client) remote() string { return c.conn.RemoteAddr().String() }
 
 // freeSlot gives back the connection's MaxClients slot, once. The loop
 // calls it when it processes the close; closeConn calls it for connections

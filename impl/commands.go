@@ -117,7 +117,7 @@ func (l *loop) leave(c *client, _ spec.Command) {
 // and keeps it in the room's history (MSG-3). The line is formatted once.
 func (l *loop) msg(c *client, cmd spec.Command) {
 	r := c.room
-	line := spec.RoomLine(r.name, c.name, cmd.Text).AppendWire(nil)
+	line := wire(spec.RoomLine(r.name, c.name, cmd.Text))
 	r.hist.add(line)
 	l.broadcast(r, line)
 }

@@ -7,10 +7,10 @@ import (
 	"roomchat.dev/roomchat/spec"
 )
 
-// Config holds the limits of PROTOCOL.md section 8 and the logger. The zero
-// value of every field (and any negative value) means the protocol's default
-// from package spec. HistoryLen and MaxLineLen are fixed by the protocol and
-// are not configurable.
+// Config holds the limits of PROTOCOL.md section 8, one tuning knob and the
+// logger. The zero value of every limit (and any negative value) means the
+// protocol's default from package spec. HistoryLen and MaxLineLen are fixed
+// by the protocol and are not configurable.
 type Config struct {
 	// MaxClients is the number of simultaneous connections, in every state,
 	// beyond which a new connection is refused with "ERROR Server full"
@@ -28,10 +28,19 @@ type Config struct {
 	// IdleTimeout is how long a connection may send no line before it is
 	// closed with "ERROR Idle timeout" (LIMIT-7). Default spec.IdleTimeout.
 	IdleTimeout time.Duration
+	// CoalesceDelay is how long output to a client that was written to
+	// less than CoalesceDelay ago may wait, so that what follows goes out
+	// in the same write (flush.go). Replies to the client's own lines never
+	// wait. Zero means DefaultCoalesceDelay; a negative value writes every
+	// line at once.
+	CoalesceDelay time.Duration
 	// Logger receives one line per connect and disconnect, and the server's
 	// own events. Nil discards everything.
 	Logger *slog.Logger
 }
+
+// DefaultCoalesceDelay is the default of Config.CoalesceDelay.
+const DefaultCoalesceDelay = time.Millisecond
 
 // withDefaults returns c with every unset field replaced by its default.
 func (c Config) withDefaults() Config {
@@ -46,6 +55,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = spec.IdleTimeout
+	}
+	if c.CoalesceDelay == 0 {
+		c.CoalesceDelay = DefaultCoalesceDelay
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)

@@ -13,16 +13,26 @@
 // goroutines and applies them one at a time, which is exactly the single
 // order of ORDER-1. No mutex guards chat state.
 //
-// Each connection has two more goroutines:
+// Each connection has one or two more goroutines:
 //
 //   - its reader (reader.go) frames lines with spec.LineReader and hands them
 //     to the loop one at a time, waiting for the loop to take each before it
 //     reads the next. That makes reading fair among clients and lets the loop
-//     slow a sender simply by not taking its line yet (flow.go).
-//   - its writer (writer.go) drains the connection's bounded output queue,
-//     coalescing everything pending into one vectored write. The loop only
-//     appends to queues; it never touches a socket for writing, so a client
-//     that reads slowly never delays anyone else (LIMIT-3).
+//     slow a sender simply by not taking its line yet (flow.go). Between
+//     lines it holds no buffer: it waits for the socket to become readable
+//     and only then takes a line reader from a pool.
+//   - its writer (writer.go), only while there is output: it drains the
+//     connection's bounded output queue (queue.go), coalescing everything
+//     pending into one vectored write, and exits when the queue is empty.
+//     The loop only appends to queues and starts writers; it never touches a
+//     socket for writing, so a client that reads slowly never delays anyone
+//     else (LIMIT-3). Output to a client written to within the last
+//     Config.CoalesceDelay that is not a reply to its own line waits for the
+//     loop's flush timer, so that a busy client gets few, full writes
+//     (flush.go).
+//
+// An idle connection thus costs one goroutine, its socket and a few hundred
+// bytes of state; BENCHMARKS.md has the figures.
 //
 // The path of one line: socket → reader (spec.LineReader, bounded) → loop:
 // framing checks, spec.ParseCommand, the flow-control gate, the command

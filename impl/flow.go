@@ -67,7 +67,8 @@ func (l *loop) gate(c *client, it item) bool {
 	}
 	clear(hot)
 	c.waitCount = len(hot)
-	c.deferred = &it
+	d := it // only a deferred line goes to the heap
+	c.deferred = &d
 	return true
 }
 

@@ -35,6 +35,14 @@ type loop struct {
 	idle      *list.List           // clients ordered by lastActive, oldest first
 	idleTimer *time.Timer          // fires when the oldest may have expired
 	idleArmed bool
+	// The flush list (flush.go): clients whose lines wait for the flush
+	// timer to start their writer.
+	flushList  []*client
+	flushTimer *time.Timer
+	flushArmed bool
+	// actor is the client whose line is being applied: output to it is
+	// urgent (flush.go).
+	actor     *client
 	ready     []*client // clients whose deferred line may run now (flow.go)
 	doomed    []*client // clients to close once the current item is done
 	gateEpoch uint64    // see client.gateMark
@@ -57,9 +65,9 @@ func newLoop(s *Server) *loop {
 		users:      make(map[string]*client),
 		rooms:      make(map[string]*room),
 		idle:       list.New(),
-		idleTimer:  time.NewTimer(time.Hour),
+		idleTimer:  newStoppedTimer(),
+		flushTimer: newStoppedTimer(),
 	}
-	l.idleTimer.Stop()
 	return l
 }
 
@@ -79,6 +87,8 @@ func (l *loop) run() {
 			l.onWriter(ev)
 		case <-l.idleTimer.C:
 			l.onIdleTimer()
+		case <-l.flushTimer.C:
+			l.onFlushTimer()
 		case <-l.shutdownIn:
 			l.shutdown()
 			return
@@ -87,16 +97,16 @@ func (l *loop) run() {
 	}
 }
 
-// register adopts a new connection and starts its reader and writer.
+// register adopts a new connection and starts its reader. Its writer
+// starts when there is something to write (loop.send).
 func (l *loop) register(c *client) {
 	l.clients[c] = struct{}{}
 	c.lastActive = time.Now()
 	c.idleElem = l.idle.PushBack(c)
 	l.armIdle()
-	l.srv.wg.Add(2)
+	l.srv.wg.Add(1)
 	go c.readLoop(l.eventsIn)
-	go c.writeLoop(l.writerIn, l.done)
-	l.log.Info("connect", "conn", c.id, "remote", c.remote)
+	l.log.Info("connect", "conn", c.id, "remote", c.remote())
 }
 
 // item is one client line, checked and parsed, ready to be applied.
@@ -147,7 +157,9 @@ func (l *loop) process(c *client, it item) {
 	if l.gate(c, it) {
 		return // the reader stays paused until the line has run
 	}
+	l.actor = c
 	l.dispatch(c, it)
+	l.actor = nil
 	if !c.closed && !c.doomed {
 		c.resume()
 	}
@@ -186,19 +198,35 @@ func (l *loop) send(c *client, line []byte) {
 	if c.closed || c.doomed {
 		return
 	}
-	hot, ok := c.out.push(line, l.cfg.MaxQueueBytes, l.highWater)
+	hot, ok, act := c.out.push(line, l.cfg.MaxQueueBytes, l.highWater, c == l.actor, l.cfg.CoalesceDelay)
 	if !ok {
 		l.kill(c, SlowConsumer, "output queue over MaxQueueBytes")
 		return
+	}
+	switch act {
+	case writerStart:
+		l.startWriter(c)
+	case writerLater:
+		l.flushLater(c)
 	}
 	if hot && !c.hot {
 		l.setHot(c, true)
 	}
 }
 
+// wire formats line once, with its CRLF, into a slice of the right size:
+// the bytes that go to every recipient.
+func wire(line spec.ServerLine) []byte {
+	n := len("PRIVMSG ") + len(line.Room) + 1 + len(line.User) + 1 + len(line.Text) + len("\r\n")
+	for _, s := range line.List {
+		n += 1 + len(s)
+	}
+	return line.AppendWire(make([]byte, 0, n))
+}
+
 // reply formats one line for c alone.
 func (l *loop) reply(c *client, line spec.ServerLine) {
-	l.send(c, line.AppendWire(nil))
+	l.send(c, wire(line))
 }
 
 // kill schedules c to be closed abruptly after the current item, and stops
@@ -242,14 +270,16 @@ func (l *loop) closeClient(c *client, reason CloseReason, flush bool) {
 	l.release(c)
 	c.deferred = nil
 	if flush {
-		c.out.close(flushThenClose)
+		if c.out.close(flushThenClose) {
+			l.startWriter(c)
+		}
 	} else {
 		c.out.close(abort)
 		c.closeConn()
 	}
 	// The name passed NAME-1, so it holds no raw peer bytes; lines are
 	// only ever logged quoted (onRead).
-	attrs := []any{"conn", c.id, "remote", c.remote, "user", c.name, "reason", reason.String()}
+	attrs := []any{"conn", c.id, "remote", c.remote(), "user", c.name, "reason", reason.String()}
 	if c.detail != "" {
 		attrs = append(attrs, "detail", c.detail)
 	}
@@ -289,6 +319,7 @@ func (l *loop) onWriter(ev writerEvent) {
 // gracefully, without LEAVE notes.
 func (l *loop) shutdown() {
 	l.idleTimer.Stop()
+	l.flushTimer.Stop()
 	l.log.Info("shutting down", "clients", len(l.clients))
 	notice := spec.ErrorLine(spec.ErrShuttingDown).AppendWire(nil)
 	for c := range l.clients {

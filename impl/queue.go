@@ -3,6 +3,7 @@ package impl
 import (
 	"net"
 	"sync"
+	"time"
 )
 
 // closeMode says whether, and how, a connection's output is ending.
@@ -14,59 +15,114 @@ const (
 	abort                           // drop what is queued; the socket is being closed
 )
 
-// outQueue is a client's bounded output queue (LIMIT-3). The loop pushes
-// formatted lines; the connection's writer goroutine takes everything
-// pending at once and writes it with one vectored write. The mutex guards
-// only the queue, never chat state, and is never held during I/O.
-type outQueue struct {
-	// wakeIn is loop -> writer (capacity 1): there is something to do.
-	wakeIn chan struct{}
-
-	mu        sync.Mutex
-	bufs      net.Buffers // queued lines not yet taken by the writer; shared, read-only bytes
-	pending   int         // bytes queued or taken but not yet written
-	wantDrain bool        // pending went over high water: report when at low water
-	mode      closeMode
+// batch is a list of queued lines. Batches circulate through batchPool, so
+// that a queue holds none while its connection is idle, and a slice grown
+// by one client's burst serves the next burst of any client.
+type batch struct {
+	lines net.Buffers // shared, read-only bytes
 }
 
-func (q *outQueue) init() { q.wakeIn = make(chan struct{}, 1) }
+var batchPool = sync.Pool{New: func() any { return new(batch) }}
 
-// wake tells the writer there is work, without ever blocking.
-func (q *outQueue) wake() {
-	select {
-	case q.wakeIn <- struct{}{}:
-	default: // a wake-up is already pending
+// getBatch returns an empty batch.
+func getBatch() *batch { return batchPool.Get().(*batch) }
+
+// putBatch gives back b, which must hold no line.
+func putBatch(b *batch) {
+	if b != nil {
+		batchPool.Put(b)
 	}
 }
 
-// push queues b, which the caller must not modify afterwards. It returns
-// ok=false, queuing nothing, if that would take the pending output over
-// maxBytes (LIMIT-4). hot reports whether the pending output is now over
-// highWater; if so the writer reports back once it is at low water.
-func (q *outQueue) push(b []byte, maxBytes, highWater int) (hot, ok bool) {
+// outQueue is a client's bounded output queue (LIMIT-3). The loop pushes
+// formatted lines; a writer goroutine takes everything pending at once and
+// writes it with one vectored write. There is a writer only while there is
+// output: the loop starts one when push or close says so, and it exits as
+// soon as the queue is empty (writer.go). The mutex guards only the queue,
+// never chat state, and is never held during I/O.
+type outQueue struct {
+	mu        sync.Mutex
+	fill      *batch // lines queued and not yet taken by the writer; nil when empty and idle
+	pending   int    // bytes queued or taken but not yet written
+	wantDrain bool   // pending went over high water: report when at low water
+	mode      closeMode
+	// writing: a writer goroutine is running. It is set by whoever starts
+	// one and cleared by the writer as it exits, so there is never more
+	// than one.
+	writing bool
+	// lastWrite is when the writer last started a write, as a monotonic
+	// clock reading (now). The loop delays the start of a writer for a
+	// queue written to recently (flush.go).
+	lastWrite time.Duration
+}
+
+// epoch is the origin of now.
+var epoch = time.Now()
+
+// now reads the monotonic clock.
+func now() time.Duration { return time.Since(epoch) }
+
+// wakeAction says what the loop must do about a queue's writer after a push.
+type wakeAction uint8
+
+const (
+	writerBusy  wakeAction = iota // a writer runs, or the connection is ending: nothing
+	writerStart                   // start a writer now
+	writerLater                   // start one at the next flush (loop.flushLater)
+)
+
+// push queues line, which the caller must not modify afterwards. It
+// returns ok=false, queuing nothing, if that would take the pending output
+// over maxBytes (LIMIT-4). hot reports whether the pending output is now
+// over highWater; if so the writer reports back once it is at low water.
+//
+// act says whether the caller must start a writer: at once if none is
+// running and the line is urgent or the queue was last written at least
+// window ago; otherwise, if none is running, at the next flush, so that
+// the lines that arrive meanwhile go out in the same write (flush.go).
+func (q *outQueue) push(line []byte, maxBytes, highWater int, urgent bool, window time.Duration) (hot, ok bool, act wakeAction) {
 	q.mu.Lock()
 	if q.mode != open {
 		q.mu.Unlock()
-		return false, true // the connection is ending: nothing more goes out (STATE-4)
+		return false, true, writerBusy // the connection is ending: nothing more goes out (STATE-4)
 	}
-	if q.pending+len(b) > maxBytes {
+	if q.pending+len(line) > maxBytes {
 		q.mu.Unlock()
-		return false, false
+		return false, false, writerBusy
 	}
-	first := len(q.bufs) == 0
-	q.bufs = append(q.bufs, b)
-	q.pending += len(b)
+	if q.fill == nil {
+		q.fill = getBatch()
+	}
+	q.fill.lines = append(q.fill.lines, line)
+	q.pending += len(line)
 	hot = q.pending > highWater
 	if hot {
 		q.wantDrain = true
 	}
-	q.mu.Unlock()
-	if first {
-		// Otherwise the writer has not yet taken the earlier lines and a
-		// wake-up is pending already.
-		q.wake()
+	switch {
+	case q.writing:
+		act = writerBusy
+	case urgent || window <= 0 || now()-q.lastWrite >= window:
+		q.writing = true
+		act = writerStart
+	default:
+		act = writerLater
 	}
-	return hot, true
+	q.mu.Unlock()
+	return hot, true, act
+}
+
+// flush reports whether the caller must start a writer for lines that
+// push left waiting: there are some, no writer runs and the connection is
+// open. If so it records that one runs.
+func (q *outQueue) flush() (start bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.writing || q.mode != open || q.fill == nil || len(q.fill.lines) == 0 {
+		return false
+	}
+	q.writing = true
+	return true
 }
 
 // stillHot reports whether the pending output is over highWater. If it is,
@@ -81,22 +137,35 @@ func (q *outQueue) stillHot(highWater int) bool {
 	return false
 }
 
-// take hands the writer everything queued, in exchange for an empty slice
-// to queue into next, and the close mode.
-func (q *outQueue) take(spare net.Buffers) (net.Buffers, closeMode) {
+// take hands the writer everything queued, in exchange for done, the
+// emptied batch it wrote last (or nil), and returns the close mode. With
+// nothing queued it returns nil; if the connection is open the writer must
+// then exit, and take records that none runs, so that the loop starts one
+// for the next line.
+func (q *outQueue) take(done *batch) (*batch, closeMode) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	batch := q.bufs
-	q.bufs = spare[:0]
-	return batch, q.mode
+	if b := q.fill; b != nil && len(b.lines) > 0 {
+		q.fill = done
+		return b, q.mode
+	}
+	putBatch(done)
+	putBatch(q.fill)
+	q.fill = nil
+	if q.mode == open {
+		q.writing = false
+	}
+	return nil, q.mode
 }
 
-// written records that n pending bytes reached the socket. It reports
-// whether the loop asked to hear about the queue draining and it now has.
-func (q *outQueue) written(n, lowWater int) (drained bool) {
+// written records that n pending bytes reached the socket in a write
+// started at start. It reports whether the loop asked to hear about the
+// queue draining and it now has.
+func (q *outQueue) written(n, lowWater int, start time.Duration) (drained bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	q.pending -= n
+	q.lastWrite = start
 	if q.wantDrain && q.pending <= lowWater {
 		q.wantDrain = false
 		return true
@@ -106,16 +175,23 @@ func (q *outQueue) written(n, lowWater int) (drained bool) {
 
 // close ends the queue: with flushThenClose the writer writes what is queued
 // and then closes; with abort the queue is dropped. abort overrides
-// flushThenClose, never the other way round.
-func (q *outQueue) close(mode closeMode) {
+// flushThenClose, never the other way round. start reports that a graceful
+// close needs a writer and none is running: the caller must start one.
+func (q *outQueue) close(mode closeMode) (start bool) {
 	q.mu.Lock()
+	defer q.mu.Unlock()
 	if mode > q.mode {
 		q.mode = mode
-		if mode == abort {
-			clear(q.bufs)
-			q.bufs = nil
+		if mode == abort && q.fill != nil {
+			clear(q.fill.lines)
+			q.fill.lines = q.fill.lines[:0]
+			putBatch(q.fill)
+			q.fill = nil
 		}
 	}
-	q.mu.Unlock()
-	q.wake()
+	if q.mode == flushThenClose && !q.writing {
+		q.writing = true
+		return true
+	}
+	return false
 }

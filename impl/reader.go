@@ -1,6 +1,12 @@
 package impl
 
-import "roomchat.dev/roomchat/spec"
+import (
+	"io"
+	"net"
+	"sync"
+
+	"roomchat.dev/roomchat/spec"
+)
 
 // readEvent is what a reader hands the loop.
 type readEvent struct {
@@ -30,13 +36,27 @@ func (ev readEvent) terminal() bool {
 // last complete line (DISC-2); bytes after the last LF are dropped by the
 // line reader (FRAME-10). Once the loop has closed done, the reader only
 // reads and discards, until the socket fails or its read deadline passes.
+//
+// A connection that has no partial line buffered holds no buffer: the
+// reader gives its line reader back to a pool and waits for the socket to
+// become readable before taking one again (lineReader).
 func (c *client) readLoop(eventsOut chan<- readEvent) {
 	defer c.srv.wg.Done()
 	defer close(c.readerDone)
-	lr := spec.NewLineReader(c.conn, spec.MaxLineLen)
+	wait := readinessWaiter(c.conn)
+	var r *lineReader
 	for {
-		line, err := lr.ReadLine()
-		ev := readEvent{c: c, line: line, err: err}
+		var ev readEvent
+		if r == nil && wait != nil {
+			ev.err = wait()
+		}
+		if ev.err == nil {
+			if r == nil {
+				r = getLineReader(c.conn)
+			}
+			ev.line, ev.err = r.lr.ReadLine()
+		}
+		ev.c = c
 		select {
 		case eventsOut <- ev:
 		case <-c.done:
@@ -52,6 +72,11 @@ func (c *client) readLoop(eventsOut chan<- readEvent) {
 			discard(c.conn)
 			return
 		}
+		// The loop is done with the line; an idle reader keeps no buffer.
+		if wait != nil && ev.err == nil && r.idle() {
+			putLineReader(r)
+			r = nil
+		}
 	}
 }
 
@@ -62,4 +87,52 @@ func (c *client) resume() {
 	case c.resumeIn <- struct{}{}:
 	default:
 	}
+}
+
+// lineReader is a spec.LineReader that can move from one connection to
+// another through lineReaders, so that only connections in the middle of
+// a line hold a buffer.
+type lineReader struct {
+	src lineSource
+	lr  *spec.LineReader
+}
+
+// lineSource is the reader under a lineReader's spec.LineReader.
+type lineSource struct {
+	r io.Reader
+	// failed: r returned an error (or nothing at all), which the
+	// LineReader keeps; such a lineReader cannot be reused.
+	failed bool
+}
+
+func (s *lineSource) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil || n == 0 {
+		s.failed = true
+	}
+	return n, err
+}
+
+var lineReaders = sync.Pool{New: func() any {
+	r := new(lineReader)
+	r.lr = spec.NewLineReader(&r.src, spec.MaxLineLen)
+	return r
+}}
+
+// getLineReader returns a line reader of conn with nothing buffered.
+func getLineReader(conn net.Conn) *lineReader {
+	r := lineReaders.Get().(*lineReader)
+	r.src.r = conn
+	return r
+}
+
+// idle reports whether r holds no byte of a line and could serve another
+// connection. It must be called only after ReadLine returned a line: then
+// r is not inside an overlong line (FRAME-5).
+func (r *lineReader) idle() bool { return !r.src.failed && r.lr.Buffered() == 0 }
+
+// putLineReader gives back an idle line reader.
+func putLineReader(r *lineReader) {
+	r.src.r = nil
+	lineReaders.Put(r)
 }

@@ -498,6 +498,14 @@ func (m *member) pong(t testing.TB, token string) {
 			t.Fatalf("%s: got PONG %q, want PONG %q", m.name, got, token)
 		}
 	case <-m.done:
+		select { // as in expectOther: a PONG queued before the end counts
+		case got := <-m.pongs:
+			if got != token {
+				t.Fatalf("%s: got PONG %q, want PONG %q", m.name, got, token)
+			}
+			return
+		default:
+		}
 		t.Fatalf("%s: the connection ended while waiting for PONG %s: %v", m.name, token, m.errors())
 	case <-time.After(failAfter):
 		t.Fatalf("%s: no PONG %s within %v", m.name, token, failAfter)
@@ -514,6 +522,16 @@ func (m *member) expectOther(t testing.TB, want string) {
 			t.Fatalf("%s: got %q, want %q", m.name, got, want)
 		}
 	case <-m.done:
+		// The reader queues every line before it ends; when both are ready,
+		// select picks either, so look at the lines first.
+		select {
+		case got := <-m.others:
+			if got != want {
+				t.Fatalf("%s: got %q, want %q", m.name, got, want)
+			}
+			return
+		default:
+		}
 		t.Fatalf("%s: the connection ended while waiting for %q: %v", m.name, want, m.errors())
 	case <-time.After(failAfter):
 		t.Fatalf("%s: no %q within %v", m.name, want, failAfter)

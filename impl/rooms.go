@@ -63,7 +63,7 @@ func (l *loop) joinRoom(c *client, name string) {
 	}
 	reply = r.hist.appendTo(reply)
 
-	l.broadcast(r, spec.JoinLine(r.name, c.name).AppendWire(nil))
+	l.broadcast(r, wire(spec.JoinLine(r.name, c.name)))
 	r.add(c)
 	c.room = r
 	l.send(c, reply)
@@ -84,7 +84,7 @@ func (l *loop) leaveRoom(c *client) {
 		delete(l.rooms, r.fold)
 		return
 	}
-	l.broadcast(r, spec.LeaveLine(r.name, c.name).AppendWire(nil))
+	l.broadcast(r, wire(spec.LeaveLine(r.name, c.name)))
 }
 
 // broadcast queues the same bytes to every member of r.

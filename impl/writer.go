@@ -21,69 +21,95 @@ type writerEvent struct {
 	err     error
 }
 
-// writeLoop is the connection's writer goroutine. It waits for lines, takes
-// everything pending and writes it with one vectored write (net.Buffers), so
-// a burst of lines costs one system call. It is the only goroutine that
-// writes to the socket.
+// startWriter starts c's writer goroutine. The loop calls it when push or
+// close says that none is running.
+func (l *loop) startWriter(c *client) {
+	l.srv.wg.Add(1)
+	go c.writeLoop(l.writerIn, l.done)
+}
+
+// writeLoop is the connection's writer goroutine. It runs only while there
+// is output: it takes everything pending and writes it with one vectored
+// write (net.Buffers), so a burst of lines costs one system call, and it
+// exits when the queue is empty, so that an idle connection has no writer.
+// It is the only goroutine that writes to the socket.
 func (c *client) writeLoop(writerOut chan<- writerEvent, loopDone <-chan struct{}) {
 	defer c.srv.wg.Done()
-	var spare net.Buffers
-	for range c.out.wakeIn {
-		for {
-			batch, mode := c.out.take(spare)
-			if mode == abort {
-				return // whoever aborted closes the socket
-			}
-			if len(batch) == 0 {
-				spare = batch
-				if mode == flushThenClose {
-					c.closeGracefully()
-					return
-				}
-				break
-			}
-			err := c.write(batch, writerOut, loopDone)
-			clear(batch) // drop the references to shared lines
-			spare = batch[:0]
-			if err == nil {
-				continue
-			}
-			if mode == open {
-				// The loop decides what happens to the socket: it may still
-				// have lines from this client to process (DISC-2).
-				ev := writerEvent{c: c, reason: Disconnected, err: err}
-				if errors.Is(err, os.ErrDeadlineExceeded) {
-					ev.reason = SlowConsumer
-				}
-				select {
-				case writerOut <- ev:
-					return
-				case <-loopDone:
-				}
-			}
-			c.closeConn() // the loop has forgotten the client
-			return
+	var b *batch
+	for {
+		var mode closeMode
+		b, mode = c.out.take(b)
+		if mode == abort {
+			putBatch(b)
+			return // whoever aborted closes the socket
 		}
+		if b == nil {
+			if mode == flushThenClose {
+				c.closeGracefully()
+			}
+			return // open: take has recorded that no writer runs
+		}
+		err := c.write(b.lines, writerOut, loopDone)
+		clear(b.lines) // drop the references to shared lines
+		b.lines = b.lines[:0]
+		if err == nil {
+			continue
+		}
+		putBatch(b)
+		if mode == open {
+			// The loop decides what happens to the socket: it may still
+			// have lines from this client to process (DISC-2).
+			ev := writerEvent{c: c, reason: Disconnected, err: err}
+			if errors.Is(err, os.ErrDeadlineExceeded) {
+				ev.reason = SlowConsumer
+			}
+			select {
+			case writerOut <- ev:
+				return
+			case <-loopDone:
+			}
+		}
+		c.closeConn() // the loop has forgotten the client
+		return
 	}
 }
 
 // write writes batch. Under LIMIT-4 a client is slow when its socket accepts
-// no byte for WriteTimeout, so a deadline that passes after some progress
-// only starts a new period. Each chunk written is accounted at once, and
-// the loop told when a hot queue has drained.
+// no byte for WriteTimeout while output is pending, so a deadline that
+// passes after some progress only starts a new period. Each chunk written
+// is accounted at once, and the loop told when a hot queue has drained.
+//
+// Setting a deadline costs a timer update, so one set for an earlier write
+// is kept while it leaves at least seven eighths of WriteTimeout; should
+// it pass before a full WriteTimeout without progress, it is moved to the
+// end of the full period and the write goes on.
 func (c *client) write(batch net.Buffers, writerOut chan<- writerEvent, loopDone <-chan struct{}) error {
 	cfg := &c.srv.cfg
+	wt := cfg.WriteTimeout
+	since := now() // when the current period without progress began
 	for len(batch) > 0 {
-		c.conn.SetWriteDeadline(time.Now().Add(cfg.WriteTimeout))
+		if c.writeDeadline-since < wt-wt/8 {
+			c.writeDeadline = since + wt
+			c.conn.SetWriteDeadline(epoch.Add(c.writeDeadline))
+		}
 		n, err := batch.WriteTo(c.conn) // consumes what it wrote from batch
-		if c.out.written(int(n), cfg.lowWater()) {
+		if c.out.written(int(n), cfg.lowWater(), since) {
 			select {
 			case writerOut <- writerEvent{c: c, drained: true}:
 			case <-loopDone:
 			}
 		}
-		if err != nil && !(n > 0 && errors.Is(err, os.ErrDeadlineExceeded)) {
+		switch {
+		case err == nil:
+		case !errors.Is(err, os.ErrDeadlineExceeded):
 			return err
+		case n == 0 && now()-since >= wt:
+			return err // no byte accepted for WriteTimeout: a slow consumer
+		case n == 0:
+			c.writeDeadline = 0 // an early deadline: give the full period
+		}
+		if n > 0 && len(batch) > 0 {
+			since = now()
 		}
 	}
 	return nil

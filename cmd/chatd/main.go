@@ -1,12 +1,17 @@
 // Command chatd runs the reference roomchat server (PROTOCOL.md).
 //
-//	chatd [-addr host:port] [-p port] [limits] [-log-format text|json] [-log-level level]
+//	chatd [-addr host:port] [-p port] [limits] [-coalesce d] [-log-format text|json] [-log-level level]
 //
 // It logs to standard error; its first line says where it listens, as
 // msg=listening addr=HOST:PORT (or the JSON equivalent), which is how a
 // caller that asked for port 0 learns the port. SIGINT or SIGTERM shut it
 // down: every client is told "ERROR Server shutting down" and the program
 // exits 0. Bad flags exit 2.
+//
+// -coalesce is a tuning knob, not a limit of the protocol: output to a client
+// written to less than d ago that does not answer its own line waits up to d
+// to share one write with what follows (impl.Config.CoalesceDelay; default
+// 1ms, a negative d turns it off). BENCHMARKS.md shows what it buys.
 package main
 
 import (
@@ -64,6 +69,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.cfg.MaxQueueBytes, "max-queue-bytes", spec.MaxQueueBytes, "output queue per client, in bytes (LIMIT-4)")
 	fs.DurationVar(&o.cfg.WriteTimeout, "write-timeout", spec.WriteTimeout, "write stall before a slow consumer is dropped (LIMIT-4)")
 	fs.DurationVar(&o.cfg.IdleTimeout, "idle-timeout", spec.IdleTimeout, "time without a line before a connection is closed (LIMIT-7)")
+	fs.DurationVar(&o.cfg.CoalesceDelay, "coalesce", impl.DefaultCoalesceDelay, "longest wait of output to a client written to less than this ago, to share one write; negative: none")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {

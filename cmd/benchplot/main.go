@@ -1,0 +1,342 @@
+// Command benchplot draws the plots and tables of BENCHMARKS.md from the
+// JSON reports that bench/run.sh collects with chatbench -json.
+//
+//	benchplot [-in docs/bench/results] [-out docs/bench]
+//
+// The reports are laid out as IN/SERIES/X/REP.json: one directory per
+// series (such as roomsize-paced), one per value of its x axis (such as 1000
+// members), one report per repeated run. benchplot summarises the runs at
+// each point by their median, minimum and maximum, writes one SVG file per
+// figure into OUT (medians joined by a line, a bar from minimum to maximum),
+// and OUT/summary.md with a table per series. It uses nothing outside the
+// standard library.
+package main
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+func main() {
+	in := flag.String("in", "docs/bench/results", "`directory` of SERIES/X/REP.json reports")
+	out := flag.String("out", "docs/bench", "`directory` for the SVG files and summary.md")
+	flag.Parse()
+	if err := run(*in, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "benchplot:", err)
+		os.Exit(1)
+	}
+}
+
+// report is the part of a chatbench -json report that benchplot reads.
+type report struct {
+	Server struct {
+		Exec string `json:"exec"`
+	} `json:"server"`
+	Load *struct {
+		Clients    int     `json:"clients"`
+		Rooms      int     `json:"rooms"`
+		Senders    int     `json:"senders"`
+		Lines      int     `json:"lines"`
+		Rate       float64 `json:"rate"`
+		Expected   int64   `json:"expected"`
+		Delivered  int64   `json:"delivered"`
+		Lost       int64   `json:"lost"`
+		Duplicated int64   `json:"duplicated"`
+		Reordered  int64   `json:"reordered"`
+		Garbled    int64   `json:"garbled"`
+		Seconds    float64 `json:"seconds"`
+		PerSec     float64 `json:"deliveries_per_sec"`
+		Latency    struct {
+			P50 float64 `json:"p50"`
+			P99 float64 `json:"p99"`
+		} `json:"latency_us"`
+		Server *struct {
+			CPUPerDeliveryUS float64 `json:"cpu_us_per_delivery"`
+		} `json:"server"`
+	} `json:"load"`
+	Idle *struct {
+		Opened   int `json:"opened"`
+		Answered int `json:"answered"`
+		Memory   *struct {
+			BytesPerConn float64 `json:"bytes_per_conn"`
+		} `json:"server"`
+	} `json:"idle"`
+	OK bool `json:"ok"`
+}
+
+// results maps series -> x -> the reports of the runs at that point.
+type results map[string]map[float64][]report
+
+// load reads every IN/SERIES/X/REP.json.
+func load(in string) (results, error) {
+	res := results{}
+	err := filepath.WalkDir(in, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".json" {
+			return err
+		}
+		rel, _ := filepath.Rel(in, path)
+		parts := strings.Split(filepath.ToSlash(rel), "/")
+		if len(parts) != 3 {
+			return fmt.Errorf("%s: want SERIES/X/REP.json", path)
+		}
+		x, err := strconv.ParseFloat(parts[1], 64)
+		if err != nil {
+			return fmt.Errorf("%s: x %q is not a number", path, parts[1])
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		var r report
+		if err := json.Unmarshal(b, &r); err != nil {
+			return fmt.Errorf("%s: %v", path, err)
+		}
+		if res[parts[0]] == nil {
+			res[parts[0]] = map[float64][]report{}
+		}
+		res[parts[0]][x] = append(res[parts[0]][x], r)
+		return nil
+	})
+	if len(res) == 0 && err == nil {
+		err = errors.New("no reports in " + in)
+	}
+	return res, err
+}
+
+// metric extracts one value from a report, ok=false if it has none.
+type metric struct {
+	name string
+	get  func(report) (float64, bool)
+}
+
+var (
+	cpu = metric{"server CPU µs/delivery", func(r report) (float64, bool) {
+		if r.Load == nil || r.Load.Server == nil || r.Load.Server.CPUPerDeliveryUS == 0 {
+			return 0, false
+		}
+		return r.Load.Server.CPUPerDeliveryUS, true
+	}}
+	p50 = metric{"p50 ms", func(r report) (float64, bool) {
+		if r.Load == nil {
+			return 0, false
+		}
+		return r.Load.Latency.P50 / 1e3, true
+	}}
+	p99 = metric{"p99 ms", func(r report) (float64, bool) {
+		if r.Load == nil {
+			return 0, false
+		}
+		return r.Load.Latency.P99 / 1e3, true
+	}}
+	rate = metric{"deliveries/s", func(r report) (float64, bool) {
+		if r.Load == nil {
+			return 0, false
+		}
+		return r.Load.PerSec, true
+	}}
+	idleKiB = metric{"RSS KiB/conn", func(r report) (float64, bool) {
+		if r.Idle == nil || r.Idle.Memory == nil {
+			return 0, false
+		}
+		return r.Idle.Memory.BytesPerConn / 1024, true
+	}}
+)
+
+// points summarises a series by m, sorted by x.
+func (res results) points(series string, m metric) []point {
+	var pts []point
+	for x, runs := range res[series] {
+		var vs []float64
+		for _, r := range runs {
+			if v, ok := m.get(r); ok {
+				vs = append(vs, v)
+			}
+		}
+		if len(vs) == 0 {
+			continue
+		}
+		slices.Sort(vs)
+		pts = append(pts, point{X: x, Min: vs[0], Med: median(vs), Max: vs[len(vs)-1], N: len(vs)})
+	}
+	slices.SortFunc(pts, func(a, b point) int { return cmp.Compare(a.X, b.X) })
+	return pts
+}
+
+// median of sorted vs.
+func median(vs []float64) float64 {
+	n := len(vs)
+	if n%2 == 1 {
+		return vs[n/2]
+	}
+	return (vs[n/2-1] + vs[n/2]) / 2
+}
+
+// line is one curve of a figure: a series and its legend.
+type line struct{ series, name string }
+
+// figure is one SVG file: the same curves under several metrics.
+type figure struct {
+	file   string
+	title  string
+	xlabel string
+	logX   bool
+	lines  []line
+	panels []panel
+}
+
+type panel struct {
+	m          metric
+	ylabel     string
+	logY       bool
+	limit      float64
+	limitLabel string
+}
+
+var cpuPanel = panel{m: cpu, ylabel: "server CPU per delivery (µs)", logY: true}
+var p99Panel = panel{m: p99, ylabel: "p99 latency (ms)", logY: true}
+
+var figures = []figure{
+	{
+		file: "roomsize.svg", title: "one room", xlabel: "members of the room", logX: true,
+		lines:  []line{{"roomsize-flat", "flat out"}, {"roomsize-paced", "paced, ~100k deliveries/s"}},
+		panels: []panel{cpuPanel, p99Panel},
+	},
+	{
+		file: "rooms.svg", title: "1,000 clients", xlabel: "rooms", logX: true,
+		lines:  []line{{"rooms-flat", "flat out"}, {"rooms-paced", "paced, 50k deliveries/s"}},
+		panels: []panel{cpuPanel, p99Panel},
+	},
+	{
+		file: "rate.svg", title: "50 clients, 1 room, 50 senders", xlabel: "lines/s in all (paced)", logX: true,
+		lines:  []line{{"rate", "coalescing 1 ms (default)"}, {"rate-nocoalesce", "coalescing off"}},
+		panels: []panel{cpuPanel, p99Panel},
+	},
+	{
+		file: "coalesce.svg", title: "2,500 lines/s into 50 members", xlabel: "-coalesce (ms; 0 = off)",
+		lines: []line{{"coalesce", "50 senders × 50 lines/s"}},
+		panels: []panel{
+			{m: cpu, ylabel: "server CPU per delivery (µs)", limit: 2.5, limitLabel: "target 2.5 µs"},
+			{m: p99, ylabel: "p99 latency (ms)", limit: 5, limitLabel: "target 5 ms"},
+		},
+	},
+	{
+		file: "idle.svg", title: "idle connections", xlabel: "connections", logX: true,
+		lines: []line{{"idle", "now"}, {"base-idle", "before (a4e6e21)"}},
+		panels: []panel{
+			{m: idleKiB, ylabel: "server RSS per connection (KiB)", limit: 10000.0 / 1024, limitLabel: "target 10 KB"},
+		},
+	},
+}
+
+func run(in, out string) error {
+	res, err := load(in)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return err
+	}
+	for _, f := range figures {
+		var charts []chart
+		for i, p := range f.panels {
+			c := chart{XLabel: f.xlabel, YLabel: p.ylabel, LogX: f.logX, LogY: p.logY, Limit: p.limit, LimitLabel: p.limitLabel}
+			if i == 0 {
+				c.Title = f.title
+			}
+			for _, l := range f.lines {
+				if pts := res.points(l.series, p.m); len(pts) > 0 {
+					c.Curves = append(c.Curves, curve{Name: l.name, Points: pts})
+				}
+			}
+			if len(c.Curves) > 0 {
+				charts = append(charts, c)
+			}
+		}
+		if len(charts) == 0 {
+			continue
+		}
+		if err := os.WriteFile(filepath.Join(out, f.file), []byte(svgFigure(charts)), 0o644); err != nil {
+			return err
+		}
+	}
+	return os.WriteFile(filepath.Join(out, "summary.md"), []byte(summary(res)), 0o644)
+}
+
+// summary writes a Markdown table per series: median [min–max] of each
+// metric over the runs at each point, and whether every run passed.
+func summary(res results) string {
+	var b strings.Builder
+	b.WriteString("<!-- Generated by cmd/benchplot from the reports in results/. -->\n")
+	names := make([]string, 0, len(res))
+	for s := range res {
+		names = append(names, s)
+	}
+	slices.Sort(names)
+	for _, s := range names {
+		fmt.Fprintf(&b, "\n### %s\n\n", s)
+		xs := make([]float64, 0, len(res[s]))
+		for x := range res[s] {
+			xs = append(xs, x)
+		}
+		slices.Sort(xs)
+		idle := res[s][xs[0]][0].Idle != nil
+		if idle {
+			b.WriteString("| x | runs | RSS KiB/conn | all answered PING | ok |\n|---|---|---|---|---|\n")
+		} else {
+			b.WriteString("| x | runs | clients/rooms/senders×lines @rate | CPU µs/delivery | p50 ms | p99 ms | deliveries/s | lost/dup/reord/garbled | ok |\n|---|---|---|---|---|---|---|---|---|\n")
+		}
+		for _, x := range xs {
+			runs := res[s][x]
+			ok := true
+			for _, r := range runs {
+				ok = ok && r.OK
+			}
+			cell := func(m metric) string {
+				for _, p := range res.points(s, m) {
+					if p.X == x {
+						return fmt.Sprintf("%s [%s–%s]", num(p.Med), num(p.Min), num(p.Max))
+					}
+				}
+				return "–"
+			}
+			if idle {
+				answered := true
+				for _, r := range runs {
+					answered = answered && r.Idle.Answered == r.Idle.Opened
+				}
+				fmt.Fprintf(&b, "| %s | %d | %s | %v | %v |\n", num(x), len(runs), cell(idleKiB), answered, ok)
+				continue
+			}
+			l := runs[0].Load
+			var bad int64
+			for _, r := range runs {
+				bad += r.Load.Lost + r.Load.Duplicated + r.Load.Reordered + r.Load.Garbled
+			}
+			pace := "flat out"
+			if l.Rate > 0 {
+				pace = fmt.Sprintf("@%g/s", l.Rate)
+			}
+			fmt.Fprintf(&b, "| %s | %d | %d/%d/%d×%d %s | %s | %s | %s | %s | %d | %v |\n",
+				num(x), len(runs), l.Clients, l.Rooms, l.Senders, l.Lines, pace,
+				cell(cpu), cell(p50), cell(p99), cell(rate), bad, ok)
+		}
+	}
+	return b.String()
+}
+
+// num prints a value with three significant digits, or as an integer.
+func num(v float64) string {
+	if v >= 1000 {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 3, 64)
+}
