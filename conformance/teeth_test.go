@@ -7,12 +7,13 @@ import (
 	"testing"
 	"time"
 
+	"roomchat.dev/roomchat/conformance/internal/modelserver"
 	"roomchat.dev/roomchat/model"
 	"roomchat.dev/roomchat/spec"
 )
 
 // faultFunc rewrites what the model server sends for one event.
-type faultFunc = func(s *modelServer, id model.ClientID, ev model.Event, outs []model.Output) []model.Output
+type faultFunc = modelserver.Fault
 
 // dropLines removes the outputs for which drop is true.
 func dropLines(drop func(ev model.Event, id model.ClientID, o model.Output) bool) faultFunc {
@@ -135,7 +136,7 @@ func TestSuiteCatchesBrokenServers(t *testing.T) {
 				for _, o := range outs {
 					if isCommand(ev, "LEAVE") && strings.HasPrefix(o.Line, "OK Left ") {
 						room := strings.TrimPrefix(o.Line, "OK Left ")
-						return append(outs, model.Output{To: id, Line: "LEAVE " + room + " " + s.st.Name(id)})
+						return append(outs, model.Output{To: id, Line: "LEAVE " + room + " " + s.State().Name(id)})
 					}
 				}
 				return outs
