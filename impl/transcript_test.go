@@ -2,7 +2,6 @@ package impl_test
 
 import (
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
@@ -15,14 +14,9 @@ import (
 // the same form.
 func protocolTranscripts(t *testing.T) []transcript.Transcript {
 	t.Helper()
-	f, err := os.Open("../PROTOCOL.md")
+	trs, err := transcript.ReadFile("../PROTOCOL.md")
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	trs, err := transcript.Read(f)
-	if err != nil {
-		t.Fatalf("PROTOCOL.md: %v", err)
 	}
 	if len(trs) < 10 {
 		t.Fatalf("found only %d transcripts in PROTOCOL.md", len(trs))

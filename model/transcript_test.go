@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -17,14 +16,9 @@ import (
 // readProtocol extracts every transcript of PROTOCOL.md.
 func readProtocol(t *testing.T) []transcript.Transcript {
 	t.Helper()
-	f, err := os.Open("../PROTOCOL.md")
+	trs, err := transcript.ReadFile("../PROTOCOL.md")
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	trs, err := transcript.Read(f)
-	if err != nil {
-		t.Fatalf("PROTOCOL.md: %v", err)
 	}
 	return trs
 }

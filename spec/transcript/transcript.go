@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -129,4 +130,18 @@ func Read(r io.Reader) ([]Transcript, error) {
 		return nil, fmt.Errorf("line %d: transcript never closed", cur.Line)
 	}
 	return out, sc.Err()
+}
+
+// ReadFile extracts every transcript from the document at path.
+func ReadFile(path string) ([]Transcript, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	trs, err := Read(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return trs, nil
 }
