@@ -21,8 +21,8 @@ func Commands() map[string]func(ts *testscript.TestScript, neg bool, args []stri
 		// Connections.
 		"connect":     cmdConnect,
 		"connectmany": cmdConnectMany,
-		"disconnect":  cmdDisconnect,
-		"reset":       cmdReset,
+		"disconnect":  cmdClose("disconnect", false),
+		"reset":       cmdClose("reset", true),
 		"halfclose":   cmdHalfClose,
 		"stopread":    cmdStopRead,
 		"resumeread":  cmdResumeRead,
@@ -124,23 +124,17 @@ func cmdConnectMany(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// disconnect NAME...
-func cmdDisconnect(ts *testscript.TestScript, neg bool, args []string) {
-	noNeg(ts, neg, "disconnect")
-	usage(ts, len(args) > 0, "disconnect NAME...")
-	s := getSession(ts)
-	for _, name := range words(ts, args) {
-		s.client(ts, name).Close(false)
-	}
-}
-
-// reset NAME...
-func cmdReset(ts *testscript.TestScript, neg bool, args []string) {
-	noNeg(ts, neg, "reset")
-	usage(ts, len(args) > 0, "reset NAME...")
-	s := getSession(ts)
-	for _, name := range words(ts, args) {
-		s.client(ts, name).Close(true)
+// disconnect NAME... closes each client's connection; reset NAME... does
+// so with SO_LINGER 0, so the server sees a reset instead of an end of
+// stream.
+func cmdClose(word string, reset bool) func(*testscript.TestScript, bool, []string) {
+	return func(ts *testscript.TestScript, neg bool, args []string) {
+		noNeg(ts, neg, word)
+		usage(ts, len(args) > 0, word+" NAME...")
+		s := getSession(ts)
+		for _, name := range words(ts, args) {
+			s.client(ts, name).Close(reset)
+		}
 	}
 }
 
