@@ -29,9 +29,10 @@ const maxServerLine = 4 << 20
 // lines in order with Next. Every write and every line received is recorded
 // in the client's Transcript.
 type Client struct {
-	name string
-	conn *net.TCPConn
-	tr   *Transcript
+	name  string
+	conn  *net.TCPConn
+	tr    *Transcript
+	start time.Time // when the client connected; arrived counts from it
 
 	readerDone chan struct{} // closed when the reader goroutine returns
 
@@ -42,18 +43,24 @@ type Client struct {
 	// flood is the background flood under way (floodsend -bg), or nil.
 	// Only the script's goroutine touches it.
 	flood *backgroundFlood
+	// sent records when each round of the client's latest floodsend was
+	// sent, for recvmany -from; nil before the first. Only the script's
+	// goroutine touches the field (the record has a lock of its own).
+	sent *floodRecord
 
 	mu sync.Mutex
 	// Owned by mu; the reader goroutine appends, the script consumes.
-	lines    [][]byte      // complete lines received, terminator included
-	next     int           // index of the first line the script has not consumed
-	end      error         // io.EOF, a reset or read error; nil while the reader runs
-	partial  []byte        // bytes after the last LF when the stream ended
-	notify   chan struct{} // capacity 1: signalled when lines or end change
-	gate     chan struct{} // closed while reading is allowed
-	hungUp   bool          // the client closed or reset the connection itself
-	wroteEOF bool          // the client half-closed
-	rate     int           // bytes per second the reader may read; 0 for no limit (readrate)
+	lines    [][]byte        // complete lines received, terminator included
+	arrived  []time.Duration // parallel to lines: when each arrived, since start
+	next     int             // index of the first line the script has not consumed
+	end      error           // io.EOF, a reset or read error; nil while the reader runs
+	partial  []byte          // bytes after the last LF when the stream ended
+	notify   chan struct{}   // capacity 1: signalled when lines or end change
+	gate     chan struct{}   // closed while reading is allowed
+	hungUp   bool            // the client closed or reset the connection itself
+	hangup   chan struct{}   // closed when hungUp is set, to cut a paced flood short
+	wroteEOF bool            // the client half-closed
+	rate     int             // bytes per second the reader may read; 0 for no limit (readrate)
 }
 
 // Dial connects a client called name to addr, recording into tr.
@@ -67,9 +74,11 @@ func Dial(addr, name string, tr *Transcript, timeout time.Duration) (*Client, er
 		name:       name,
 		conn:       nc.(*net.TCPConn),
 		tr:         tr,
+		start:      time.Now(),
 		readerDone: make(chan struct{}),
 		notify:     make(chan struct{}, 1),
 		gate:       make(chan struct{}),
+		hangup:     make(chan struct{}),
 	}
 	close(c.gate)
 	tr.add(event{client: c, kind: evNote, text: "connected"})
@@ -80,7 +89,9 @@ func Dial(addr, name string, tr *Transcript, timeout time.Duration) (*Client, er
 // Name returns the client's name in the script.
 func (c *Client) Name() string { return c.name }
 
-// read is the reader goroutine: it appends every complete line to c.lines.
+// read is the reader goroutine: it appends every complete line to c.lines,
+// and the time it arrived to c.arrived: the time the read that completed it
+// returned, for every line of that read.
 func (c *Client) read() {
 	defer close(c.readerDone)
 	// The buffer starts small, so that a script with thousands of quiet
@@ -98,6 +109,7 @@ func (c *Client) read() {
 		}
 		n, err := c.conn.Read(buf[:want])
 		if n > 0 {
+			at := time.Since(c.start)
 			pending = append(pending, buf[:n]...)
 			for {
 				i := bytes.IndexByte(pending, '\n')
@@ -110,6 +122,7 @@ func (c *Client) read() {
 				// before anything the script does after consuming it.
 				c.mu.Lock()
 				c.lines = append(c.lines, line)
+				c.arrived = append(c.arrived, at)
 				c.tr.add(event{client: c, kind: evReceived, data: line, index: len(c.lines) - 1})
 				c.mu.Unlock()
 				c.signal()
@@ -213,13 +226,22 @@ var errTimeout = errors.New("timed out")
 // included, waiting up to timeout for it, and consumes it. At the end of the
 // stream it returns the reason (io.EOF for a clean close).
 func (c *Client) Next(timeout time.Duration) ([]byte, error) {
-	line, err := c.Peek(timeout)
-	if err == nil {
-		c.mu.Lock()
-		c.next++
-		c.mu.Unlock()
-	}
+	line, _, err := c.NextAt(timeout)
 	return line, err
+}
+
+// NextAt is Next that also returns when the line arrived: when the reader
+// goroutine received it, however long ago, not when the script consumed it.
+func (c *Client) NextAt(timeout time.Duration) ([]byte, time.Time, error) {
+	line, err := c.Peek(timeout)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	c.mu.Lock()
+	at := c.start.Add(c.arrived[c.next])
+	c.next++
+	c.mu.Unlock()
+	return line, at, nil
 }
 
 // Peek is Next without consuming the line.
@@ -336,7 +358,7 @@ func (c *Client) CloseWrite() error {
 func (c *Client) Close(reset bool) {
 	c.mu.Lock()
 	already := c.hungUp
-	c.hungUp = true
+	c.setHungUpLocked()
 	c.mu.Unlock()
 	if already {
 		return
@@ -355,9 +377,18 @@ func (c *Client) Close(reset bool) {
 // waits for the reader goroutine.
 func (c *Client) shutdown() {
 	c.mu.Lock()
-	c.hungUp = true
+	c.setHungUpLocked()
 	c.mu.Unlock()
 	c.conn.Close()
 	c.openGate()
 	<-c.readerDone
+}
+
+// setHungUpLocked records that the client closed its connection itself.
+// The caller holds c.mu.
+func (c *Client) setHungUpLocked() {
+	if !c.hungUp {
+		c.hungUp = true
+		close(c.hangup)
+	}
 }

@@ -2,11 +2,14 @@ package conformance
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -287,57 +290,67 @@ func sendBytes(ts *testscript.TestScript, name string, data []byte, note string)
 	}
 }
 
-// floodsend [-bg] NAME COUNT TEMPLATE...
+// floodsend [-bg] [-rate N] NAME COUNT TEMPLATE...
 func cmdFloodSend(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "floodsend")
-	const syntax = "floodsend [-bg] NAME COUNT TEMPLATE..."
-	bg := false
-	if len(args) > 0 && args[0] == "-bg" {
-		bg, args = true, args[1:]
+	const syntax = "floodsend [-bg] [-rate N] NAME COUNT TEMPLATE..."
+	bg, rateText := false, ""
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+		switch args[0] {
+		case "-bg":
+			bg, args = true, args[1:]
+		case "-rate":
+			usage(ts, len(args) > 1, syntax)
+			rateText, args = expand(ts, args[1]), args[2:]
+		default:
+			usage(ts, false, syntax)
+		}
 	}
 	usage(ts, len(args) >= 3, syntax)
 	s := getSession(ts)
 	c := s.writer(ts, expand(ts, args[0]))
 	count := countArg(ts, args[1])
+	rate := 0.0
+	if rateText != "" {
+		rate = rateArg(ts, rateText, count)
+	}
 	var tmpls []string
 	for _, a := range args[2:] {
 		tmpls = append(tmpls, expand(ts, a))
 	}
-	var data []byte
-	for i := 1; i <= count; i++ {
-		for _, tmpl := range tmpls {
-			data = append(data, fill(tmpl, i)...)
-			data = append(data, "\r\n"...)
-		}
-	}
+	f := newFlood(count, tmpls, rate)
 	quoted := make([]string, len(tmpls))
 	for i, tmpl := range tmpls {
 		quoted[i] = strconv.Quote(tmpl)
 	}
-	note := fmt.Sprintf("%d lines %s with %%d = 1..%d, %d bytes", count*len(tmpls), strings.Join(quoted, ", "), count, len(data))
+	note := fmt.Sprintf("%d lines %s with %%d = 1..%d, %d bytes", count*len(tmpls), strings.Join(quoted, ", "), count, len(f.data))
+	if rate > 0 {
+		note += fmt.Sprintf(", %s rounds a second", strconv.FormatFloat(rate, 'g', -1, 64))
+	}
 	d := timeout(ts)
+	if bg && c.flood != nil {
+		ts.Fatalf("floodsend -bg %s: a background flood is already under way; floodwait %s first", c.name, c.name)
+	}
+	c.sent = f.rec // recvmany -from times the lines by this flood from now on
 	if bg {
-		if c.flood != nil {
-			ts.Fatalf("floodsend -bg %s: a background flood is already under way; floodwait %s first", c.name, c.name)
-		}
-		f := &backgroundFlood{note: note, done: make(chan struct{})}
-		c.flood = f
+		bf := &backgroundFlood{note: note, done: make(chan struct{})}
+		c.flood = bf
 		c.tr.add(event{client: c, kind: evNote, text: "starts sending in the background " + note})
 		// Take the write lock here, so that whatever the script writes next
 		// to this client comes after the flood; the goroutine releases it.
 		c.wmu.Lock()
 		go func() {
-			defer close(f.done)
-			f.err = c.writeFloodLocked(data, d)
+			defer close(bf.done)
+			bf.err = c.writeFloodLocked(f, d)
 			c.wmu.Unlock()
-			if f.err == nil {
+			if bf.err == nil {
 				c.tr.add(event{client: c, kind: evNote, text: "has written its background flood"})
 			}
 		}()
 		return
 	}
 	c.tr.add(event{client: c, kind: evNote, text: "sends " + note})
-	if err := c.writeFlood(data, d); err != nil {
+	if err := c.writeFlood(f, d); err != nil {
 		s.fatalf(ts, "floodsend %s: %v", c.name, err)
 	}
 }
@@ -422,30 +435,63 @@ func grammarNote(got string) string {
 	return ""
 }
 
-// recvmany [-also LINE]... NAME COUNT TEMPLATE...
+// recvmany [-also LINE]... [-skip REGEXP] [-from NAME [-within DURATION] [-spread DURATION]] NAME COUNT TEMPLATE...
 func cmdRecvMany(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "recvmany")
-	const syntax = "recvmany [-also LINE]... NAME COUNT TEMPLATE..."
+	const syntax = "recvmany [-also LINE]... [-skip REGEXP] [-from NAME [-within DURATION] [-spread DURATION]] NAME COUNT TEMPLATE..."
 	s := getSession(ts)
 	also := map[string]bool{} // line -> seen
 	var alsoOrder []string
-	for len(args) > 0 && args[0] == "-also" {
+	var skip *regexp.Regexp
+	var from string
+	var within, spread time.Duration
+	given := map[string]bool{} // the options given, but -also
+	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		usage(ts, len(args) > 1, syntax)
-		l := expand(ts, args[1])
-		also[l] = false
-		alsoOrder = append(alsoOrder, l)
+		opt, val := args[0], expand(ts, args[1])
 		args = args[2:]
+		if opt != "-also" && given[opt] {
+			ts.Fatalf("recvmany: %s given twice", opt)
+		}
+		given[opt] = true
+		switch opt {
+		case "-also":
+			also[val] = false
+			alsoOrder = append(alsoOrder, val)
+		case "-skip":
+			var err error
+			if skip, err = regexp.Compile(val); err != nil {
+				ts.Fatalf("recvmany: %v", err)
+			}
+		case "-from":
+			from = val
+		case "-within":
+			within = durationArg(ts, "recvmany -within", val)
+		case "-spread":
+			spread = durationArg(ts, "recvmany -spread", val)
+		default:
+			usage(ts, false, syntax)
+		}
 	}
 	usage(ts, len(args) >= 3, syntax)
+	if (within > 0 || spread > 0) && from == "" {
+		ts.Fatalf("recvmany: -within and -spread need -from NAME, the client whose flood sent the lines")
+	}
 	c := s.reader(ts, expand(ts, args[0]))
 	var tmpls []string
 	for _, a := range args[2:] {
 		tmpls = append(tmpls, expand(ts, a))
 	}
+	rounds := countArg(ts, args[1])
+	var timing *floodTiming
+	if from != "" {
+		timing = newFloodTiming(ts, s.client(ts, from), rounds, len(tmpls), within, spread)
+	}
 	// Each round i = 1..COUNT brings every template in turn: line k of the
 	// lines expected is template k mod len(tmpls) with %d = round.
-	count := countArg(ts, args[1]) * len(tmpls)
-	line := func(k int) string { return fill(tmpls[(k-1)%len(tmpls)], (k-1)/len(tmpls)+1) }
+	count := rounds * len(tmpls)
+	round := func(k int) int { return (k-1)/len(tmpls) + 1 }
+	line := func(k int) string { return fill(tmpls[(k-1)%len(tmpls)], round(k)) }
 	missing := func() []string {
 		var m []string
 		for _, l := range alsoOrder {
@@ -455,6 +501,7 @@ func cmdRecvMany(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		return m
 	}
+	skipped := 0
 	for i := 1; i <= count || len(missing()) > 0; {
 		var want string
 		if i <= count {
@@ -465,8 +512,11 @@ func cmdRecvMany(ts *testscript.TestScript, neg bool, args []string) {
 		} else {
 			want = "one of " + strings.Join(missing(), ", ")
 		}
-		got := s.take(ts, c, "recvmany", fmt.Sprintf("%s (line %d of %d)", want, i, count))
+		got, at := s.takeAt(ts, c, "recvmany", fmt.Sprintf("%s (line %d of %d)", want, i, count))
 		if i <= count && got == line(i) {
+			if timing != nil {
+				timing.check(ts, s, c, i, count, round(i), got, at)
+			}
 			i++
 			continue
 		}
@@ -474,10 +524,25 @@ func cmdRecvMany(ts *testscript.TestScript, neg bool, args []string) {
 			also[got] = true
 			continue
 		}
-		if i <= count {
-			s.fatalf(ts, "recvmany %s: line %d of %d differs\n%s%s", c.name, i, count, difference(line(i), got), grammarNote(got))
+		if skip != nil && skip.MatchString(got) {
+			s.grammar(ts, c, "recvmany", got)
+			skipped++
+			continue
 		}
-		s.fatalf(ts, "recvmany %s: after all %d lines, got %q; still waiting for %s%s", c.name, count, got, strings.Join(missing(), ", "), grammarNote(got))
+		note := grammarNote(got)
+		if skip != nil {
+			note = fmt.Sprintf("\n  nor does it match -skip %q", skip.String()) + note
+		}
+		if i <= count {
+			s.fatalf(ts, "recvmany %s: line %d of %d differs\n%s%s", c.name, i, count, difference(line(i), got), note)
+		}
+		s.fatalf(ts, "recvmany %s: after all %d lines, got %q; still waiting for %s%s", c.name, count, got, strings.Join(missing(), ", "), note)
+	}
+	if skipped > 0 {
+		ts.Logf("recvmany %s: skipped %d lines matching %q", c.name, skipped, skip.String())
+	}
+	if timing != nil {
+		timing.report(ts, c)
 	}
 }
 
@@ -672,12 +737,12 @@ func cmdQuiet(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// closed [-skip REGEXP] [-partial] NAME...
+// closed [-skip REGEXP] [-partial] [-reset] NAME...
 func cmdClosed(ts *testscript.TestScript, neg bool, args []string) {
 	noNeg(ts, neg, "closed")
-	const syntax = "closed [-skip REGEXP] [-partial] NAME..."
+	const syntax = "closed [-skip REGEXP] [-partial] [-reset] NAME..."
 	var skip *regexp.Regexp
-	partialOK := false
+	partialOK, reset := false, false
 	for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 		switch args[0] {
 		case "-skip":
@@ -689,6 +754,8 @@ func cmdClosed(ts *testscript.TestScript, neg bool, args []string) {
 			args = args[2:]
 		case "-partial":
 			partialOK, args = true, args[1:]
+		case "-reset":
+			reset, args = true, args[1:]
 		default:
 			usage(ts, false, syntax)
 		}
@@ -704,6 +771,13 @@ func cmdClosed(ts *testscript.TestScript, neg bool, args []string) {
 				s.fatalf(ts, "closed %s: the server did not close the connection within %v", c.name, timeout(ts))
 			}
 			if err != nil {
+				if reset && errors.Is(err, io.EOF) {
+					s.fatalf(ts, "closed %s: the server closed the connection gracefully (end of stream) where an abortive close was required: "+
+						"LIMIT-8 of PROTOCOL.md has a slow consumer's pending output discarded and its connection reset (a TCP RST, as with SO_LINGER 0)", c.name)
+				}
+				if reset && !errors.Is(err, syscall.ECONNRESET) {
+					s.fatalf(ts, "closed %s: want the connection reset by the server (LIMIT-8), got a read error: %v", c.name, err)
+				}
 				c.mu.Lock()
 				partial := c.partial
 				c.mu.Unlock()

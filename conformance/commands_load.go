@@ -57,26 +57,48 @@ type backgroundFlood struct {
 	err  error         // set before done is closed
 }
 
-// writeFlood writes data in chunks, so that timeout bounds the lack of
-// progress rather than the whole flood, which a server may legitimately
-// read slowly (LIMIT-6). It holds the client's write lock throughout.
-func (c *Client) writeFlood(data []byte, timeout time.Duration) error {
+// floodChunk is the most a flood writes at once.
+const floodChunk = 16 << 10
+
+// writeFlood writes a flood, paced if it has a rate. It holds the client's
+// write lock throughout.
+func (c *Client) writeFlood(f *flood, timeout time.Duration) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	return c.writeFloodLocked(data, timeout)
+	return c.writeFloodLocked(f, timeout)
 }
 
-// writeFloodLocked is writeFlood for a caller that holds c.wmu.
-func (c *Client) writeFloodLocked(data []byte, timeout time.Duration) error {
-	const chunk = 16 << 10
-	for len(data) > 0 {
-		n := min(chunk, len(data))
-		c.conn.SetWriteDeadline(time.Now().Add(timeout))
-		if _, err := c.conn.Write(data[:n]); err != nil {
-			c.tr.add(event{client: c, kind: evNote, text: "write error: " + err.Error()})
+// writeFloodLocked is writeFlood for a caller that holds c.wmu. Without a
+// rate it writes the flood in chunks of floodChunk bytes, so that timeout
+// bounds the lack of progress rather than the whole flood, which a server
+// may legitimately read slowly (LIMIT-6), and records each round as sent
+// just before the write of the chunk that holds its first byte begins.
+func (c *Client) writeFloodLocked(f *flood, timeout time.Duration) error {
+	if f.rate > 0 {
+		return c.writePacedLocked(f, timeout)
+	}
+	round := 0 // the first round whose send time is not recorded yet
+	for off := 0; off < len(f.data); {
+		n := min(floodChunk, len(f.data)-off)
+		first := round
+		for round < len(f.starts) && f.starts[round] < off+n {
+			round++
+		}
+		f.rec.add(time.Now(), round-first)
+		if err := c.writeChunk(f.data[off:off+n], timeout); err != nil {
 			return err
 		}
-		data = data[n:]
+		off += n
+	}
+	return nil
+}
+
+// writeChunk writes one chunk of a flood, with a deadline of timeout.
+func (c *Client) writeChunk(data []byte, timeout time.Duration) error {
+	c.conn.SetWriteDeadline(time.Now().Add(timeout))
+	if _, err := c.conn.Write(data); err != nil {
+		c.tr.add(event{client: c, kind: evNote, text: "write error: " + err.Error()})
+		return err
 	}
 	return nil
 }

@@ -45,20 +45,28 @@ func TestScripts(t *testing.T) {
 		}
 		cfg.Start = start
 	default:
-		bin := filepath.Join(t.TempDir(), "chatd")
-		cmd := exec.Command("go", "build", "-o", bin, "roomchat.dev/roomchat/cmd/chatd")
-		cmd.Dir = ".."
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Skipf("the reference server cmd/chatd does not build yet, so there is nothing to run the suite against "+
-				"(give -args -addr=host:port or -exec='cmd {port}' to test another server):\n%s", out)
-		}
-		start, err := ExecServer(bin + " -addr 127.0.0.1:{port}")
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Start = start
+		cfg.Start = referenceServer(t, "")
 	}
 	RunTests(t, cfg)
+}
+
+// referenceServer builds cmd/chatd from this module and returns a
+// StartFunc that runs it with extra flags, or skips the test if it does not
+// build.
+func referenceServer(t *testing.T, extra string) StartFunc {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "chatd")
+	cmd := exec.Command("go", "build", "-o", bin, "roomchat.dev/roomchat/cmd/chatd")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("the reference server cmd/chatd does not build yet, so there is nothing to run the suite against "+
+			"(give -args -addr=host:port or -exec='cmd {port}' to test another server):\n%s", out)
+	}
+	start, err := ExecServer(bin + " -addr 127.0.0.1:{port} " + extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return start
 }
 
 // TestScriptsAgainstModel runs the scripts that the in-test model server

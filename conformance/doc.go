@@ -30,7 +30,7 @@
 //	$PING     1 if the server implements the ping extension, else 0
 //	$FRESH    1 if the server was started for this script alone
 //
-// and the conditions [core], [ping], [input], [limits], [shutdown] (the
+// and the conditions [core], [ping], [input], [limits], [ratelimit], [shutdown] (the
 // extension is being tested), [robustness] and [fresh].
 //
 // The commands expand $VARIABLES in their arguments themselves, so $U works
@@ -86,12 +86,24 @@
 //	sendlong [-prefix TEXT] [-lf | -noterm] NAME N
 //	                         TEXT, N bytes of x, then CRLF (or LF, or nothing)
 //	sendmany NAME LINE...    every LINE with CRLF, all in one write
-//	floodsend [-bg] NAME COUNT TEMPLATE...
+//	floodsend [-bg] [-rate N] NAME COUNT TEMPLATE...
 //	                         COUNT rounds of lines, one per TEMPLATE with %d
 //	                         replaced by the round 1..COUNT, written as fast
-//	                         as the server takes them. With -bg the flood is
-//	                         written by a goroutine of its own while the
-//	                         script goes on (later writes of NAME wait for it)
+//	                         as the server takes them, in chunks of 16 KiB.
+//	                         With -rate, N rounds a second (N > 0, fractional
+//	                         allowed): round i, in one write, goes out no
+//	                         earlier than start + (i-1)/N; rounds that fall
+//	                         due while the server is slow to read go out at
+//	                         once when it reads again, none skipped. NAME
+//	                         records when each round was sent, for recvmany
+//	                         -from: with -rate, when it was due (so that a
+//	                         server that stops reading NAME is charged for
+//	                         the delay); without, just before the write of
+//	                         the chunk holding its first byte. A floodsend
+//	                         replaces the record of the one before. With -bg
+//	                         the flood is written by a goroutine of its own
+//	                         while the script goes on (later writes of NAME
+//	                         wait for it)
 //	floodwait NAME           wait until the background flood of NAME is
 //	                         written; fail if it could not be
 //	sendeach [-raw] NAMES TEMPLATE
@@ -110,11 +122,26 @@
 //	! recv NAME LINE         the next line, if one comes within $TIMEOUT, is
 //	! expect NAME REGEXP     consumed and must differ / not match; no line at
 //	                         all passes too (prefer quiet to prove silence)
-//	recvmany [-also LINE]... NAME COUNT TEMPLATE...
+//	recvmany [-also LINE]... [-skip REGEXP] [-from NAME [-within DURATION] [-spread DURATION]] NAME COUNT TEMPLATE...
 //	                         the next lines are COUNT rounds of one line per
 //	                         TEMPLATE, with %d = the round 1..COUNT, in order,
 //	                         with each -also LINE once somewhere among or
-//	                         after them
+//	                         after them. Options come in any order before
+//	                         NAME. -skip: a line matching REGEXP that is
+//	                         neither the next line expected nor a pending
+//	                         -also line is skipped (it must be in the
+//	                         grammar). -from: the lines come from the latest
+//	                         floodsend of that client, which must have COUNT
+//	                         rounds of as many TEMPLATEs; each line is timed
+//	                         from when its round was sent (floodsend) to when
+//	                         it arrived (not when the script got to it).
+//	                         -within: each line arrives within DURATION of
+//	                         its round (a server that holds back its room
+//	                         fails); the maximum and 99th percentile are
+//	                         logged. -spread: the last line arrives at least
+//	                         DURATION after round 1 was sent (a server that
+//	                         paces the sender's reading, such as a rate
+//	                         limit, must not deliver the lines sooner)
 //	recveach NAMES TEMPLATE  the next line of each client of NAMES is TEMPLATE
 //	                         with %d = its position 1, 2, ... in NAMES
 //	recvmerge NAME[,NAME]... [-any] COUNT TEMPLATE [[-any] COUNT TEMPLATE]...
@@ -132,11 +159,16 @@
 //	                         PING quiet-N and the very next line must be
 //	                         PONG quiet-N (PING-2); without the ping extension,
 //	                         no line may arrive for 300 ms
-//	closed [-skip REGEXP] [-partial] NAME...
+//	closed [-skip REGEXP] [-partial] [-reset] NAME...
 //	                         the server closes the connection (EOF or reset)
 //	                         before any other line; lines matching REGEXP are
 //	                         skipped; -partial allows a last line cut short
-//	                         (a connection cut off for a write timeout)
+//	                         (a connection cut off for a write timeout or a
+//	                         reset); with -reset the connection must end
+//	                         with a reset, not a clean end of stream: the
+//	                         abortive close of a slow consumer (LIMIT-8).
+//	                         Lines that reached NAME before the reset may be
+//	                         read first
 //	await NAME LINE REPLY    send LINE until it is answered REPLY, for at most
 //	                         $TIMEOUT: for states that settle at a time no
 //	                         client can observe, such as a name freed by a

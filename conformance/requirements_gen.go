@@ -69,8 +69,11 @@ var Requirements = []Requirement{
 	{"LIMIT-2", "limits"},
 	{"LIMIT-3", "limits"},
 	{"LIMIT-4", "limits"},
-	{"LIMIT-5", "limits"},
+	{"LIMIT-8", "limits"},
+	{"LIMIT-9", "limits"},
+	{"LIMIT-10", "limits"},
 	{"LIMIT-6", "limits"},
 	{"LIMIT-7", "limits"},
+	{"LIMIT-11", "ratelimit"},
 	{"SHUT-1", "shutdown"},
 }

@@ -12,7 +12,7 @@ import (
 
 // Tags are the tags a script may carry: the extension tags of PROTOCOL.md
 // 1.1, core first, then TagRobustness.
-var Tags = []string{"core", "ping", "input", "limits", "shutdown", TagRobustness}
+var Tags = []string{"core", "ping", "input", "limits", "ratelimit", "shutdown", TagRobustness}
 
 // TagRobustness marks the robustness scripts: hostile clients (slowloris,
 // floods, churn, hostile bytes, thousands of names) beside well-behaved

@@ -145,11 +145,17 @@ func expand(ts *testscript.TestScript, s string) string {
 // connection ends, or if the line does not end in CRLF. want describes
 // what was expected, for the failure message.
 func (s *session) take(ts *testscript.TestScript, c *Client, cmd, want string) string {
-	line, err := c.Next(timeout(ts))
+	got, _ := s.takeAt(ts, c, cmd, want)
+	return got
+}
+
+// takeAt is take that also returns when the line arrived (Client.NextAt).
+func (s *session) takeAt(ts *testscript.TestScript, c *Client, cmd, want string) (string, time.Time) {
+	line, at, err := c.NextAt(timeout(ts))
 	if err != nil {
 		s.fatalf(ts, "%s %s: %s\n  want: %s", cmd, c.name, describeEnd(err, timeout(ts)), want)
 	}
-	return s.check(ts, c, cmd, line)
+	return s.check(ts, c, cmd, line), at
 }
 
 // check validates a consumed line's terminator (FRAME-2) and returns it

@@ -274,3 +274,37 @@ func neverFreeNames() faultFunc {
 		return outs
 	}
 }
+
+// TestTeethUnboundedStall runs the stall scripts against the reference
+// server with a stall budget of an hour: the flow control of the first
+// edition of PROTOCOL.md, which held a room back for as long as a member
+// that stopped reading had not yet met its write timeout. Each script must
+// fail: that rule let one client freeze its room.
+func TestTeethUnboundedStall(t *testing.T) {
+	start := referenceServer(t, "-stall-budget 1h")
+	scripts := loadSuite(t)
+	for _, name := range []string{"limit_stalled_member", "limit_stall_cycles"} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			r, err := NewRunner(Config{
+				Start:   start,
+				Scripts: scripts,
+				Run:     regexp.MustCompile("^" + name + "$"),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			sel := r.Selected()
+			if len(sel) != 1 {
+				t.Fatalf("no script %s", name)
+			}
+			res := r.RunScript(sel[0])
+			if res.Status != Fail {
+				t.Errorf("%s %s against chatd -stall-budget 1h; want FAIL", res.Status, name)
+			} else if testing.Verbose() {
+				t.Log(Details(res))
+			}
+		})
+	}
+}

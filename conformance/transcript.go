@@ -49,6 +49,11 @@ func (tr *Transcript) add(e event) {
 	tr.mu.Unlock()
 }
 
+// stamp formats t as the transcript shows times: "+1.234s" since its start.
+func (tr *Transcript) stamp(t time.Time) string {
+	return fmt.Sprintf("+%.3fs", t.Sub(tr.start).Seconds())
+}
+
 // maxShownEvents bounds a formatted transcript: floods of thousands of lines
 // are cut in the middle.
 const (

@@ -53,11 +53,21 @@ type client struct {
 	idleElem   *list.Element // its place in loop.idle
 
 	// Flow control (flow.go).
-	hot       bool      // pending output over the high-water mark, as the loop last saw it
-	waiters   []*client // senders whose deferred line waits for this client to drain
-	deferred  *item     // a line taken from the reader but not yet processed
-	waitCount int       // how many hot recipients the deferred line waits for
-	gateMark  uint64    // loop.gateEpoch when last collected by the gate, to count it once
+	over      bool          // pending output over high water, as the loop last saw it
+	hot       bool          // over, with stall budget left: it may hold others back
+	stallLeft time.Duration // what is left of its Config.StallBudget (LIMIT-9)
+	stalling  bool          // some line waits for it; its stall began at stallFrom
+	stallFrom time.Duration // a now() reading
+	listed    bool          // on loop.stallers
+	waiters   []waiter      // senders whose postponed line waits for this client to drain
+	// deferred is a line taken from the reader but not yet processed,
+	// postponed since deferredAt (a now() reading; 0 when no line is).
+	deferred        *item
+	deferredAt      time.Duration
+	deferGen        uint32 // counts the times a line of this client was postponed
+	postponedListed bool   // on loop.postponed
+	waitCount       int    // how many hot recipients the postponed line waits for
+	gateMark        uint64 // loop.gateEpoch when last collected by the gate, to count it once
 }
 
 // newClient wraps an accepted connection.
@@ -69,6 +79,7 @@ func newClient(s *Server, id uint64, conn net.Conn) *client {
 		done:       make(chan struct{}),
 		resumeIn:   make(chan struct{}, 1),
 		readerDone: make(chan struct{}),
+		stallLeft:  s.cfg.StallBudget,
 	}
 	return c
 }
@@ -81,6 +92,16 @@ func (c *client) remote() string { return c.conn.RemoteAddr().String() }
 // the loop never saw. Any goroutine may call it.
 func (c *client) freeSlot() {
 	c.slotOnce.Do(func() { c.srv.active.Add(-1) })
+}
+
+// resetConn closes the socket abortively, discarding what the kernel still
+// holds for it, so that its buffers are freed at once and the client reads
+// a reset (LIMIT-8).
+func (c *client) resetConn() {
+	if tc, ok := c.conn.(interface{ SetLinger(int) error }); ok {
+		tc.SetLinger(0)
+	}
+	c.closeConn()
 }
 
 // closeConn frees the slot and closes the socket, once. Any goroutine may

@@ -25,9 +25,21 @@ type Config struct {
 	// pending before its client is a slow consumer (LIMIT-4). Default
 	// spec.WriteTimeout.
 	WriteTimeout time.Duration
+	// StallBudget bounds pacing (LIMIT-9): the time during which lines are
+	// postponed on account of one client, over its whole connection, and
+	// the time any one line is postponed. Default spec.StallBudget; a
+	// negative value turns pacing off, so that output is only queued.
+	StallBudget time.Duration
 	// IdleTimeout is how long a connection may send no line before it is
 	// closed with "ERROR Idle timeout" (LIMIT-7). Default spec.IdleTimeout.
 	IdleTimeout time.Duration
+	// LineRate, if positive, limits how many lines a second are read from
+	// each client, with a token bucket of LineBurst lines (LIMIT-11). Lines
+	// are read more slowly, never refused. Zero (or negative) means no limit.
+	LineRate float64
+	// LineBurst is the size of the token bucket of LineRate. Default
+	// spec.RateBurst.
+	LineBurst int
 	// CoalesceDelay is how long output to a client that was written to
 	// less than CoalesceDelay ago may wait, so that what follows goes out
 	// in the same write (flush.go). Replies to the client's own lines never
@@ -53,8 +65,14 @@ func (c Config) withDefaults() Config {
 	if c.WriteTimeout <= 0 {
 		c.WriteTimeout = spec.WriteTimeout
 	}
+	if c.StallBudget == 0 {
+		c.StallBudget = spec.StallBudget
+	}
 	if c.IdleTimeout <= 0 {
 		c.IdleTimeout = spec.IdleTimeout
+	}
+	if c.LineBurst <= 0 {
+		c.LineBurst = spec.RateBurst
 	}
 	if c.CoalesceDelay == 0 {
 		c.CoalesceDelay = DefaultCoalesceDelay
@@ -66,9 +84,9 @@ func (c Config) withDefaults() Config {
 }
 
 // highWater returns the pending-output level above which a client is "hot":
-// the loop stops taking lines that would add to its queue until it drains
-// below lowWater (flow.go). A quarter of the hard cap leaves room for the
-// largest single reply on top of it.
+// the loop postpones lines that would add to its queue until it drains
+// below lowWater or its stall budget is spent (flow.go). A quarter of the
+// hard cap leaves room for the largest single reply on top of it.
 func (c Config) highWater() int { return max(c.MaxQueueBytes/4, 1) }
 
 // lowWater returns the level a hot client must drain to before the senders

@@ -15,13 +15,15 @@ import (
 // reading is dropped only once its socket has accepted nothing for a whole
 // WriteTimeout (LIMIT-4), never earlier. slow reads lines that come every
 // few milliseconds, so deadlines are being reused, then stops reading;
-// alice floods until slow's LEAVE reaches her. (TestWriteDeadlineReused
-// checks the same rule exactly, on a socket that never accepts a byte.)
+// alice sends about 4 MB a second until slow's LEAVE reaches her. The
+// queue cap is large enough that the write timeout comes first.
+// (TestWriteDeadlineReused checks the same rule exactly, on a socket that
+// never accepts a byte.)
 func TestSlowConsumerNotEarly(t *testing.T) {
 	t.Parallel()
 	const wt = 400 * time.Millisecond
 	var log logBuffer
-	ts := startServer(t, impl.Config{MaxQueueBytes: 64 << 10, WriteTimeout: wt, Logger: log.logger()})
+	ts := startServer(t, impl.Config{MaxQueueBytes: 64 << 20, WriteTimeout: wt, Logger: log.logger()})
 	alice := ts.dial(t, "alice")
 	alice.join("alice", "#r")
 	slow := ts.dial(t, "slow")
@@ -42,16 +44,23 @@ func TestSlowConsumerNotEarly(t *testing.T) {
 	go func() {
 		defer close(done)
 		pad := strings.Repeat("f", 400)
+		var batch []byte
 		for i := 0; ; i++ {
 			select {
 			case <-stop:
 				return
 			default:
 			}
+			batch = fmt.Appendf(batch, "flood-%d %s\r\n", i, pad)
+			if i%20 < 19 {
+				continue
+			}
 			alice.conn.SetWriteDeadline(time.Now().Add(failAfter))
-			if _, err := fmt.Fprintf(alice.conn, "flood-%d %s\r\n", i, pad); err != nil {
+			if _, err := alice.conn.Write(batch); err != nil {
 				return
 			}
+			batch = batch[:0]
+			time.Sleep(2 * time.Millisecond) // the pace of the flood, not a synchronisation
 		}
 	}()
 	for {
@@ -73,7 +82,7 @@ func TestSlowConsumerNotEarly(t *testing.T) {
 		t.Errorf("slow was dropped %v after it stopped reading, before WriteTimeout (%v)", dropped, wt)
 	}
 	t.Logf("slow dropped %v after it stopped reading (WriteTimeout %v)", dropped, wt)
-	if !strings.Contains(log.String(), "user=slow reason=slow-consumer") {
+	if !strings.Contains(log.String(), "user=slow reason=slow-consumer detail=\"no byte written for") {
 		t.Errorf("slow's close not logged as a slow consumer:\n%s", log.String())
 	}
 }

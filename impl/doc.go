@@ -18,15 +18,18 @@
 //   - its reader (reader.go) frames lines with spec.LineReader and hands them
 //     to the loop one at a time, waiting for the loop to take each before it
 //     reads the next. That makes reading fair among clients and lets the loop
-//     slow a sender simply by not taking its line yet (flow.go). Between
-//     lines it holds no buffer: it waits for the socket to become readable
-//     and only then takes a line reader from a pool.
+//     slow a sender simply by not taking its line yet (flow.go), within the
+//     stall budget of LIMIT-9; under Config.LineRate it also waits for a
+//     token of the client's bucket (ratelimit.go). Between lines it holds
+//     no buffer: it waits for the socket to become readable and only then
+//     takes a line reader from a pool.
 //   - its writer (writer.go), only while there is output: it drains the
 //     connection's bounded output queue (queue.go), coalescing everything
 //     pending into one vectored write, and exits when the queue is empty.
 //     The loop only appends to queues and starts writers; it never touches a
 //     socket for writing, so a client that reads slowly never delays anyone
-//     else (LIMIT-3). Output to a client written to within the last
+//     else beyond the stall budget (LIMIT-3), and a client whose queue
+//     would pass MaxQueueBytes is reset at once (LIMIT-8). Output to a client written to within the last
 //     Config.CoalesceDelay that is not a reply to its own line waits for the
 //     loop's flush timer, so that a busy client gets few, full writes
 //     (flush.go).

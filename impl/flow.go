@@ -1,75 +1,127 @@
 package impl
 
-import "roomchat.dev/roomchat/spec"
+import (
+	"math"
+	"time"
 
-// Flow control (LIMIT-3 to LIMIT-6, D-12).
+	"roomchat.dev/roomchat/spec"
+)
+
+// Flow control (LIMIT-3, LIMIT-4, LIMIT-8 to LIMIT-10, D-12).
 //
-// A fixed cap on output queues would disconnect healthy readers during a
-// burst, so the cap is the last defence, not the first. The first is a soft
-// high-water mark (Config.highWater): a client whose pending output is over
-// it is "hot". Before the loop applies a line it asks the gate whether the
-// line could add output to a hot client — the sender itself, the members of
-// the sender's room, the room a JOIN enters, the target of a PRIVMSG. If so,
-// the line is deferred: the loop keeps it, registers the sender as a waiter
-// on each hot client, and does not resume the sender's reader. That reader
-// stops reading, its socket buffers fill, and TCP slows the sending client.
-// When a hot client's writer reports that it has drained to the low-water
-// mark (or the hot client is closed), its waiters are released, and a
-// sender released by all of them has its line applied then, in the order it
-// was taken.
+// Output is queued, never waited for: a client's queue absorbs any burst up
+// to MaxQueueBytes, and a client whose pending output would pass it is a
+// slow consumer, closed at once with a reset (loop.send, loop.kill).
 //
-// So a client's queue passes high water by at most one item's output plus
-// what cannot be deferred (the LEAVE notes of disconnects, limit events),
-// and only a client that has truly stopped reading is disconnected: when
-// its socket accepts no byte for WriteTimeout (the writer's deadline), or
-// when its queue would pass MaxQueueBytes (loop.send), which takes output
-// that could not be held back. Its waiters are released as it closes.
+// Before that, the loop may pace, within a budget. A client whose pending
+// output is over a soft high-water mark (Config.highWater) is "over"; if
+// it also has stall budget left it is "hot". Before the loop applies a
+// line it asks the gate whether the line could add output to a hot client
+// — the members of the sender's room, the room a JOIN enters, the target
+// of a PRIVMSG — or whether the sender itself is over. If so, the line is
+// postponed: the loop keeps it, registers the sender as a waiter on each
+// such client, and does not resume the sender's reader, whose socket
+// buffers then fill, so that TCP slows the sending client. The postponed
+// line runs, in the order it was taken, when every client it waits for has
+// drained to the low-water mark, or is closed, or has spent its budget.
+//
+// The budget (LIMIT-9): the time during which any other client's line
+// waits for a client is charged to that client, and once
+// Config.StallBudget is spent over its connection it is never hot again:
+// output to it is only queued, until it drains or passes MaxQueueBytes.
+// Nor does any one line wait for others for more than StallBudget in all:
+// one timer (stallTimer) fires at the earliest moment a budget or a line's
+// wait runs out. A client that stops reading thus holds its room back
+// once, for StallBudget at most; one that reads a trickle cannot hold its
+// room to its pace. A sender that is over itself waits for itself without
+// limit: that delays nobody else, and it holds a client that sends faster
+// than it reads its own echoes to its reading pace, instead of dropping it.
 //
 // Reading stays fair (LIMIT-6): every reader hands over one line and waits;
-// blocked senders on the loop's channel are served in turn, and a deferred
+// blocked senders on the loop's channel are served in turn, and a postponed
 // sender only waits for the clients it would write to.
 
-// gate reports whether c's line must wait because it could add output to
-// a hot client, and if so defers it: c waits on every such client. The
+// waiter is a sender waiting for a hot client to drain. gen is the
+// sender's deferGen when it started waiting: a line that stopped waiting
+// early (its own budget ran out) leaves entries with an older gen, which
+// are ignored.
+type waiter struct {
+	c   *client
+	gen uint32
+}
+
+// gate reports whether c's line must wait, and if so postpones it: c
+// waits on every hot client the line could add output to, unless it has
+// waited StallBudget for others already, and on itself if it is over. The
 // recipients are over-approximated from c's state and the command, which
-// may delay a line needlessly but never lets one through to a hot client.
+// may postpone a line needlessly but never lets one through to a hot
+// client within the budget.
 func (l *loop) gate(c *client, it item) bool {
+	if l.cfg.StallBudget < 0 {
+		return false // pacing is off
+	}
 	if it.errText == "" && it.cmd.Kind == spec.Empty {
 		return false // FRAME-6: no output at all
 	}
-	l.gateEpoch++
+	t := now()
 	hot := l.scratch[:0]
-	hot = l.collectHot(hot, c)
-	if it.errText == "" {
-		switch it.cmd.Kind {
-		case spec.Text, spec.Msg, spec.Leave, spec.Quit, spec.Join:
-			if c.room != nil {
-				hot = l.collectHotMembers(hot, c.room)
-			}
-		}
-		switch it.cmd.Kind {
-		case spec.Join:
-			if r := l.rooms[spec.Fold(it.cmd.Arg)]; r != nil {
-				hot = l.collectHotMembers(hot, r)
-			}
-		case spec.Privmsg:
-			if t := l.users[spec.Fold(it.cmd.Arg)]; t != nil {
-				hot = l.collectHot(hot, t)
-			}
-		}
+	if c.deferredAt == 0 || t-c.deferredAt < l.cfg.StallBudget {
+		hot = l.collectRecipients(hot, c, it)
 	}
 	l.scratch = hot[:0]
-	if len(hot) == 0 {
+	if len(hot) == 0 && !c.over {
 		return false
 	}
+	c.deferGen++
 	for _, h := range hot {
-		h.waiters = append(h.waiters, c)
+		h.waiters = append(h.waiters, waiter{c: c, gen: c.deferGen})
+		if !h.stalling {
+			h.stalling, h.stallFrom = true, t
+			l.watch(&l.stallers, h, &h.listed)
+			l.armStall(t + h.stallLeft)
+		}
+	}
+	c.waitCount = len(hot)
+	if c.over {
+		c.waiters = append(c.waiters, waiter{c: c, gen: c.deferGen})
+		c.waitCount++
+	}
+	if len(hot) > 0 && c.deferredAt == 0 {
+		c.deferredAt = t
+		l.watch(&l.postponed, c, &c.postponedListed)
+		l.armStall(t + l.cfg.StallBudget)
 	}
 	clear(hot)
-	c.waitCount = len(hot)
-	d := it // only a deferred line goes to the heap
+	d := it // only a postponed line goes to the heap
 	c.deferred = &d
 	return true
+}
+
+// collectRecipients appends to hot the hot clients other than c that c's
+// line could add output to.
+func (l *loop) collectRecipients(hot []*client, c *client, it item) []*client {
+	if it.errText != "" {
+		return hot // an ERROR goes to c alone
+	}
+	l.gateEpoch++
+	c.gateMark = l.gateEpoch // c itself is handled by the caller
+	switch it.cmd.Kind {
+	case spec.Text, spec.Msg, spec.Leave, spec.Quit, spec.Join:
+		if c.room != nil {
+			hot = l.collectHotMembers(hot, c.room)
+		}
+	}
+	switch it.cmd.Kind {
+	case spec.Join:
+		if r := l.rooms[spec.Fold(it.cmd.Arg)]; r != nil {
+			hot = l.collectHotMembers(hot, r)
+		}
+	case spec.Privmsg:
+		if t := l.users[spec.Fold(it.cmd.Arg)]; t != nil {
+			hot = l.collectHot(hot, t)
+		}
+	}
+	return hot
 }
 
 // collectHot appends c to hot if it is hot and not yet collected.
@@ -92,8 +144,15 @@ func (l *loop) collectHotMembers(hot []*client, r *room) []*client {
 	return hot
 }
 
-// setHot records that c's pending output went over high water (or came
-// back), keeping its room's count of hot members.
+// setOver records that c's pending output is over high water, or back
+// under it; c is then hot if it has stall budget left.
+func (l *loop) setOver(c *client, over bool) {
+	c.over = over
+	l.setHot(c, over && c.stallLeft > 0)
+}
+
+// setHot records whether c may hold back other clients' lines (it is over
+// high water with budget left), keeping its room's count of hot members.
 func (l *loop) setHot(c *client, hot bool) {
 	if c.hot == hot {
 		return
@@ -110,24 +169,98 @@ func (l *loop) setHot(c *client, hot bool) {
 
 // onDrained handles a writer's report that c's queue is at low water.
 func (l *loop) onDrained(c *client) {
-	if !c.hot || c.out.stillHot(l.highWater) {
+	if !c.over || c.out.stillHot(l.highWater) {
 		return
 	}
-	l.setHot(c, false)
+	l.setOver(c, false)
 	l.release(c)
 }
 
-// release lets go of the senders waiting for c; those that wait for nobody
-// else any more become ready to run their line (loop.settle).
+// release ends c's stall, if it is stalling senders, charging its budget
+// with the time it lasted, and lets its waiters go: those that wait for
+// nobody else any more become ready to run their line (loop.settle).
 func (l *loop) release(c *client) {
+	if c.stalling {
+		c.stalling = false
+		c.stallLeft = max(0, c.stallLeft-(now()-c.stallFrom))
+	}
 	for _, w := range c.waiters {
-		if w.closed || w.doomed {
+		s := w.c
+		if w.gen != s.deferGen || s.closed || s.doomed || s.deferred == nil {
 			continue
 		}
-		if w.waitCount--; w.waitCount == 0 {
-			l.ready = append(l.ready, w)
+		if s.waitCount--; s.waitCount == 0 {
+			l.ready = append(l.ready, s)
 		}
 	}
 	clear(c.waiters)
 	c.waiters = c.waiters[:0]
+}
+
+// watch puts c on list unless *listed says it is there already. The lists
+// of the stall timer are pruned lazily, when it fires.
+func (l *loop) watch(list *[]*client, c *client, listed *bool) {
+	if !*listed {
+		*listed = true
+		*list = append(*list, c)
+	}
+}
+
+// armStall makes sure the stall timer fires no later than at (a now()
+// reading).
+func (l *loop) armStall(at time.Duration) {
+	if l.stallArmed && at >= l.stallAt {
+		return
+	}
+	l.stallArmed, l.stallAt = true, at
+	l.stallTimer.Reset(at - now())
+}
+
+// onStallTimer ends the stalls whose client has spent its budget, and the
+// waits of lines postponed for StallBudget, then arms the timer for the
+// next such moment.
+func (l *loop) onStallTimer() {
+	l.stallArmed = false
+	t := now()
+	next := time.Duration(math.MaxInt64)
+	keep := l.stallers[:0]
+	for _, h := range l.stallers {
+		switch end := h.stallFrom + h.stallLeft; {
+		case !h.stalling || h.closed:
+			h.listed = false
+		case end <= t:
+			h.listed = false
+			l.release(h) // charges the whole budget
+			h.stallLeft = 0
+			l.setHot(h, false) // never again (LIMIT-9); it may still be over
+			l.log.Info("stall budget spent", "conn", h.id, "user", h.name)
+		default:
+			next = min(next, end)
+			keep = append(keep, h)
+		}
+	}
+	clear(l.stallers[len(keep):])
+	l.stallers = keep
+	keepP := l.postponed[:0]
+	for _, c := range l.postponed {
+		switch end := c.deferredAt + l.cfg.StallBudget; {
+		case c.deferred == nil || c.closed || c.doomed:
+			c.postponedListed = false
+		case end <= t:
+			// The line has waited StallBudget: it runs now, whoever it
+			// waits for; its entries in their waiter lists are stale.
+			c.postponedListed = false
+			c.deferGen++
+			c.waitCount = 0
+			l.ready = append(l.ready, c)
+		default:
+			next = min(next, end)
+			keepP = append(keepP, c)
+		}
+	}
+	clear(l.postponed[len(keepP):])
+	l.postponed = keepP
+	if next != math.MaxInt64 {
+		l.armStall(next)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -114,7 +115,7 @@ func (c *testClient) readLine() (string, error) {
 	line, err := c.r.ReadString('\n')
 	if err != nil {
 		if line != "" {
-			return "", fmt.Errorf("partial line %q before %v", line, err)
+			return "", fmt.Errorf("partial line %q before %w", line, err)
 		}
 		return "", err
 	}
@@ -158,6 +159,20 @@ func (c *testClient) expectClosed() {
 	}
 	if !errors.Is(err, io.EOF) {
 		c.t.Fatalf("%s: want the connection closed (EOF), got %v", c.label, err)
+	}
+	c.conn.Close()
+}
+
+// expectReset checks that the server resets the connection before any
+// further line: the abortive close of a slow consumer (LIMIT-8).
+func (c *testClient) expectReset() {
+	c.t.Helper()
+	line, err := c.readLine()
+	if err == nil {
+		c.t.Fatalf("%s: got %q, want the connection reset", c.label, line)
+	}
+	if !errors.Is(err, syscall.ECONNRESET) {
+		c.t.Fatalf("%s: want the connection reset (LIMIT-8), got %v", c.label, err)
 	}
 	c.conn.Close()
 }

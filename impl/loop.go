@@ -43,10 +43,17 @@ type loop struct {
 	// actor is the client whose line is being applied: output to it is
 	// urgent (flush.go).
 	actor     *client
-	ready     []*client // clients whose deferred line may run now (flow.go)
+	ready     []*client // clients whose postponed line may run now (flow.go)
 	doomed    []*client // clients to close once the current item is done
 	gateEpoch uint64    // see client.gateMark
 	scratch   []*client // reused by the gate
+	// The stall timer (flow.go) fires when a hot client's stall budget or a
+	// postponed line's wait runs out; the lists hold the clients it checks.
+	stallers   []*client // clients that some line waits for
+	postponed  []*client // clients whose line waits
+	stallTimer *time.Timer
+	stallArmed bool
+	stallAt    time.Duration // a now() reading, when armed
 }
 
 func newLoop(s *Server) *loop {
@@ -67,6 +74,7 @@ func newLoop(s *Server) *loop {
 		idle:       list.New(),
 		idleTimer:  newStoppedTimer(),
 		flushTimer: newStoppedTimer(),
+		stallTimer: newStoppedTimer(),
 	}
 	return l
 }
@@ -89,6 +97,8 @@ func (l *loop) run() {
 			l.onIdleTimer()
 		case <-l.flushTimer.C:
 			l.onFlushTimer()
+		case <-l.stallTimer.C:
+			l.onStallTimer()
 		case <-l.shutdownIn:
 			l.shutdown()
 			return
@@ -157,6 +167,7 @@ func (l *loop) process(c *client, it item) {
 	if l.gate(c, it) {
 		return // the reader stays paused until the line has run
 	}
+	c.deferredAt = 0
 	l.actor = c
 	l.dispatch(c, it)
 	l.actor = nil
@@ -192,8 +203,9 @@ func (l *loop) settle() {
 
 // send queues line to c. The bytes are shared with other recipients and
 // must not change. A client whose queue would pass MaxQueueBytes is a slow
-// consumer: it is closed without a further line once the current item is
-// done (LIMIT-4).
+// consumer: nothing more is queued for it, and it is closed abortively,
+// without a further line, as soon as the current item is done (LIMIT-4,
+// LIMIT-8).
 func (l *loop) send(c *client, line []byte) {
 	if c.closed || c.doomed {
 		return
@@ -209,8 +221,8 @@ func (l *loop) send(c *client, line []byte) {
 	case writerLater:
 		l.flushLater(c)
 	}
-	if hot && !c.hot {
-		l.setHot(c, true)
+	if hot && !c.over {
+		l.setOver(c, true)
 	}
 }
 
@@ -275,7 +287,11 @@ func (l *loop) closeClient(c *client, reason CloseReason, flush bool) {
 		}
 	} else {
 		c.out.close(abort)
-		c.closeConn()
+		if reason == SlowConsumer {
+			c.resetConn() // LIMIT-8
+		} else {
+			c.closeConn()
+		}
 	}
 	// The name passed NAME-1, so it holds no raw peer bytes; lines are
 	// only ever logged quoted (onRead).
@@ -309,7 +325,7 @@ func (l *loop) onWriter(ev writerEvent) {
 		c.writeFailed = true
 		c.detail = ev.err.Error()
 		c.out.close(abort)
-		l.setHot(c, false)
+		l.setOver(c, false)
 		l.release(c)
 		c.conn.SetReadDeadline(time.Now().Add(lingerTimeout))
 	}
@@ -320,6 +336,7 @@ func (l *loop) onWriter(ev writerEvent) {
 func (l *loop) shutdown() {
 	l.idleTimer.Stop()
 	l.flushTimer.Stop()
+	l.stallTimer.Stop()
 	l.log.Info("shutting down", "clients", len(l.clients))
 	notice := spec.ErrorLine(spec.ErrShuttingDown).AppendWire(nil)
 	for c := range l.clients {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"sync"
+	"time"
 
 	"roomchat.dev/roomchat/spec"
 )
@@ -30,7 +31,9 @@ func (ev readEvent) terminal() bool {
 // each it waits until the loop resumes it. The loop's channel serves blocked
 // readers in turn, so a flooding client cannot starve the others (LIMIT-6),
 // and a reader the loop does not resume stops reading, so TCP slows its
-// client down (LIMIT-5).
+// client down (pacing, LIMIT-9). Under Config.LineRate the reader also
+// waits for a token of the client's bucket before it hands a line over
+// (LIMIT-11).
 //
 // Lines are processed in order and the end of the stream comes after the
 // last complete line (DISC-2); bytes after the last LF are dropped by the
@@ -44,6 +47,7 @@ func (c *client) readLoop(eventsOut chan<- readEvent) {
 	defer c.srv.wg.Done()
 	defer close(c.readerDone)
 	wait := readinessWaiter(c.conn)
+	tokens := newBucket(c.srv.cfg.LineRate, c.srv.cfg.LineBurst)
 	var r *lineReader
 	for {
 		var ev readEvent
@@ -55,6 +59,10 @@ func (c *client) readLoop(eventsOut chan<- readEvent) {
 				r = getLineReader(c.conn)
 			}
 			ev.line, ev.err = r.lr.ReadLine()
+		}
+		if tokens != nil && !ev.terminal() && !c.waitToken(tokens) {
+			discard(c.conn)
+			return
 		}
 		ev.c = c
 		select {
@@ -76,6 +84,24 @@ func (c *client) readLoop(eventsOut chan<- readEvent) {
 		if wait != nil && ev.err == nil && r.idle() {
 			putLineReader(r)
 			r = nil
+		}
+	}
+}
+
+// waitToken waits until b holds a token and takes it (LIMIT-11). It
+// reports false if the loop forgot the client meanwhile.
+func (c *client) waitToken(b *bucket) bool {
+	for {
+		d := b.take(time.Now())
+		if d == 0 {
+			return true
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-t.C:
+		case <-c.done:
+			t.Stop()
+			return false
 		}
 	}
 }

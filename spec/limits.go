@@ -16,11 +16,20 @@ const (
 	HistoryLen = 10
 	// MaxClients is the default limit on simultaneous connections (LIMIT-1).
 	MaxClients = 10000
-	// MaxQueueBytes is the default cap on one client's pending output (LIMIT-4).
+	// MaxQueueBytes is the default cap on one client's pending output (LIMIT-4,
+	// LIMIT-10).
 	MaxQueueBytes = 1 << 20
 	// WriteTimeout is how long a socket may accept nothing while output is
 	// pending before its client is a slow consumer (LIMIT-4).
 	WriteTimeout = 10 * time.Second
+	// StallBudget is the default bound on the time for which lines may be
+	// postponed on account of one client, over its whole connection, and on
+	// the time any one line may be postponed (LIMIT-9).
+	StallBudget = 100 * time.Millisecond
 	// IdleTimeout is how long a connection may send no line (LIMIT-7).
 	IdleTimeout = 300 * time.Second
+	// RateBurst is the default size of a client's token bucket when the
+	// operator limits how fast lines are read (LIMIT-11). The rate itself,
+	// RateLines, has no default: without it, reading is not limited.
+	RateBurst = 10
 )

@@ -2,6 +2,10 @@
 //
 //	chatd [-addr host:port] [-p port] [limits] [-coalesce d] [-log-format text|json] [-log-level level]
 //
+// The limits are the flags of PROTOCOL.md section 8: -max-clients,
+// -max-queue-bytes, -write-timeout, -stall-budget, -idle-timeout, and the
+// optional rate limit -line-rate with -line-burst.
+//
 // It logs to standard error; its first line says where it listens, as
 // msg=listening addr=HOST:PORT (or the JSON equivalent), which is how a
 // caller that asked for port 0 learns the port. SIGINT or SIGTERM shut it
@@ -68,7 +72,10 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.cfg.MaxClients, "max-clients", spec.MaxClients, "simultaneous connections (LIMIT-1)")
 	fs.IntVar(&o.cfg.MaxQueueBytes, "max-queue-bytes", spec.MaxQueueBytes, "output queue per client, in bytes (LIMIT-4)")
 	fs.DurationVar(&o.cfg.WriteTimeout, "write-timeout", spec.WriteTimeout, "write stall before a slow consumer is dropped (LIMIT-4)")
+	fs.DurationVar(&o.cfg.StallBudget, "stall-budget", spec.StallBudget, "longest time, in all, that senders are held back for one client that reads slowly (LIMIT-9); 0: never")
 	fs.DurationVar(&o.cfg.IdleTimeout, "idle-timeout", spec.IdleTimeout, "time without a line before a connection is closed (LIMIT-7)")
+	fs.Float64Var(&o.cfg.LineRate, "line-rate", 0, "lines read per second from each client, at most (LIMIT-11); 0: no limit")
+	fs.IntVar(&o.cfg.LineBurst, "line-burst", spec.RateBurst, "lines a client may send at once under -line-rate (LIMIT-11)")
 	fs.DurationVar(&o.cfg.CoalesceDelay, "coalesce", impl.DefaultCoalesceDelay, "longest wait of output to a client written to less than this ago, to share one write; negative: none")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
@@ -92,8 +99,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return bad("-write-timeout must be positive")
 	case o.cfg.IdleTimeout <= 0:
 		return bad("-idle-timeout must be positive")
+	case o.cfg.LineRate < 0:
+		return bad("-line-rate must not be negative")
+	case o.cfg.LineBurst <= 0:
+		return bad("-line-burst must be positive")
 	case o.logFormat != "text" && o.logFormat != "json":
 		return bad("-log-format must be text or json")
+	}
+	if o.cfg.StallBudget <= 0 {
+		o.cfg.StallBudget = -1 // impl.Config: negative turns pacing off
 	}
 	addr, err := listenAddr(o.addr, port)
 	if err != nil {
