@@ -62,9 +62,11 @@ var Requirements = []Requirement{
 	{"DISC-1", "core"},
 	{"DISC-2", "core"},
 	{"DISC-3", "core"},
+	{"DISC-4", "core"},
 	{"ORDER-1", "core"},
 	{"ORDER-2", "core"},
 	{"ORDER-3", "core"},
+	{"ORDER-4", "core"},
 	{"LIMIT-1", "limits"},
 	{"LIMIT-2", "limits"},
 	{"LIMIT-3", "limits"},
@@ -76,4 +78,5 @@ var Requirements = []Requirement{
 	{"LIMIT-7", "limits"},
 	{"LIMIT-11", "ratelimit"},
 	{"SHUT-1", "shutdown"},
+	{"SHUT-2", "shutdown"},
 }
