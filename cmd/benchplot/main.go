@@ -10,6 +10,13 @@
 // figure into OUT (medians joined by a line, a bar from minimum to maximum),
 // and OUT/summary.md with a table per series. It uses nothing outside the
 // standard library.
+//
+//	benchplot -timeline stall.csv [-out docs/bench]
+//
+// draws instead the CSV written by chatbench -timeline as OUT/stall.svg:
+// the latency of the healthy members over the run (p50, p99 and max per
+// 10 ms of send time) with a dashed line at each stalled member's
+// disconnect.
 package main
 
 import (
@@ -29,7 +36,17 @@ import (
 func main() {
 	in := flag.String("in", "docs/bench/results", "`directory` of SERIES/X/REP.json reports")
 	out := flag.String("out", "docs/bench", "`directory` for the SVG files and summary.md")
+	timeline := flag.String("timeline", "", "draw only this chatbench -timeline CSV `file`, as OUT/<its name>.svg")
 	flag.Parse()
+	if *timeline != "" {
+		path, err := drawTimeline(*timeline, *out)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchplot:", err)
+			os.Exit(1)
+		}
+		fmt.Println(path)
+		return
+	}
 	if err := run(*in, *out); err != nil {
 		fmt.Fprintln(os.Stderr, "benchplot:", err)
 		os.Exit(1)

@@ -65,3 +65,46 @@ func TestRun(t *testing.T) {
 		}
 	}
 }
+
+// TestTimeline draws a chatbench -timeline CSV: three curves and a dashed
+// line per disconnect, with a socket failure marked only for a member
+// whose LEAVE is missing.
+func TestTimeline(t *testing.T) {
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "stall.csv")
+	body := "kind,t_s,n,p50_ms,p99_ms,max_ms,client\n" +
+		"latency,0.000,75,0.412,1.203,1.380,\n" +
+		"latency,0.010,75,0.000,90.5,101.2,\n" +
+		"latency,0.020,75,0.300,1.1,1.2,\n" +
+		"leave,0.0151,,,,,stalled0\n" +
+		"socket,0.0160,,,,,stalled0\n" +
+		"socket,0.0180,,,,,stalled1\n"
+	if err := os.WriteFile(csv, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path, err := drawTimeline(csv, filepath.Join(dir, "out"))
+	if err != nil || path != filepath.Join(dir, "out", "stall.svg") {
+		t.Fatalf("drawTimeline = %q, %v", path, err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svg := string(b)
+	if err := xml.Unmarshal(b, new(struct{})); err != nil {
+		t.Errorf("not XML: %v", err)
+	}
+	for _, want := range []string{">max<", ">p99<", ">p50<", ">stalled0 LEAVE<", ">stalled1 socket failed<"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("SVG lacks %q", want)
+		}
+	}
+	if strings.Contains(svg, "stalled0 socket failed") || strings.Count(svg, "<polyline") != 3 || strings.Contains(svg, "<circle") {
+		t.Errorf("SVG:\n%s", svg)
+	}
+	for _, bad := range []string{"", "kind,t_s\n", "kind,t_s,n,p50_ms,p99_ms,max_ms,client\nother,1,,,,,\n"} {
+		if _, err := readTimeline(strings.NewReader(bad)); err == nil {
+			t.Errorf("readTimeline(%q) accepted", bad)
+		}
+	}
+}

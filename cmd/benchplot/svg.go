@@ -18,12 +18,32 @@ type chart struct {
 	// Limit, if > 0, is drawn as a dashed horizontal line (a target).
 	Limit      float64
 	LimitLabel string
+	// Events are drawn as labelled dashed vertical lines.
+	Events []event
+	// Width is the panel's width; 0 means panelW.
+	Width int
 }
 
-// A curve is one series of points, drawn in one colour.
+// An event is a moment marked on a chart's x axis.
+type event struct {
+	X     float64
+	Label string
+}
+
+// width returns the panel's width.
+func (c chart) width() int {
+	if c.Width > 0 {
+		return c.Width
+	}
+	return panelW
+}
+
+// A curve is one series of points, drawn in one colour. A dense curve,
+// such as a time series, is a plain line: no marker, no min–max bar.
 type curve struct {
 	Name   string
 	Points []point
+	Dense  bool
 }
 
 // A point is the summary of the repeated runs at one x.
@@ -48,13 +68,18 @@ const (
 // svgFigure renders charts side by side as one SVG document.
 func svgFigure(charts []chart) string {
 	var b strings.Builder
-	w := panelW * len(charts)
+	w := 0
+	for _, c := range charts {
+		w += c.width()
+	}
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="12">`+"\n", w, panelH, w, panelH)
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="white"/>`+"\n", w, panelH)
-	for i, c := range charts {
-		fmt.Fprintf(&b, `<g transform="translate(%d,0)">`+"\n", i*panelW)
+	x := 0
+	for _, c := range charts {
+		fmt.Fprintf(&b, `<g transform="translate(%d,0)">`+"\n", x)
 		c.render(&b)
 		b.WriteString("</g>\n")
+		x += c.width()
 	}
 	b.WriteString("</svg>\n")
 	return b.String()
@@ -143,6 +168,9 @@ func (c chart) bounds() (x, y axis) {
 			y.lo, y.hi = math.Min(y.lo, p.Min), math.Max(y.hi, p.Max)
 		}
 	}
+	for _, e := range c.Events {
+		x.lo, x.hi = math.Min(x.lo, e.X), math.Max(x.hi, e.X)
+	}
 	if c.Limit > 0 {
 		y.lo, y.hi = math.Min(y.lo, c.Limit), math.Max(y.hi, c.Limit)
 	}
@@ -174,13 +202,14 @@ func (c chart) bounds() (x, y axis) {
 	if y.lo == y.hi {
 		y.hi = y.lo * 10
 	}
-	x.pLo, x.pHi = marginL, panelW-marginR
+	x.pLo, x.pHi = marginL, float64(c.width()-marginR)
 	y.pLo, y.pHi = panelH-marginB, marginT
 	return x, y
 }
 
 func (c chart) render(b *strings.Builder) {
 	x, y := c.bounds()
+	panelW := c.width()
 	fmt.Fprintf(b, `<text x="%d" y="20" font-size="14" font-weight="bold">%s</text>`+"\n", marginL, esc(c.Title))
 	// Grid and ticks.
 	for _, t := range y.ticks() {
@@ -202,6 +231,11 @@ func (c chart) render(b *strings.Builder) {
 		fmt.Fprintf(b, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#888" stroke-dasharray="6 4"/>`+"\n", marginL, panelW-marginR, py, py)
 		fmt.Fprintf(b, `<text x="%d" y="%.1f" text-anchor="end" fill="#666">%s</text>`+"\n", panelW-marginR-4, py+14, esc(c.LimitLabel))
 	}
+	for _, e := range c.Events {
+		px := x.px(e.X)
+		fmt.Fprintf(b, `<line x1="%.1f" x2="%.1f" y1="%d" y2="%d" stroke="#555" stroke-dasharray="4 3"/>`+"\n", px, px, marginT, panelH-marginB)
+		fmt.Fprintf(b, `<text transform="translate(%.1f,%d) rotate(-90)" text-anchor="end" fill="#555" font-size="10">%s</text>`+"\n", px-3, marginT+4, esc(e.Label))
+	}
 	// Curves: a polyline through the medians, a bar from min to max.
 	for i, cv := range c.Curves {
 		col := palette[i%len(palette)]
@@ -209,6 +243,9 @@ func (c chart) render(b *strings.Builder) {
 		for _, p := range cv.Points {
 			px := x.px(p.X)
 			pts = append(pts, fmt.Sprintf("%.1f,%.1f", px, y.px(p.Med)))
+			if cv.Dense {
+				continue
+			}
 			if p.Max > p.Min {
 				fmt.Fprintf(b, `<line x1="%.1f" x2="%.1f" y1="%.1f" y2="%.1f" stroke="%s" stroke-width="1.5"/>`+"\n", px, px, y.px(p.Min), y.px(p.Max), col)
 				for _, v := range []float64{p.Min, p.Max} {
@@ -219,7 +256,11 @@ func (c chart) render(b *strings.Builder) {
 				px, y.px(p.Med), col, esc(cv.Name), format(p.X), format(p.Med), format(p.Min), format(p.Max), p.N)
 		}
 		if len(pts) > 1 {
-			fmt.Fprintf(b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="2"/>`+"\n", strings.Join(pts, " "), col)
+			width := 2.0
+			if cv.Dense {
+				width = 1.2
+			}
+			fmt.Fprintf(b, `<polyline points="%s" fill="none" stroke="%s" stroke-width="%g"/>`+"\n", strings.Join(pts, " "), col, width)
 		}
 		// Legend, top left inside the plot.
 		ly := marginT + 16 + 16*i

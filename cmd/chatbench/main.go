@@ -7,6 +7,11 @@
 //
 //	chatbench -exec 'chatd -addr 127.0.0.1:{port}' -clients 50 -senders 50 -lines 200
 //	chatbench -addr 127.0.0.1:9999 -pid 1234 -idle 1000 -hold 5s
+//	chatbench -exec 'chatd -addr 127.0.0.1:{port}' -clients 3 -senders 1 -rate 2500 -lines 25000 -size 480 -stalled 1
+//
+// With -stalled K, K members that stop reading join the room too, and the
+// report says when the server dropped each and how the healthy members'
+// latency fared (-timeline FILE: over time).
 //
 // Run it with -h for every flag. It exits 1 if any line was lost,
 // duplicated, reordered or garbled, or a check failed, and 2 on a usage or

@@ -35,10 +35,12 @@ type loadClient struct {
 	done     chan struct{} // closed by the reader when it returns
 
 	// Owned by the reader until done is closed, then read-only.
-	rx      *receiver
-	final   tally // the receiver's tally, set when the reader ends
-	last    ack   // the reader's state when it ended
-	readErr error // why the reader ended, nil if after stop
+	rx          *receiver
+	notes       *stallNotes // notes about the stalled members; nil without -stalled
+	final       tally       // the receiver's tally, set when the reader ends
+	fromStalled int64       // lines of stalled senders received, set when the reader ends
+	last        ack         // the reader's state when it ended
+	readErr     error       // why the reader ended, nil if after stop
 
 	delivered *atomic.Int64 // ROOM lines received, for the progress line
 }
@@ -51,8 +53,8 @@ type ack struct {
 	token    uint64
 	welcomed bool   // "OK Welcome, ..." arrived
 	joined   bool   // "OK Joined ..." arrived
-	joins    int    // JOIN notes (roster and newcomers)
-	leaves   int    // LEAVE notes: someone left during the run
+	joins    int    // JOIN notes (roster and newcomers), the stalled members' included
+	leaves   int    // LEAVE notes but the stalled members': someone left during the run
 	errors   int    // ERROR lines
 	other    int    // anything else unexpected
 	first    string // the first unexpected line
@@ -115,10 +117,12 @@ func (c *loadClient) read() {
 			}
 			break
 		}
+		n := len(line)
 		line = bytes.TrimSuffix(bytes.TrimSuffix(line, nl), cr)
 		switch {
 		case bytes.HasPrefix(line, prefixRoom):
 			c.rx.roomLine(line[len(prefixRoom):], sr.last)
+			c.notes.roomLine(n, sr.last)
 			pending++
 		case bytes.HasPrefix(line, prefixPong):
 			tok, _, ok := parseUint(line[len(prefixPong):], ' ')
@@ -138,9 +142,12 @@ func (c *loadClient) read() {
 			st.joined = true
 		case bytes.HasPrefix(line, prefixJoin):
 			st.joins++
+			c.notes.join(line[len(prefixJoin):], n, sr.last)
 		case bytes.HasPrefix(line, prefixLeave):
-			st.leaves++
-			note(line)
+			if !c.notes.leave(line[len(prefixLeave):], n, sr.last) {
+				st.leaves++
+				note(line)
+			}
 		case bytes.HasPrefix(line, prefixError):
 			st.errors++
 			note(line)
@@ -158,6 +165,7 @@ func (c *loadClient) read() {
 	}
 	c.delivered.Add(pending)
 	c.final = c.rx.finish()
+	c.fromStalled = c.rx.fromStalled
 	c.last = st
 }
 

@@ -5,6 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
+	"strconv"
 	"time"
 
 	"roomchat.dev/roomchat/spec"
@@ -27,6 +29,19 @@ type Config struct {
 	Size    int     // payload bytes of each line (at least the header; see payload.go)
 	Rate    float64 // lines per second per sender; 0 sends flat out
 
+	// The stall scenario (with Rooms == 1): Stalled more members of the
+	// load's room, registered as stalled<k>, that never read after their
+	// JOIN; stalled0..StalledSenders-1 also send Lines lines at Rate.
+	// MaxQueueBytes is the server's limit on a client's pending output, for
+	// the estimate of when a stalled member's queue passed it (stall.go).
+	Stalled        int
+	StalledSenders int
+	MaxQueueBytes  int
+
+	// Timeline, if not "", is a file for the healthy members' latency over
+	// time (timeline.go).
+	Timeline string
+
 	// The idle scenario: Idle connections, each registered as idle<i>, held
 	// for Hold and then checked with PING.
 	Idle int
@@ -39,6 +54,9 @@ type Config struct {
 	Verbose  bool // copy the started server's output to stderr
 	Progress bool // print a progress line on stderr (default: when it is a terminal)
 }
+
+// execQueueBytes finds chatd's -max-queue-bytes in an -exec command.
+var execQueueBytes = regexp.MustCompile(`(?:^|\s)--?max-queue-bytes[= ]+([0-9]{1,10})(?:\s|$)`)
 
 // maxSize is the largest payload of a client line "MSG <payload>\r\n" under
 // FRAME-4.
@@ -61,6 +79,14 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	fs.IntVar(&c.Lines, "lines", 200, "`M` lines sent by each sender")
 	fs.IntVar(&c.Size, "size", 32, fmt.Sprintf("payload `bytes` per line (at most %d; never shorter than its header)", maxSize))
 	fs.Float64Var(&c.Rate, "rate", 0, "`L` lines per second per sender, each flushed on its own (0: flat out, batched writes)")
+	fs.IntVar(&c.Stalled, "stalled", 0, "add `K` members stalled0..K-1 to the room (needs -rooms 1) that join, then never read;\n"+
+		"the report says when the server disconnected each")
+	fs.IntVar(&c.StalledSenders, "stalled-senders", 0, "the first `J` of the -stalled members also send -lines lines at -rate")
+	fs.IntVar(&c.MaxQueueBytes, "max-queue-bytes", spec.MaxQueueBytes, "the server's limit on a client's pending output, in `bytes`: only used, with\n"+
+		"-stalled, to estimate how long after passing it each stalled member was dropped;\n"+
+		"by default the -max-queue-bytes of the -exec command, if it has one")
+	fs.StringVar(&c.Timeline, "timeline", "", "write the healthy members' latency by send time (p50, p99, max per 10 ms)\n"+
+		"and the stalled members' disconnects to `file`, as CSV")
 	fs.IntVar(&c.Idle, "idle", 0, "open `N` idle connections that register a name, hold them, then check each answers PING")
 	fs.DurationVar(&c.Hold, "hold", time.Second, "how long to hold the idle connections")
 	fs.DurationVar(&c.Timeout, "timeout", time.Minute, "limit on the whole run, not counting -hold")
@@ -70,7 +96,11 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: chatbench (-addr host:port [-pid PID] | -exec 'CMD ... {port}') [flags]\n\n"+
 			"Sends numbered, timestamped lines through a roomchat server and checks that each\n"+
-			"receiver gets every line of its room exactly once, intact and in per-sender order.\n\n")
+			"receiver gets every line of its room exactly once, intact and in per-sender order.\n"+
+			"With -stalled K, K more members of the room stop reading after their JOIN, and the\n"+
+			"report says when the server dropped each, e.g.:\n\n"+
+			"  chatbench -exec 'chatd -addr 127.0.0.1:{port}' -clients 3 -senders 1 -rate 2500 \\\n"+
+			"      -lines 25000 -size 480 -stalled 1 -timeline stall.csv\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -83,6 +113,12 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if c.Idle > 0 && !set["clients"] {
 		c.Clients = 0
+	}
+	if set["max-queue-bytes"] && c.Stalled == 0 {
+		return c, errors.New("-max-queue-bytes is only used with -stalled")
+	}
+	if m := execQueueBytes.FindStringSubmatch(c.Exec); m != nil && !set["max-queue-bytes"] {
+		c.MaxQueueBytes, _ = strconv.Atoi(m[1])
 	}
 	if c.Senders < 0 || c.Senders > c.Clients {
 		c.Senders = c.Clients
@@ -118,6 +154,18 @@ func (c Config) validate() error {
 	if c.Clients > 0 && (c.Rooms < 1 || c.Rooms > c.Clients) {
 		bad("-rooms must be between 1 and -clients")
 	}
+	if c.Stalled < 0 || c.StalledSenders < 0 || c.StalledSenders > c.Stalled {
+		bad("-stalled cannot be negative, and -stalled-senders must be between 0 and -stalled")
+	}
+	if c.Stalled > 0 && (c.Clients == 0 || c.Rooms != 1) {
+		bad("-stalled needs -clients and -rooms 1: the stalled members join the one room of the load")
+	}
+	if c.MaxQueueBytes <= 0 {
+		bad("-max-queue-bytes must be positive")
+	}
+	if c.Timeline != "" && c.Clients == 0 {
+		bad("-timeline needs -clients: it is the latency of the load")
+	}
 	if c.Size < 1 || c.Size > maxSize {
 		bad("-size must be between 1 and %d", maxSize)
 	}
@@ -138,6 +186,13 @@ func roomName(r int) string { return fmt.Sprintf("#bench%d", r) }
 
 // clientName returns the username of load client i.
 func clientName(i int) string { return fmt.Sprintf("bench%d", i) }
+
+// stalledName returns the username of stalled member k.
+func stalledName(k int) string { return fmt.Sprintf("stalled%d", k) }
+
+// stalledID returns the sender id in the payloads of stalled member k:
+// after every load client's, so that no two senders share one.
+func (c Config) stalledID(k int) int { return c.Clients + k }
 
 // idleName returns the username of idle connection i.
 func idleName(i int) string { return fmt.Sprintf("idle%d", i) }

@@ -30,6 +30,26 @@
 // just before the senders start and just after the drain barrier, when the
 // PID is known: the server was started by -exec, or -pid was given.
 //
+// # The stall scenario
+//
+// -stalled K (with -rooms 1) adds K members stalled0..K-1 to the load's
+// room once the healthy members have joined. Each asks for a small receive
+// buffer before it connects, reads up to the PONG after its JOIN and never
+// reads again; the first -stalled-senders of them send their lines like the
+// healthy senders, paced in between them. They are not checked for
+// deliveries, and the healthy members' checks and latency are as above
+// (their lines reach the healthy members and are checked, but neither
+// counted as lost nor in the latency). For each stalled member the report
+// gives when the server dropped it (its LEAVE note at the first healthy
+// member, its socket seen failing), the bytes the server had addressed to
+// it by then, what the kernels held of them (/proc/net/tcp, sampled every
+// 20 ms), and an estimate of the time from its pending output passing
+// -max-queue-bytes to the drop (stall.go says how).
+//
+// -timeline FILE writes the healthy members' latency over the run, by send
+// time in 10 ms buckets, and the stalled members' disconnects, as CSV
+// (timeline.go gives the format; benchplot -timeline draws it).
+//
 // # The idle scenario
 //
 // -idle N opens N connections registered as idle<i>, reads the server's RSS

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -89,6 +91,69 @@ func TestChatdPacedWithIdle(t *testing.T) {
 	}
 	if i := rep.Idle; i.Opened != 50 || i.Answered != 50 || i.Failed != 0 || i.Memory == nil {
 		t.Errorf("idle: %+v", i)
+	}
+}
+
+// A member that stops reading is dropped and its room carries on: two
+// stalled members, one of them sending, against a server with the default
+// queue limit (and a short write timeout, should it only drop them for
+// that). The senders are paced at 1 MB/s each, so that the server's writer
+// to a healthy member would have to fall a second behind for it to be
+// dropped too, even on a loaded machine. Only what holds on any machine is
+// checked: no timing.
+func TestChatdStalledMember(t *testing.T) {
+	chatd := buildChatd(t)
+	// Enough lines to fill the kernel's buffers for a stalled member (up
+	// to tcp_wmem's maximum on the server's side) and the queue; the
+	// stalled sender's echoes add as much as the healthy sender's lines
+	// until it is dropped.
+	kernel := 4 << 20
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_wmem"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 3 {
+			if n, err := strconv.Atoi(f[2]); err == nil {
+				kernel = n
+			}
+		}
+	}
+	const queue, size, rate = 1 << 20, 480, 2000
+	lines := (kernel + queue + 1<<20) / size / 2
+	if lines > 20000 {
+		t.Skipf("the kernel may buffer %d bytes per connection: too many lines to fill", kernel)
+	}
+	csv := filepath.Join(t.TempDir(), "timeline.csv")
+	code, rep, stderr := runMain(t, "-exec", fmt.Sprintf("'%s' -addr 127.0.0.1:{port} -max-queue-bytes %d -write-timeout 2s", chatd, queue),
+		"-clients", "3", "-senders", "1", "-lines", strconv.Itoa(lines), "-size", strconv.Itoa(size), "-rate", strconv.Itoa(rate),
+		"-stalled", "2", "-stalled-senders", "1", "-max-queue-bytes", strconv.Itoa(queue), "-timeline", csv)
+	if code != 0 || rep == nil || !rep.OK {
+		t.Fatalf("exit %d, report %+v\nstderr:\n%s", code, rep, stderr)
+	}
+	l := rep.Load
+	if l.Expected != int64(3*lines) || l.Delivered != l.Expected || l.bad() {
+		t.Errorf("healthy members: %+v", l.tally)
+	}
+	st := l.Stall
+	if st == nil || len(st.Members) != 2 {
+		t.Fatalf("stall: %+v", st)
+	}
+	for _, m := range st.Members {
+		if !m.Disconnected || m.LeaveSeconds == nil || m.AddressedBytes <= queue {
+			t.Errorf("%s: %+v; want it dropped, with its LEAVE seen, after more than %d bytes", m.Name, m, queue)
+		}
+	}
+	if !st.Members[0].Sender || st.Members[0].Sent == 0 || st.Members[1].Sender {
+		t.Errorf("senders: %+v", st.Members)
+	}
+	var out bytes.Buffer
+	if err := rep.WriteText(&out); err != nil || strings.Count(out.String(), "dropped: LEAVE at") != 2 {
+		t.Errorf("text report:\n%s", out.String())
+	}
+	b, err := os.ReadFile(csv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), "kind,t_s,n,p50_ms,p99_ms,max_ms,client\nlatency,") ||
+		!strings.Contains(string(b), ",stalled0\n") || !strings.Contains(string(b), "\nleave,") {
+		t.Errorf("timeline:\n%.500s", b)
 	}
 }
 

@@ -25,22 +25,30 @@ const (
 )
 
 // bucketOf returns the bucket index of v >= 0.
-func bucketOf(v int64) int {
-	u := uint64(v)
-	if u < 2*subBuckets {
-		return int(u)
-	}
-	shift := bits.Len64(u) - subBits - 1
-	return shift*subBuckets + int(u>>shift)
-}
+func bucketOf(v int64) int { return bucketOfBits(v, subBits) }
 
 // bucketRange returns the smallest and largest value of bucket i.
-func bucketRange(i int) (lo, hi int64) {
-	if i < 2*subBuckets {
+func bucketRange(i int) (lo, hi int64) { return bucketRangeBits(i, subBits) }
+
+// bucketOfBits returns the bucket index of v >= 0 for 1<<sb buckets per
+// power of two.
+func bucketOfBits(v int64, sb int) int {
+	u := uint64(v)
+	if u < 2<<sb {
+		return int(u)
+	}
+	shift := bits.Len64(u) - sb - 1
+	return shift<<sb + int(u>>shift)
+}
+
+// bucketRangeBits returns the smallest and largest value of bucket i of
+// bucketOfBits(_, sb).
+func bucketRangeBits(i, sb int) (lo, hi int64) {
+	if i < 2<<sb {
 		return int64(i), int64(i)
 	}
-	shift := i/subBuckets - 1
-	mant := int64(i - shift*subBuckets)
+	shift := i>>sb - 1
+	mant := int64(i - shift<<sb)
 	lo = mant << shift
 	return lo, lo + 1<<shift - 1
 }
@@ -114,10 +122,11 @@ func (h *histogram) quantile(q float64) int64 {
 
 // sharedHistogram is a histogram that many receivers fill through local
 // batches (latencyBatch), so they take its lock once per batch, not per
-// value.
+// value. If tl is not nil, the values go to it too.
 type sharedHistogram struct {
 	mu sync.Mutex
 	h  histogram
+	tl *timeline // immutable; guarded by mu like h
 }
 
 // latencyBatch collects values for a sharedHistogram. It belongs to one
@@ -125,15 +134,24 @@ type sharedHistogram struct {
 type latencyBatch struct {
 	to   *sharedHistogram
 	vals []int64
+	sent []int64 // the send time of each value, if to.tl is not nil
 }
 
 func newLatencyBatch(to *sharedHistogram) *latencyBatch {
-	return &latencyBatch{to: to, vals: make([]int64, 0, 512)}
+	b := &latencyBatch{to: to, vals: make([]int64, 0, 512)}
+	if to.tl != nil {
+		b.sent = make([]int64, 0, 512)
+	}
+	return b
 }
 
-// add records v, flushing to the shared histogram when the batch is full.
-func (b *latencyBatch) add(v int64) {
+// add records latency v of a line sent at sent (Unix nanoseconds),
+// flushing to the shared histogram when the batch is full.
+func (b *latencyBatch) add(sent, v int64) {
 	b.vals = append(b.vals, v)
+	if b.sent != nil {
+		b.sent = append(b.sent, sent)
+	}
 	if len(b.vals) == cap(b.vals) {
 		b.flush()
 	}
@@ -148,6 +166,14 @@ func (b *latencyBatch) flush() {
 	for _, v := range b.vals {
 		b.to.h.record(v)
 	}
+	if tl := b.to.tl; tl != nil {
+		for i, v := range b.vals {
+			tl.record(b.sent[i], v)
+		}
+	}
 	b.to.mu.Unlock()
 	b.vals = b.vals[:0]
+	if b.sent != nil {
+		b.sent = b.sent[:0]
+	}
 }

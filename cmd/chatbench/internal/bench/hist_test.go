@@ -76,9 +76,9 @@ func TestHistogramMergeAndBatches(t *testing.T) {
 	for v := range int64(2000) {
 		want.record(v * 1000)
 		if v%3 == 0 {
-			b1.add(v * 1000)
+			b1.add(0, v*1000)
 		} else {
-			b2.add(v * 1000)
+			b2.add(0, v*1000)
 		}
 	}
 	b1.flush()

@@ -44,6 +44,11 @@ type LoadResult struct {
 	Latency       Latency `json:"latency_us"`
 	Server        *Usage  `json:"server,omitempty"` // over the measured phase
 	ClientCPU     float64 `json:"client_cpu_seconds"`
+	// Stall is what became of the -stalled members; the figures above are
+	// the healthy members' alone.
+	Stall *StallResult `json:"stall,omitempty"`
+
+	timeline *timeline // with -timeline
 }
 
 // Latency is a latency summary in microseconds.
@@ -75,6 +80,10 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	lat := &sharedHistogram{}
+	if cfg.Timeline != "" {
+		lat.tl = &timeline{}
+		res.timeline = lat.tl
+	}
 	delivered := &atomic.Int64{}
 	// Set up: each client registers, joins its room and waits for its PONG.
 	t := time.Now()
@@ -108,6 +117,17 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 	res.SetupSeconds = setup.Seconds()
 	res.SetupPerSec = float64(cfg.Clients) / setup.Seconds()
 
+	// The stalled members join once the healthy ones have.
+	var stall *stallSet
+	if cfg.Stalled > 0 {
+		prog.set("stalled", func() string { return fmt.Sprintf("%d members that will not read", cfg.Stalled) })
+		stall, err = dialStalled(ctx, cfg, addr, deadline)
+		defer stall.finish()
+		if err != nil {
+			return nil, nil, fmt.Errorf("setup of the stalled members: %w", err)
+		}
+	}
+
 	// Settle: once every JOIN has been processed, a PING from each client
 	// proves it has received every JOIN note meant for it.
 	prog.set("settle", func() string { return "" })
@@ -116,7 +136,7 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 		return nil, nil, fmt.Errorf("settle: %w", err)
 	}
 	for i, a := range settled {
-		if want := cfg.members(cfg.roomOf(i)) - 1; a.joins != want {
+		if want := cfg.members(cfg.roomOf(i)) - 1 + cfg.Stalled; a.joins != want {
 			problems = append(problems, fmt.Sprintf("%s: %d JOIN notes after everyone joined, want %d", clientName(i), a.joins, want))
 		}
 		if p := a.problem(); p != "" {
@@ -143,7 +163,13 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 			errs[i] = clients[i].sendLines(ctx, cfg, t0, deadline, &sent)
 		})
 	}
+	if stall != nil {
+		stall.startSenders(ctx, cfg, start, &t0, deadline)
+	}
 	t0 = time.Now()
+	if lat.tl != nil {
+		lat.tl.t0.Store(t0.UnixNano())
+	}
 	close(start)
 	wg.Wait()
 	sendDone := time.Since(t0)
@@ -166,9 +192,18 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 			problems = append(problems, fmt.Sprintf("%s: during the run: %s", clientName(i), a.problem()))
 		}
 	}
+	// The healthy members go before the stalled ones, so that no LEAVE
+	// note of a stalled member closed by chatbench counts as a drop.
+	if stall != nil {
+		stall.stopWatching()
+	}
 	for _, c := range clients {
 		c.close()
 		res.tally.add(c.final)
+	}
+	if stall != nil {
+		stall.finish()
+		res.Stall = stall.results(cfg, clients, t0)
 	}
 	clients = nil
 
@@ -200,6 +235,7 @@ func dialLoad(ctx context.Context, cfg *Config, i int, addr string, deadline tim
 		delivered: delivered,
 	}
 	c.rx = newReceiver(cfg, c.room, newLatencyBatch(lat))
+	c.notes = newStallNotes(cfg, i == 0)
 	go c.read()
 	hello := fmt.Appendf(nil, "USERNAME %s\r\nJOIN %s\r\n", clientName(i), roomName(c.room))
 	hello = append(hello, pingLine(tokenRegistered)...)
@@ -217,30 +253,43 @@ func dialLoad(ctx context.Context, cfg *Config, i int, addr string, deadline tim
 }
 
 // sendLines sends the client's lines, starting at t0, then waits for the
-// PONG that shows the server has processed them all. Flat out it writes
-// whenever sendBufSize bytes are pending; paced it writes each line at its
-// time. Sender k of S paces its lines at t0 + k/(S·rate) + seq/rate, so the
-// senders' lines are spread evenly over each interval.
+// PONG that shows the server has processed them all. Sender k of S paces
+// its lines at t0 + k/(S·rate) + seq/rate, so that the senders' lines are
+// spread evenly over each interval.
 func (c *loadClient) sendLines(ctx context.Context, cfg *Config, t0 time.Time, deadline time.Time, sent *atomic.Int64) error {
-	w := bufio.NewWriterSize(c.conn, sendBufSize)
-	paced := cfg.Rate > 0
-	var interval, offset time.Duration
-	if paced {
-		interval = time.Duration(float64(time.Second) / cfg.Rate)
+	var offset time.Duration
+	if cfg.Rate > 0 {
+		interval := time.Duration(float64(time.Second) / cfg.Rate)
 		offset = interval * time.Duration(c.id) / time.Duration(cfg.Senders)
 	}
-	flushed := 0
+	if err := writeLines(ctx, c.conn, cfg, c.id, clientName(c.id), offset, t0, deadline, pingLine(tokenSent), sent); err != nil {
+		return err
+	}
+	_, err := c.await(ctx, tokenSent)
+	return err
+}
+
+// writeLines writes the lines of sender id (whose username is name) to
+// conn, then tail with the last of them. Flat out it writes whenever
+// sendBufSize bytes are pending; paced it writes line seq at t0 + offset +
+// seq/rate. It adds the lines written to sent.
+func writeLines(ctx context.Context, conn net.Conn, cfg *Config, id int, name string, offset time.Duration, t0, deadline time.Time, tail []byte, sent *atomic.Int64) error {
+	w := bufio.NewWriterSize(conn, sendBufSize)
+	paced := cfg.Rate > 0
+	var interval time.Duration
 	var pace *time.Timer
 	if paced {
+		interval = time.Duration(float64(time.Second) / cfg.Rate)
 		pace = time.NewTimer(0)
 		defer pace.Stop()
 	}
+	flushed := 0
 	for seq := range cfg.Lines {
 		if paced {
 			at := t0.Add(offset + time.Duration(seq)*interval)
 			if d := time.Until(at); d > 0 {
 				if at.After(deadline) {
-					return fmt.Errorf("%s: -timeout before line %d is due", clientName(c.id), seq)
+					return fmt.Errorf("%s: -timeout before line %d is due", name, seq)
 				}
 				pace.Reset(d)
 				select {
@@ -259,7 +308,7 @@ func (c *loadClient) sendLines(ctx context.Context, cfg *Config, t0 time.Time, d
 		}
 		b := w.AvailableBuffer()
 		b = append(b, "MSG "...)
-		b = appendPayload(b, c.id, seq, time.Now().UnixNano(), cfg.Size)
+		b = appendPayload(b, id, seq, time.Now().UnixNano(), cfg.Size)
 		b = append(b, '\r', '\n')
 		w.Write(b)
 		if paced {
@@ -270,13 +319,12 @@ func (c *loadClient) sendLines(ctx context.Context, cfg *Config, t0 time.Time, d
 			flushed = seq + 1
 		}
 	}
-	w.Write(pingLine(tokenSent))
+	w.Write(tail)
 	if err := w.Flush(); err != nil {
 		return err
 	}
 	sent.Add(int64(cfg.Lines - flushed))
-	_, err := c.await(ctx, tokenSent)
-	return err
+	return nil
 }
 
 // firstErr returns the first error of errs that is not a cancellation

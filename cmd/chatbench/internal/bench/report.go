@@ -52,6 +52,9 @@ func (r *Report) WriteText(w io.Writer) error {
 				u.CPUSeconds, u.CPUPerDeliveryUS, kb(u.RSSBeforeKB), kb(u.RSSAfterKB), kb(u.PeakRSSKB))
 		}
 		line("client", "CPU %.2fs (chatbench itself, same phase)", l.ClientCPU)
+		if st := l.Stall; st != nil {
+			writeStall(&b, line, st)
+		}
 	}
 	if i := r.Idle; i != nil {
 		line("idle", "%d of %d connections registered in %s (%.0f/s), held %s; %d answered PING after",
@@ -71,6 +74,66 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeStall writes the fate of the stalled members.
+func writeStall(b *strings.Builder, line func(label, format string, a ...any), st *StallResult) {
+	if st.StalledSenders > 0 {
+		line("stalled", "%d members that never read, %d of them sending (their lines reached healthy members %d times)",
+			st.Stalled, st.StalledSenders, st.FromStalled)
+	} else {
+		line("stalled", "%d members that never read", st.Stalled)
+	}
+	if st.KernelNote != "" {
+		line("", "%s", st.KernelNote)
+	}
+	at := func(s *float64) string {
+		if s == nil {
+			return "-"
+		}
+		return seconds(*s)
+	}
+	for _, m := range st.Members {
+		fmt.Fprintf(b, "  %-9s", m.Name)
+		if m.Sender {
+			fmt.Fprintf(b, "sent %d lines; ", m.Sent)
+		}
+		if m.Disconnected {
+			fmt.Fprintf(b, "dropped: LEAVE at %s, socket failed at %s", at(m.LeaveSeconds), at(m.SocketSeconds))
+			if m.SocketError != "" {
+				fmt.Fprintf(b, " (%s)", m.SocketError)
+			}
+			fmt.Fprintf(b, "; %s addressed to it by then\n", bytesText(m.AddressedBytes))
+		} else {
+			fmt.Fprintf(b, "still connected at the end; %s addressed to it\n", bytesText(m.AddressedBytes))
+		}
+		const indent = "             "
+		if k := m.Kernel; k != nil {
+			fmt.Fprintf(b, "%skernel held %s at %s (server tx %s + client rx %s): pending ~%s\n",
+				indent, bytesText(k.Bytes), seconds(k.AtSeconds), bytesText(k.ServerTxQueue), bytesText(k.ClientRxQueue), bytesText(*m.PendingBytes))
+		} else {
+			fmt.Fprintf(b, "%skernel share unknown: pending unknown\n", indent)
+		}
+		if m.Disconnected {
+			over := "unknown"
+			if m.OverLimitSeconds != nil {
+				over = fmt.Sprintf("~%s", time.Duration(*m.OverLimitSeconds*float64(time.Second)).Round(time.Microsecond*100))
+			}
+			fmt.Fprintf(b, "%sfrom passing -max-queue-bytes %d to the drop: %s\n", indent, st.MaxQueueBytes, over)
+		}
+	}
+}
+
+// bytesText prints a byte count with a binary unit.
+func bytesText(n int64) string {
+	switch v := float64(n); {
+	case n > -1024 && n < 1024:
+		return fmt.Sprintf("%d B", n)
+	case n > -1<<20 && n < 1<<20:
+		return fmt.Sprintf("%.1f KiB", v/1024)
+	default:
+		return fmt.Sprintf("%.2f MiB", v/(1<<20))
+	}
 }
 
 func seconds(s float64) string {

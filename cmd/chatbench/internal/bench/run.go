@@ -71,8 +71,16 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) (*Report, error) {
 		fmt.Fprintf(stderr, "chatbench: cannot raise RLIMIT_NOFILE: %v\n", err)
 	}
 	rep.Server.NoFile = nofile
-	if need := uint64(cfg.Clients+cfg.Idle) + 16; nofile != 0 && need > nofile {
-		return nil, fmt.Errorf("%d connections need more than the %d open files allowed (RLIMIT_NOFILE)", cfg.Clients+cfg.Idle, nofile)
+	if conns := cfg.Clients + cfg.Stalled + cfg.Idle; nofile != 0 && uint64(conns)+16 > nofile {
+		return nil, fmt.Errorf("%d connections need more than the %d open files allowed (RLIMIT_NOFILE)", conns, nofile)
+	}
+	var timeline *os.File
+	if cfg.Timeline != "" {
+		// Created first, so that a bad name fails before the run.
+		if timeline, err = os.Create(cfg.Timeline); err != nil {
+			return nil, fmt.Errorf("-timeline: %w", err)
+		}
+		defer timeline.Close()
 	}
 	deadline := time.Now().Add(cfg.Timeout + cfg.Hold)
 	prog := newProgress(stderr, cfg.Progress)
@@ -108,6 +116,15 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) (*Report, error) {
 		}
 		rep.Load = res
 		rep.Problems = append(rep.Problems, problems...)
+		if timeline != nil {
+			err := res.timeline.writeCSV(timeline, res.Stall.events())
+			if cerr := timeline.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				return nil, fmt.Errorf("-timeline: %w", err)
+			}
+		}
 	}
 	if idle != nil {
 		res, problems := idle.finish(ctx, &cfg, pid, deadline, prog)
