@@ -32,6 +32,7 @@ import (
 	"syscall"
 	"time"
 
+	"roomchat.dev/roomchat/cmd/internal/buildinfo"
 	"roomchat.dev/roomchat/impl"
 	"roomchat.dev/roomchat/spec"
 )
@@ -42,7 +43,7 @@ const shutdownTimeout = 5 * time.Second
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	os.Exit(run(ctx, os.Args[1:], os.Stderr))
+	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
 // options are the parsed command line.
@@ -51,6 +52,7 @@ type options struct {
 	cfg       impl.Config
 	logFormat string
 	logLevel  slog.Level
+	version   bool
 }
 
 // parseFlags parses args; errors are usage errors, already reported on
@@ -79,6 +81,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.cfg.CoalesceDelay, "coalesce", impl.DefaultCoalesceDelay, "longest wait of output to a client written to less than this ago, to share one write; negative: none")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -130,13 +133,17 @@ func listenAddr(addr, port string) (string, error) {
 }
 
 // run is the program: it returns the exit status.
-func run(ctx context.Context, args []string, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	o, err := parseFlags(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return 0
 	}
 	if err != nil {
 		return 2
+	}
+	if o.version {
+		fmt.Fprintln(stdout, buildinfo.String("chatd"))
+		return 0
 	}
 	hopts := &slog.HandlerOptions{Level: o.logLevel}
 	var h slog.Handler = slog.NewTextHandler(stderr, hopts)

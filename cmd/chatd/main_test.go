@@ -311,10 +311,23 @@ func TestListenAddr(t *testing.T) {
 func TestRunHelp(t *testing.T) {
 	t.Parallel()
 	var stderr bytes.Buffer
-	if got := run(context.Background(), []string{"-h"}, &stderr); got != 0 {
+	if got := run(context.Background(), []string{"-h"}, io.Discard, &stderr); got != 0 {
 		t.Errorf("run -h = %d", got)
 	}
 	if !strings.Contains(stderr.String(), "-max-queue-bytes") {
 		t.Errorf("usage lacks the limits:\n%s", stderr.String())
+	}
+}
+
+// TestRunVersion: -version prints one line naming the program and exits 0
+// without listening.
+func TestRunVersion(t *testing.T) {
+	t.Parallel()
+	var stdout, stderr bytes.Buffer
+	if got := run(context.Background(), []string{"-version", "-addr", "256.0.0.1:1"}, &stdout, &stderr); got != 0 {
+		t.Fatalf("run -version = %d; stderr:\n%s", got, stderr.String())
+	}
+	if !strings.HasPrefix(stdout.String(), "chatd ") || strings.Count(stdout.String(), "\n") != 1 {
+		t.Errorf("run -version printed %q", stdout.String())
 	}
 }
