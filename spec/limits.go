@@ -14,6 +14,13 @@ const (
 	MaxRoomLen = 32
 	// HistoryLen is how many room messages a room keeps for newcomers (JOIN-6).
 	HistoryLen = 10
+	// MaxShortLine bounds every server line except USERLIST and ROOMLIST,
+	// terminator included (FRAME-11).
+	MaxShortLine = 600
+	// MinQueueBytes is the smallest output queue that holds the reply to
+	// any command but for its lists: the OK line of a JOIN and a full
+	// history (LIMIT-4 forbids queues smaller than the longest reply).
+	MinQueueBytes = MaxShortLine * (1 + HistoryLen)
 	// MaxClients is the default limit on simultaneous connections (LIMIT-1).
 	MaxClients = 10000
 	// MaxQueueBytes is the default cap on one client's pending output (LIMIT-4,
@@ -33,3 +40,12 @@ const (
 	// RateLines, has no default: without it, reading is not limited.
 	RateBurst = 10
 )
+
+// JoinReplyBytes returns the longest reply to JOIN when the room has
+// that many other members: its OK line, one JOIN line per member and a
+// full history. USERS's USERLIST and ROOMS's ROOMLIST for as many names
+// are shorter.
+func JoinReplyBytes(members int) int {
+	const rosterLine = len("JOIN ") + MaxRoomLen + 1 + MaxNameLen + len("\r\n")
+	return MinQueueBytes + members*rosterLine
+}

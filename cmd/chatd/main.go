@@ -41,9 +41,23 @@ import (
 const shutdownTimeout = 5 * time.Second
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	go func() { cancel(signalCause{<-sigs}) }()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// signalCause is why main's context ends: a signal, named in the log.
+type signalCause struct{ sig os.Signal }
+
+var signalNames = map[os.Signal]string{os.Interrupt: "SIGINT", syscall.SIGTERM: "SIGTERM"}
+
+func (c signalCause) Error() string {
+	if name, ok := signalNames[c.sig]; ok {
+		return name
+	}
+	return c.sig.String()
 }
 
 // options are the parsed command line.
@@ -96,8 +110,9 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return bad("unexpected argument %q", fs.Arg(0))
 	case o.cfg.MaxClients <= 0:
 		return bad("-max-clients must be positive")
-	case o.cfg.MaxQueueBytes <= 0:
-		return bad("-max-queue-bytes must be positive")
+	case o.cfg.MaxQueueBytes < spec.MinQueueBytes:
+		return bad("-max-queue-bytes %d is too small: a client that reads would be dropped for the reply to one JOIN, "+
+			"which takes up to %d bytes without its roster (LIMIT-4); give at least that", o.cfg.MaxQueueBytes, spec.MinQueueBytes)
 	case o.cfg.WriteTimeout <= 0:
 		return bad("-write-timeout must be positive")
 	case o.cfg.IdleTimeout <= 0:
@@ -152,6 +167,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(h)
 	o.cfg.Logger = logger
+	logger.Info("starting", "addr", o.addr, "version", buildinfo.String("chatd"))
+	if need := spec.JoinReplyBytes(o.cfg.MaxClients - 1); o.cfg.MaxQueueBytes < need {
+		logger.Warn("-max-queue-bytes is smaller than the reply to a JOIN into a room of -max-clients members; "+
+			"a client joining so large a room would be dropped (LIMIT-4)", "max-queue-bytes", o.cfg.MaxQueueBytes, "needed", need)
+	}
 
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
@@ -166,7 +186,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	var serveErr error
 	select {
 	case <-ctx.Done():
-		logger.Info("signal received")
+		logger.Info("signal received", "signal", context.Cause(ctx).Error())
 	case serveErr = <-served:
 		logger.Error("serve failed", "err", serveErr)
 		status = 1

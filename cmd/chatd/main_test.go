@@ -230,7 +230,7 @@ func TestSeedSession(t *testing.T) {
 		t.Fatalf("chatd: %v\n%s", err, d.log())
 	}
 	log := d.log()
-	for _, want := range []string{"user=alice reason=quit", "user=bob reason=shutdown", "msg=stopped"} {
+	for _, want := range []string{"user=alice reason=quit", "user=bob reason=shutdown", `msg="signal received" signal=SIGTERM`, "msg=stopped"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
@@ -270,6 +270,9 @@ func TestBadFlags(t *testing.T) {
 		{"-p", "http"},
 		{"-max-clients", "0"},
 		{"-max-queue-bytes", "-1"},
+		{"-max-queue-bytes", "600"}, // below one JOIN's reply
+		{"-line-rate", "-1"},
+		{"-line-burst", "0"},
 		{"-write-timeout", "soon"},
 		{"-idle-timeout", "-1s"},
 		{"-log-format", "xml"},
@@ -329,5 +332,25 @@ func TestRunVersion(t *testing.T) {
 	}
 	if !strings.HasPrefix(stdout.String(), "chatd ") || strings.Count(stdout.String(), "\n") != 1 {
 		t.Errorf("run -version printed %q", stdout.String())
+	}
+}
+
+// TestSmallQueueWarning: a queue too small for a JOIN into a room as large
+// as -max-clients allows is accepted with a warning.
+func TestSmallQueueWarning(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, "-addr", "127.0.0.1:0", "-max-queue-bytes", "8192", "-max-clients", "1000")
+	if err := d.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("chatd: %v\n%s", err, d.log())
+	}
+	if !strings.Contains(d.log(), "level=WARN") || !strings.Contains(d.log(), "max-queue-bytes=8192") {
+		t.Errorf("no warning about the small queue:\n%s", d.log())
+	}
+	d = startDaemon(t, "-addr", "127.0.0.1:0", "-max-queue-bytes", "8192", "-max-clients", "10")
+	if err := d.stop(t, syscall.SIGTERM); err != nil {
+		t.Fatalf("chatd: %v\n%s", err, d.log())
+	}
+	if strings.Contains(d.log(), "level=WARN") {
+		t.Errorf("a warning although 8192 bytes hold any JOIN reply with 10 clients:\n%s", d.log())
 	}
 }
