@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"roomchat.dev/roomchat/cmd/chat/internal/client"
+	"roomchat.dev/roomchat/cmd/chat/internal/termtest"
 	"roomchat.dev/roomchat/impl"
 )
 
@@ -150,6 +152,15 @@ func (s *screen) waitText(t *testing.T, from int, text string) int {
 	return end
 }
 
+// waitPrinted waits for a chat line, then for the prompt below it, and
+// returns the offset after the prompt. The prompt comes with the line when
+// a line is being read, or after it, when the next line is asked for: the
+// screen is the same.
+func (s *screen) waitPrinted(t *testing.T, from int, line, prompt string) int {
+	t.Helper()
+	return s.waitText(t, s.waitText(t, from, line+"\r\n"), prompt)
+}
+
 // TestTerminal runs the client on a pseudo-terminal against the reference
 // server. While bob has a half-typed line with the cursor in its middle,
 // alice's messages arrive: they must show above the input line, and the
@@ -172,13 +183,12 @@ func TestTerminal(t *testing.T) {
 	mark = scr.waitText(t, mark, "#general> ")
 	alice.expect("JOIN #general bob")
 
-	// A partial line, the cursor moved three places left of its end.
+	// A partial line, the cursor moved three places left of its end: the
+	// line is drawn again and the cursor placed from column 0.
 	keys("hello wrld")
 	mark = scr.waitText(t, mark, "hello wrld")
 	keys("\x1b[D\x1b[D\x1b[D")
-	mark = scr.waitFor(t, mark, "three cursor moves", func(out string) bool {
-		return strings.Count(out, "\x1b[D") >= 3
-	})
+	mark = scr.waitText(t, mark, "#general> hello wrld\r\x1b[17C")
 
 	alice.send("MSG first from alice")
 	alice.expect("ROOM #general alice first from alice")
@@ -191,10 +201,14 @@ func TestTerminal(t *testing.T) {
 	scr.waitText(t, first, "#general> hello wrld")
 	mark = scr.waitText(t, second, "#general> hello wrld")
 
-	// Typing goes on where the cursor was.
+	// Typing goes on where the cursor was. The line entered leaves the
+	// input line, and shows once, as the echo.
 	keys("o\r")
 	alice.expect("ROOM #general bob hello world")
-	mark = scr.waitText(t, mark, "09:30 [#general] <you> hello world\r\n")
+	mark = scr.waitPrinted(t, mark, "09:30 [#general] <you> hello world", "#general> ")
+	if lines := scr.emulate(t).Lines(); countContaining(lines, "hello world") != 1 {
+		t.Errorf("the line sent is not on the screen once:\n%s", strings.Join(lines, "\n"))
+	}
 
 	// Tab completes the name of a room member.
 	keys("hi al\t how are you?\r")
@@ -224,6 +238,128 @@ func TestTerminal(t *testing.T) {
 }
 
 var sgr = regexp.MustCompile(`\x1b\[[0-9;]*m`)
+
+// TestTerminalWide: wide and combining characters on a pseudo-terminal.
+// With 日本 and é (e and U+0301) typed, lines arrive: each is written over
+// the input line, which is drawn again below it with nothing stray left
+// behind and the cursor where it was. Backspace takes a whole character,
+// the cursor moves by columns, Tab completes after Ctrl-U, what is sent is
+// what was typed, and each line sent shows once, as its confirmation.
+func TestTerminalWide(t *testing.T) {
+	t.Setenv("NO_COLOR", "1")
+	addr, _ := startServer(t)
+	alice := dialPeer(t, addr)
+	alice.send("USERNAME alice")
+	alice.expect("OK Welcome, alice!")
+	alice.send("JOIN #r")
+	alice.expect("OK Joined #r (0 users)")
+
+	scr, keys, status := startTerminal(t, addr, "bob")
+	mark := scr.waitText(t, 0, "09:30 Welcome, bob!\r\n")
+	mark = scr.waitText(t, mark, "> ")
+	keys("/join #r\r")
+	mark = scr.waitPrinted(t, mark, "09:30 * alice is in #r", "#r> ")
+	alice.expect("JOIN #r bob")
+
+	keys("日本e\u0301")
+	mark = scr.waitText(t, mark, "#r> 日本e\u0301")
+	alice.send("MSG hi")
+	alice.expect("ROOM #r alice hi")
+	mark = scr.waitText(t, mark, "\r\x1b[J09:30 [#r] alice: hi\r\n#r> 日本e\u0301")
+	wantScreen(t, scr.emulate(t), 9, "09:30 [#r] alice: hi", "#r> 日本e\u0301")
+
+	// Backspace deletes é whole; Left moves over 本, two columns.
+	keys("\x7f\x1b[D")
+	mark = scr.waitText(t, mark, "\r\x1b[J#r> 日本\r\x1b[6C")
+	alice.send("MSG again")
+	alice.expect("ROOM #r alice again")
+	mark = scr.waitText(t, mark, "\r\x1b[J09:30 [#r] alice: again\r\n#r> 日本\r\x1b[6C")
+	wantScreen(t, scr.emulate(t), 6, "09:30 [#r] alice: hi", "09:30 [#r] alice: again", "#r> 日本")
+	keys("e\u0301")
+	mark = scr.waitText(t, mark, "\r\x1b[J#r> 日e\u0301本\r\x1b[7C")
+	wantScreen(t, scr.emulate(t), 7, "09:30 [#r] alice: again", "#r> 日e\u0301本")
+
+	// The report: Ctrl-U, then /msg a<Tab>.
+	keys("\x05\x15/msg a\t")
+	mark = scr.waitText(t, mark, "\r\x1b[J#r> /msg alice ")
+	wantScreen(t, scr.emulate(t), 15, "09:30 [#r] alice: again", "#r> /msg alice")
+
+	keys("日本e\u0301\r")
+	alice.expect("PRIVMSG bob 日本e\u0301")
+	mark = scr.waitPrinted(t, mark, "09:30 (private) to alice: 日本e\u0301", "#r> ")
+	keys("日本e\u0301\r")
+	alice.expect("ROOM #r bob 日本e\u0301")
+	mark = scr.waitPrinted(t, mark, "09:30 [#r] <you> 日本e\u0301", "#r> ")
+	wantScreen(t, scr.emulate(t), 4,
+		"09:30 [#r] alice: again",
+		"09:30 (private) to alice: 日本e\u0301",
+		"09:30 [#r] <you> 日本e\u0301",
+		"#r>")
+
+	keys("\x04")
+	select {
+	case got := <-status:
+		if got != client.StatusOK {
+			t.Errorf("exit status %d, want %d", got, client.StatusOK)
+		}
+	case <-time.After(waitLimit):
+		t.Fatal("the client did not end after Ctrl-D")
+	}
+	// At the end the prompt is erased: the screen is the chat, each line
+	// once.
+	scr.waitText(t, mark, "09:30 Goodbye!\r\n\r\x1b[J")
+	want := []string{
+		"connected to " + addr + "; type /help for help",
+		"09:30 Welcome, bob!",
+		"09:30 joined #r (1 other user)",
+		"09:30 * alice is in #r",
+		"09:30 [#r] alice: hi",
+		"09:30 [#r] alice: again",
+		"09:30 (private) to alice: 日本e\u0301",
+		"09:30 [#r] <you> 日本e\u0301",
+		"09:30 Goodbye!",
+	}
+	vt := scr.emulate(t)
+	if got := vt.Lines(); !slices.Equal(got, want) {
+		t.Errorf("screen at the end:\n%s\nwant:\n%s", vt, strings.Join(want, "\n"))
+	}
+}
+
+// ptyCols and ptyRows are the size of the tests' pseudo-terminals.
+const ptyCols, ptyRows = 100, 30
+
+// emulate returns the screen that the output so far leaves on a terminal.
+func (s *screen) emulate(t *testing.T) *termtest.Screen {
+	t.Helper()
+	vt := termtest.New(ptyCols, ptyRows)
+	vt.Write([]byte(s.String()))
+	if len(vt.Errors) > 0 {
+		t.Fatalf("output a terminal would not take: %q", vt.Errors)
+	}
+	return vt
+}
+
+// wantScreen checks the last lines of the screen, and that the cursor is in
+// column col of the last.
+func wantScreen(t *testing.T, vt *termtest.Screen, col int, last ...string) {
+	t.Helper()
+	lines := vt.Lines()
+	row, c := vt.Cursor()
+	if len(lines) < len(last) || !slices.Equal(lines[len(lines)-len(last):], last) || row != len(lines)-1 || c != col {
+		t.Fatalf("screen, cursor at row %d column %d:\n%s\nwant it to end with:\n%s\nthe cursor in column %d",
+			row, c, vt, strings.Join(last, "\n"), col)
+	}
+}
+
+func countContaining(lines []string, s string) int {
+	n := 0
+	for _, l := range lines {
+		if strings.Contains(l, s) {
+			n++
+		}
+	}
+	return n
+}
 
 // TestTerminalColors: without NO_COLOR, a terminal gets colours.
 func TestTerminalColors(t *testing.T) {
@@ -255,7 +391,7 @@ func startTerminal(t *testing.T, addr, name string) (*screen, func(string), <-ch
 	if err != nil {
 		t.Skipf("no pseudo-terminal: %v", err)
 	}
-	setSize(t, tty, 100, 30)
+	setSize(t, tty, ptyCols, ptyRows)
 	scr := &screen{changed: make(chan struct{}, 1)}
 	copied := make(chan struct{})
 	go func() {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"time"
 
 	"roomchat.dev/roomchat/spec"
@@ -135,6 +136,21 @@ func (l *loop) input(in typedLine) {
 		l.quit(StatusOK)
 	case a.Send != nil:
 		l.send(*a.Send)
+		l.showPending()
+	}
+}
+
+// showPending shows the messages sent and not yet confirmed. The line
+// typed was erased when it was entered: until its echo or OK Sent comes,
+// this is where it is seen, and then only the confirmation is.
+func (l *loop) showPending() {
+	var lines []string
+	for _, c := range l.s.pending() {
+		lines = append(lines, l.r.Pending(c.Command, c.Room))
+	}
+	if !slices.Equal(lines, l.pendingShown) {
+		l.pendingShown = lines
+		l.ui.SetPending(lines)
 	}
 }
 
@@ -189,6 +205,9 @@ func (l *loop) serverLine(raw string) bool {
 		// Before the Print, whose redraw shows the new prompt.
 		l.ui.SetPrompt(l.s.prompt())
 	}
+	// Before the Print too, so that a message is never on the screen
+	// twice, pending and confirmed.
+	l.showPending()
 	if text, ok := l.r.Line(sl, v); ok {
 		l.ui.Print(text)
 	}

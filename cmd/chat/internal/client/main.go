@@ -10,10 +10,10 @@ import (
 
 // Main runs the client on the program's standard streams and returns its
 // exit status. When in and out are both terminals, it puts in into raw mode
-// and edits the input line with golang.org/x/term; otherwise it reads lines
-// and prints the chat to out, and its local messages to errOut. Colours are
-// used only when out is a terminal, NO_COLOR is empty or unset, and TERM is
-// not "dumb".
+// (with golang.org/x/term) and edits the input line itself, counting
+// display columns; otherwise it reads lines and prints the chat to out, and
+// its local messages to errOut. Colours are used only when out is a
+// terminal, NO_COLOR is empty or unset, and TERM is not "dumb".
 func Main(ctx context.Context, cfg Config, in io.Reader, out, errOut io.Writer) int {
 	inFD, inTTY := terminalFD(in)
 	outFD, outTTY := terminalFD(out)

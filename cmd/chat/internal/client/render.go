@@ -128,6 +128,23 @@ func (r *Renderer) okText(text string, v View) string {
 	return text
 }
 
+// Pending renders a message the user sent that the server has not yet
+// confirmed, sent from room: as the confirmation will show it, with dashes
+// for its time, and dimmed.
+func (r *Renderer) Pending(c spec.Command, room string) string {
+	var text string
+	switch c.Kind {
+	case spec.Privmsg:
+		text = "(private) to " + c.Arg + ": " + c.Text
+	default:
+		text = "<you> " + c.Text
+		if room != "" {
+			text = "[" + room + "] " + text
+		}
+	}
+	return r.paint(sgrDim, "--:-- "+text)
+}
+
 // parseJoined parses the text of OK Joined (JOIN-4): "Joined <room> (<n> users)".
 func parseJoined(text string) (room string, others int, ok bool) {
 	rest, ok := strings.CutPrefix(text, "Joined ")

@@ -165,3 +165,25 @@ func TestParseJoined(t *testing.T) {
 		}
 	}
 }
+
+func TestRenderPending(t *testing.T) {
+	msg := spec.Command{Kind: spec.Msg, Text: "hi there"}
+	priv := spec.Command{Kind: spec.Privmsg, Arg: "bob", Text: "lunch?"}
+	tests := []struct {
+		c    spec.Command
+		room string
+		want string
+	}{
+		{msg, "#general", "--:-- [#general] <you> hi there"},
+		{msg, "", "--:-- <you> hi there"},
+		{priv, "#general", "--:-- (private) to bob: lunch?"},
+	}
+	for _, tt := range tests {
+		if got := plain().Pending(tt.c, tt.room); got != tt.want {
+			t.Errorf("Pending(%+v, %q) = %q, want %q", tt.c, tt.room, got, tt.want)
+		}
+		if got := colored().Pending(tt.c, tt.room); got != sgrDim+tt.want+sgrReset {
+			t.Errorf("coloured: %q", got)
+		}
+	}
+}

@@ -89,13 +89,14 @@ type loop struct {
 	names       atomic.Pointer[Names] // written by the loop, read by Tab completion
 
 	// Owned by the loop goroutine.
-	s           session
-	phase       phase
-	pendingName string   // USERNAME sent, reply awaited
-	asking      bool     // a line has been requested from the input reader
-	outq        []string // lines waiting for the writer
-	lastSent    time.Time
-	status      int // exit status once the goodbye comes
+	s            session
+	phase        phase
+	pendingName  string   // USERNAME sent, reply awaited
+	asking       bool     // a line has been requested from the input reader
+	outq         []string // lines waiting for the writer
+	pendingShown []string // what the UI was last given to show as pending
+	lastSent     time.Time
+	status       int // exit status once the goodbye comes
 }
 
 // Run connects to cfg.Addr and runs a session with the user at ui until the

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -16,10 +17,13 @@ type fakeUI struct {
 	interactive bool
 	typed       chan string // closed: end of input
 
-	mu      sync.Mutex
-	shown   []string // Print and Notice, in order; Notice lines start with "notice: "
+	mu sync.Mutex
+	// shown logs Print, Notice and SetPending, in order. Notice lines
+	// start with "notice: ", SetPending ones with "pending: ".
+	shown   []string
 	prompt  string
-	changed chan struct{} // signalled on every Print and Notice
+	pending []string      // the last SetPending
+	changed chan struct{} // signalled on every Print, Notice and SetPending
 }
 
 func newFakeUI(interactive bool) *fakeUI {
@@ -47,6 +51,12 @@ func (u *fakeUI) SetPrompt(p string) {
 	defer u.mu.Unlock()
 	u.prompt = p
 }
+func (u *fakeUI) SetPending(lines []string) {
+	u.mu.Lock()
+	u.pending = lines
+	u.mu.Unlock()
+	u.add("pending: " + strings.Join(lines, " | "))
+}
 func (u *fakeUI) Print(line string)  { u.add(line) }
 func (u *fakeUI) Notice(line string) { u.add("notice: " + line) }
 func (u *fakeUI) add(line string) {
@@ -69,14 +79,15 @@ func (u *fakeUI) type_(t *testing.T, line string) {
 	}
 }
 
-// waitShown waits until a shown line contains want and returns it.
+// waitShown waits until a line printed or noticed contains want and
+// returns it.
 func (u *fakeUI) waitShown(t *testing.T, want string) string {
 	t.Helper()
 	deadline := time.After(5 * time.Second)
 	for {
 		u.mu.Lock()
 		for _, l := range u.shown {
-			if strings.Contains(l, want) {
+			if !strings.HasPrefix(l, "pending: ") && strings.Contains(l, want) {
 				u.mu.Unlock()
 				return l
 			}
@@ -87,6 +98,25 @@ func (u *fakeUI) waitShown(t *testing.T, want string) string {
 		case <-u.changed:
 		case <-deadline:
 			t.Fatalf("nothing shown contains %q; shown:\n%s", want, all)
+		}
+	}
+}
+
+// waitPending waits until the pending lines are want.
+func (u *fakeUI) waitPending(t *testing.T, want ...string) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		u.mu.Lock()
+		got := u.pending
+		u.mu.Unlock()
+		if slices.Equal(got, want) {
+			return
+		}
+		select {
+		case <-u.changed:
+		case <-deadline:
+			t.Fatalf("pending %q, want %q", got, want)
 		}
 	}
 }
@@ -249,6 +279,51 @@ func TestRunSession(t *testing.T) {
 	if strings.Contains(ui.all(), "PONG") {
 		t.Errorf("PONG shown:\n%s", ui.all())
 	}
+}
+
+// TestRunPending: a message sent is pending until the server confirms it,
+// and the pending line goes before the confirmation is printed, so the
+// message is never shown twice.
+func TestRunPending(t *testing.T) {
+	srv := newFakeServer(t)
+	ui := newFakeUI(true)
+	status := start(t, Config{Addr: srv.ln.Addr().String(), Name: "bob"}, ui)
+	srv.accept()
+	srv.expect("USERNAME bob")
+	srv.send("OK Welcome, bob!", "OK Joined #a (0 users)")
+	ui.waitShown(t, "joined #a")
+
+	ui.type_(t, "hello")
+	srv.expect("MSG hello")
+	ui.type_(t, "/msg alice psst")
+	srv.expect("PRIVMSG alice psst")
+	ui.waitPending(t, "--:-- [#a] <you> hello", "--:-- (private) to alice: psst")
+	srv.send("ROOM #a bob hello")
+	ui.waitPending(t, "--:-- (private) to alice: psst")
+	srv.send("OK Sent")
+	ui.waitPending(t)
+	ui.waitShown(t, "(private) to alice: psst")
+
+	var log []string
+	for _, l := range strings.Split(ui.all(), "\n") {
+		if strings.Contains(l, "hello") || strings.Contains(l, "psst") {
+			log = append(log, l)
+		}
+	}
+	want := []string{
+		"pending: --:-- [#a] <you> hello",
+		"pending: --:-- [#a] <you> hello | --:-- (private) to alice: psst",
+		"pending: --:-- (private) to alice: psst",
+		"15:04 [#a] <you> hello",
+		"15:04 (private) to alice: psst",
+	}
+	if !slices.Equal(log, want) {
+		t.Errorf("shown:\n%s\nwant:\n%s", strings.Join(log, "\n"), strings.Join(want, "\n"))
+	}
+	close(ui.typed)
+	srv.expect("QUIT")
+	srv.send("OK Goodbye!")
+	wantStatus(t, status, StatusOK)
 }
 
 func TestRunPrompt(t *testing.T) {

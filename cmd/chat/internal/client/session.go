@@ -17,17 +17,54 @@ type session struct {
 	// roster counts the JOIN lines still to come that list who was in the
 	// room when we joined (JOIN-4): they are not arrivals.
 	roster int
-	// privs are the PRIVMSGs sent and not yet answered, oldest first.
-	// Replies come in the order of the commands (ORDER-2), and only PRIVMSG
-	// is answered with OK Sent or ERROR User not found.
-	privs []spec.Command
+	// unanswered are the commands sent whose answers the client looks
+	// for, oldest first: MSG, answered by its echo (MSG-2, D-2), PRIVMSG,
+	// answered by OK Sent or ERROR User not found, and LEAVE and USERS,
+	// which share ERROR Not in a room with MSG. Answers come in the order
+	// of the commands (ORDER-2), so an answer also settles every command
+	// before the one it answers.
+	unanswered []sentCommand
+}
+
+// sentCommand is a command on its way to the server.
+type sentCommand struct {
+	spec.Command
+	Room string // the room the client was in when it sent the command
 }
 
 // sent records a command on its way to the server.
 func (s *session) sent(c spec.Command) {
-	if c.Kind == spec.Privmsg {
-		s.privs = append(s.privs, c)
+	switch c.Kind {
+	case spec.Msg, spec.Privmsg, spec.Leave, spec.Users:
+		s.unanswered = append(s.unanswered, sentCommand{c, s.room})
 	}
+}
+
+// answer removes the oldest unanswered command that match accepts, and
+// those before it, and returns it; nil if none matches.
+func (s *session) answer(match func(spec.Command) bool) *spec.Command {
+	for i, c := range s.unanswered {
+		if match(c.Command) {
+			s.unanswered = s.unanswered[i+1:]
+			return &c.Command
+		}
+	}
+	return nil
+}
+
+func isKind(k spec.Kind) func(spec.Command) bool {
+	return func(c spec.Command) bool { return c.Kind == k }
+}
+
+// pending returns the messages sent and not yet confirmed, oldest first.
+func (s *session) pending() []sentCommand {
+	var p []sentCommand
+	for _, c := range s.unanswered {
+		if c.Kind == spec.Msg || c.Kind == spec.Privmsg {
+			p = append(p, c)
+		}
+	}
+	return p
 }
 
 // apply updates the session with a line from the server and returns the
@@ -43,12 +80,22 @@ func (s *session) apply(l spec.ServerLine) View {
 			s.addRoom(room)
 		} else if room, ok := strings.CutPrefix(l.Text, "Left "); ok && spec.ValidRoom(room) {
 			s.room, s.members, s.roster = "", nil, 0
+			s.answer(isKind(spec.Leave))
 		} else if l.Text == spec.OKSent {
-			v.Private = s.popPrivate()
+			v.Private = s.answer(isKind(spec.Privmsg))
 		}
 	case spec.Error:
-		if l.Text == spec.ErrUserNotFound {
-			v.Private = s.popPrivate()
+		switch l.Text {
+		case spec.ErrUserNotFound:
+			v.Private = s.answer(isKind(spec.Privmsg))
+		case spec.ErrNotInRoom:
+			s.answer(func(c spec.Command) bool { return c.Kind != spec.Privmsg })
+		}
+	case spec.Room:
+		if s.self != "" && spec.Fold(l.User) == spec.Fold(s.self) {
+			// Our echo; or, rarely, a line of the history of a room we
+			// come back to, which settles a message early.
+			s.answer(func(c spec.Command) bool { return c.Kind == spec.Msg && c.Text == l.Text })
 		}
 	case spec.Joined:
 		if !s.inRoom(l.Room) {
@@ -66,6 +113,7 @@ func (s *session) apply(l spec.ServerLine) View {
 			s.members = slices.DeleteFunc(s.members, sameName(l.User))
 		}
 	case spec.UserList:
+		s.answer(isKind(spec.Users))
 		if s.room != "" {
 			s.members = slices.Clone(l.List)
 		}
@@ -76,15 +124,6 @@ func (s *session) apply(l spec.ServerLine) View {
 		}
 	}
 	return v
-}
-
-func (s *session) popPrivate() *spec.Command {
-	if len(s.privs) == 0 {
-		return nil
-	}
-	c := s.privs[0]
-	s.privs = s.privs[1:]
-	return &c
 }
 
 func (s *session) inRoom(room string) bool {

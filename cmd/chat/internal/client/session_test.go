@@ -87,3 +87,49 @@ func TestSessionMarksRoster(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionPending: a message is pending until its answer comes, and an
+// answer settles every command sent before the one it answers (ORDER-2).
+func TestSessionPending(t *testing.T) {
+	s := session{self: "bob", room: "#a"}
+	for _, typed := range []string{"one", "/msg alice psst", "two", "/leave", "three"} {
+		s.sent(*ParseInput(typed).Send)
+	}
+	steps := []struct {
+		line    string
+		pending []string // the texts still pending after it
+	}{
+		{"", []string{"one", "psst", "two", "three"}},
+		{"ROOM #a bob one", []string{"psst", "two", "three"}},
+		{"ROOM #a alice two", []string{"psst", "two", "three"}}, // not ours
+		{"OK Sent", []string{"two", "three"}},
+		{"ROOM #a BOB two", []string{"three"}}, // NAME-3
+		{"OK Left #a", []string{"three"}},
+		{"ERROR Not in a room", nil},
+	}
+	for _, st := range steps {
+		if st.line != "" {
+			s.apply(mustParse(t, st.line))
+		}
+		var got []string
+		for _, c := range s.pending() {
+			got = append(got, c.Text)
+		}
+		if !slices.Equal(got, st.pending) {
+			t.Fatalf("after %q: pending %q, want %q", st.line, got, st.pending)
+		}
+	}
+
+	// An echo settles the messages sent before it, whose answers were
+	// missed; an error that answers USERS leaves the next MSG pending.
+	s = session{self: "bob", room: "#a"}
+	s.sent(*ParseInput("a").Send)
+	s.sent(*ParseInput("b").Send)
+	s.sent(*ParseInput("/users").Send)
+	s.sent(*ParseInput("c").Send)
+	s.apply(mustParse(t, "ROOM #a bob b"))
+	s.apply(mustParse(t, "ERROR Not in a room"))
+	if p := s.pending(); len(p) != 1 || p[0].Text != "c" || p[0].Room != "#a" {
+		t.Errorf("pending %+v, want c from #a", p)
+	}
+}

@@ -5,8 +5,7 @@ import (
 	"errors"
 	"io"
 	"strings"
-
-	"golang.org/x/term"
+	"sync"
 )
 
 // UI is the user's side of the client: where typed lines come from and where
@@ -29,6 +28,11 @@ type UI interface {
 	Notice(line string)
 	// SetCompletion sets where Tab completion finds names.
 	SetCompletion(names func() Names)
+	// SetPending sets the lines the user sent that the server has not yet
+	// confirmed. A terminal shows them below the chat, above the prompt,
+	// until the confirmation replaces them; a UI without a screen to
+	// redraw ignores them.
+	SetPending(lines []string)
 }
 
 // errInputTooLong is returned by ReadLine for an input line longer than
@@ -90,62 +94,128 @@ func (u *lineUI) ReadLine() (string, error) {
 func (u *lineUI) Interactive() bool          { return false }
 func (u *lineUI) SetPrompt(string)           {}
 func (u *lineUI) SetCompletion(func() Names) {}
+func (u *lineUI) SetPending([]string)        {}
 func (u *lineUI) Print(line string)          { io.WriteString(u.out, line+"\n") }
 func (u *lineUI) Notice(line string)         { io.WriteString(u.diag, line+"\n") }
 
-// termUI is the UI for a person at a terminal in raw mode. golang.org/x/term's
-// Terminal edits the input line; its Write puts output above the prompt and
-// redraws the prompt, the pending input and the cursor.
+// termUI is the UI for a person at a terminal in raw mode. Its editor
+// edits the input line; chat lines are written above the live area at the
+// bottom of the screen, which is then drawn again.
 type termUI struct {
-	t     *term.Terminal
-	out   io.Writer    // the screen, under t
-	names func() Names // set before ReadLine is first called
+	in      io.Reader // keys
+	out     io.Writer // the screen
+	readBuf []byte    // owned by the goroutine in ReadLine, which reads in without mu
+
+	mu      sync.Mutex // guards what follows; held while writing to out
+	e       *editor
+	names   func() Names // Tab's names, from SetCompletion
+	input   []byte       // read and not yet used: a partial key, or keys after a line
+	readErr error        // from the read that last returned, reported once input is used up
+	closed  bool         // Close was called: nothing more is written
 }
 
 // NewTermUI returns a UI on a terminal already in raw mode: rw reads keys
 // and writes to the screen. width and height are the terminal's size.
 func NewTermUI(rw io.ReadWriter, width, height int) *termUI {
-	u := &termUI{t: term.NewTerminal(rw, ""), out: rw}
-	u.SetSize(width, height)
-	u.t.AutoCompleteCallback = u.complete
+	u := &termUI{in: rw, out: rw, e: newEditor(width, height), readBuf: make([]byte, 256)}
+	u.e.complete = u.complete
 	return u
 }
 
 // SetSize tells the line editor the terminal's size.
 func (u *termUI) SetSize(width, height int) {
-	if width <= 0 || height <= 0 {
-		width, height = 80, 24
-	}
-	u.t.SetSize(width, height)
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.e.setSize(width, height)
+	u.flush()
 }
 
-// complete is the Terminal's AutoCompleteCallback: Tab completes, other keys
-// are left to the editor. It is called without the Terminal's lock, so it
-// may Write the list of options.
-func (u *termUI) complete(line string, pos int, key rune) (string, int, bool) {
-	if key != '\t' {
-		return "", 0, false
-	}
+// complete is the editor's Tab completion; it runs with u.mu held.
+func (u *termUI) complete(line string, pos int) (string, int, []string) {
 	var names Names
 	if u.names != nil {
 		names = u.names()
 	}
-	newLine, newPos, options := Complete(line, pos, names)
-	if len(options) > 1 && newLine == line {
-		io.WriteString(u.t, strings.Join(options, "  ")+"\n")
-	}
-	return newLine, newPos, true
+	return Complete(line, pos, names)
 }
 
-func (u *termUI) ReadLine() (string, error)        { return u.t.ReadLine() }
-func (u *termUI) Interactive() bool                { return true }
-func (u *termUI) SetPrompt(prompt string)          { u.t.SetPrompt(prompt) }
-func (u *termUI) SetCompletion(names func() Names) { u.names = names }
-func (u *termUI) Print(line string)                { io.WriteString(u.t, line+"\n") }
-func (u *termUI) Notice(line string)               { io.WriteString(u.t, line+"\n") }
+// ReadLine shows the prompt and edits a line until Enter. Ctrl-D on an
+// empty line and Ctrl-C end the input (io.EOF).
+func (u *termUI) ReadLine() (string, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.e.startLine()
+	u.flush()
+	for {
+		rest, line, ev := u.e.feed(u.input)
+		u.input = append(u.input[:0], rest...)
+		u.flush()
+		switch ev {
+		case evLine:
+			return line, nil
+		case evEOF:
+			return "", io.EOF
+		}
+		if err := u.readErr; err != nil {
+			u.readErr = nil
+			return "", err
+		}
+		u.mu.Unlock()
+		n, err := u.in.Read(u.readBuf)
+		u.mu.Lock()
+		u.input = append(u.input, u.readBuf[:n]...)
+		u.readErr = err
+	}
+}
 
-// Close erases the prompt and any unsent input from the last line of the
-// screen, so the shell's prompt starts on a clean line.
+func (u *termUI) Interactive() bool { return true }
+
+func (u *termUI) SetPrompt(prompt string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.e.setPrompt(prompt)
+	u.flush()
+}
+
+func (u *termUI) SetCompletion(names func() Names) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.names = names
+}
+
+func (u *termUI) Print(line string)  { u.print(line) }
+func (u *termUI) Notice(line string) { u.print(line) }
+
+func (u *termUI) print(text string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.e.print(text)
+	u.flush()
+}
+
+func (u *termUI) SetPending(lines []string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.e.setPending(lines)
+	u.flush()
+}
+
+// Close erases the prompt and any unsent input from the screen, so the
+// shell's prompt starts on a clean line; lines the server never confirmed
+// stay. Nothing is written after it.
 func (u *termUI) Close() {
-	io.WriteString(u.out, "\r\x1b[K")
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.e.close()
+	u.flush()
+	u.closed = true
+}
+
+// flush writes what the editor has drawn. Errors are left to the reader:
+// a terminal that cannot be written cannot be read either.
+func (u *termUI) flush() {
+	if !u.closed && len(u.e.out) > 0 {
+		u.out.Write(u.e.out)
+	}
+	u.e.out = u.e.out[:0]
 }
