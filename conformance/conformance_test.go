@@ -18,7 +18,7 @@ import (
 var (
 	flagAddr   = flag.String("addr", "", "run the suite against the server at host:port")
 	flagExec   = flag.String("exec", "", "run the suite against a server started per script by this command ({port} is replaced)")
-	flagUpdate = flag.Bool("update", false, "rewrite requirements_gen.go from ../PROTOCOL.md")
+	flagUpdate = flag.Bool("update", false, "rewrite requirements_gen.go from ../PROTOCOL.md, and the command reference in doc.go from the command table")
 )
 
 func loadSuite(t *testing.T) []*Script {
@@ -97,7 +97,7 @@ func readProtocol(t *testing.T) []Requirement {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reqs := ParseRequirements(string(data))
+	reqs := parseRequirements(string(data))
 	if len(reqs) == 0 {
 		t.Fatal("no requirements found in PROTOCOL.md")
 	}
@@ -108,7 +108,7 @@ func readProtocol(t *testing.T) []Requirement {
 // script names a rule that does not exist.
 func TestCoverage(t *testing.T) {
 	reqs := readProtocol(t)
-	cov, unknown := Coverage(reqs, loadSuite(t))
+	cov, unknown := coverage(reqs, loadSuite(t))
 	for _, c := range cov {
 		if len(c.Scripts) == 0 {
 			t.Errorf("%s [%s] has no script", c.ID, c.Tag)
@@ -157,11 +157,11 @@ func TestScriptHeaders(t *testing.T) {
 	}
 	for _, sc := range loadSuite(t) {
 		for _, id := range sc.Rules {
-			if tag, ok := tags[id]; ok && !sc.HasTag(tag) {
+			if tag, ok := tags[id]; ok && !slices.Contains(sc.Tags, tag) {
 				t.Errorf("%s checks %s, tagged %s, but its tags are %v", sc.Name, id, tag, sc.Tags)
 			}
 		}
-		if pingSend.Match(sc.Text) && !sc.HasTag("ping") {
+		if pingSend.Match(sc.Text) && !slices.Contains(sc.Tags, "ping") {
 			t.Errorf("%s sends PING but is not tagged ping", sc.Name)
 		}
 		if regexp.MustCompile(`(?m)^\s*shutdown\s*$`).Match(sc.Text) && !sc.Fresh {

@@ -35,7 +35,10 @@
 //
 // The commands expand $VARIABLES in their arguments themselves, so $U works
 // inside single quotes too; write $$ for a literal $. Quote any argument that
-// holds # or spaces: testscript ends a line at an unquoted #.
+// holds # or spaces: testscript ends a line at an unquoted #. A command's
+// options come before its other arguments, in any order, each at most once
+// unless its synopsis marks it with ...; options separated by | exclude each
+// other.
 //
 // Where a command takes NAME... (or NAMES, a comma-separated list, or
 // ROOM...), a word may hold one numeric range: PREFIX{A..B}SUFFIX stands for
@@ -43,12 +46,17 @@
 // 'quiet c{1..500}' proves 500 clients silent and '#r{1..3}$U' names three
 // rooms.
 //
+// A failure (ts.Fatalf) reports the first difference and the transcript of
+// every client of the script, in order: what each sent ("alice> ...") and
+// received ("alice< ..."), lines not yet read by the script marked
+// "(unread)", unusual bytes quoted.
+//
 // # Commands
 //
 // Connections:
 //
-//	connect NAME...          open one TCP connection per name to $ADDR;
-//	                         a name may be reused once its connection is over
+//	connect NAME...          open one TCP connection per name to $ADDR; a name
+//	                         may be reused once its connection is over
 //	! connect NAME           the server must refuse the connection
 //	connectmany N PREFIX     connect PREFIX1 ... PREFIXN
 //	disconnect NAME...       close abruptly (FIN), without QUIT
@@ -56,8 +64,8 @@
 //	halfclose NAME...        shut down the writing side; NAME can still read
 //	stopread NAME...         stop reading from the socket (a slow consumer)
 //	resumeread NAME...       read again
-//	readrate NAME BYTES      read at most BYTES bytes a second on average
-//	                         (a slow reader, which still reads); 0 for no limit
+//	readrate NAME BYTES      read at most BYTES bytes a second on average (a
+//	                         slow reader, which still reads); 0 for no limit
 //	churn [-name] [-join ROOM] [-send QUOTED] [-quit | -reset | -refused] N PREFIX
 //	                         N connections PREFIX1 ... PREFIXN, one after the
 //	                         other, each of its own (not a script client, not
@@ -78,8 +86,8 @@
 //
 //	send NAME LINE           LINE and CRLF, in one write
 //	sendlf NAME LINE         LINE and a bare LF
-//	sendraw NAME QUOTED      the bytes of the body of a Go string literal:
-//	                         \r \n \t \xHH \uHHHH \\ \" are escapes, and, as in
+//	sendraw NAME QUOTED      the bytes of the body of a Go string literal: \r
+//	                         \n \t \xHH \uHHHH \\ \" are escapes, and, as in
 //	                         PROTOCOL.md's transcripts, \x{N} is N bytes of x.
 //	                         No terminator is added.
 //	sendsplit NAME LINE      LINE and CRLF, one byte per write
@@ -88,92 +96,92 @@
 //	sendmany NAME LINE...    every LINE with CRLF, all in one write
 //	floodsend [-bg] [-rate N] NAME COUNT TEMPLATE...
 //	                         COUNT rounds of lines, one per TEMPLATE with %d
-//	                         replaced by the round 1..COUNT, written as fast
-//	                         as the server takes them, in chunks of 16 KiB.
-//	                         With -rate, N rounds a second (N > 0, fractional
+//	                         replaced by the round 1..COUNT, written as fast as
+//	                         the server takes them, in chunks of 16 KiB. With
+//	                         -rate, N rounds a second (N > 0, fractional
 //	                         allowed): round i, in one write, goes out no
-//	                         earlier than start + (i-1)/N; rounds that fall
-//	                         due while the server is slow to read go out at
-//	                         once when it reads again, none skipped. NAME
-//	                         records when each round was sent, for recvmany
-//	                         -from: with -rate, when it was due (so that a
-//	                         server that stops reading NAME is charged for
-//	                         the delay); without, just before the write of
-//	                         the chunk holding its first byte. A floodsend
-//	                         replaces the record of the one before. With -bg
-//	                         the flood is written by a goroutine of its own
-//	                         while the script goes on (later writes of NAME
-//	                         wait for it)
+//	                         earlier than start + (i-1)/N; rounds that fall due
+//	                         while the server is slow to read go out at once
+//	                         when it reads again, none skipped. NAME records
+//	                         when each round was sent, for recvmany -from: with
+//	                         -rate, when it was due (so that a server that
+//	                         stops reading NAME is charged for the delay);
+//	                         without, just before the write of the chunk
+//	                         holding its first byte. A floodsend replaces the
+//	                         record of the one before. With -bg the flood is
+//	                         written by a goroutine of its own while the script
+//	                         goes on (later writes of NAME wait for it)
 //	floodwait NAME           wait until the background flood of NAME is
 //	                         written; fail if it could not be
 //	sendeach [-raw] NAMES TEMPLATE
-//	                         to each client of NAMES in turn, TEMPLATE with
-//	                         %d = its position 1, 2, ... in NAMES, and CRLF,
-//	                         one write each; with -raw, TEMPLATE is decoded as
-//	                         by sendraw and nothing is added (a partial line,
-//	                         one byte of a line dribbled out)
+//	                         to each client of NAMES in turn, TEMPLATE with %d
+//	                         = its position 1, 2, ... in NAMES, and CRLF, one
+//	                         write each; with -raw, TEMPLATE is decoded as by
+//	                         sendraw and nothing is added (a partial line, one
+//	                         byte of a line dribbled out)
 //
 // Receiving. Each command consumes lines in order and waits up to $TIMEOUT
 // for each; every line must end in CRLF (FRAME-2), and a line that a pattern
 // accepts must be in the server grammar (GRAM-6):
 //
 //	recv NAME LINE           the next line is exactly LINE
-//	expect NAME REGEXP       the next line matches REGEXP (anchor it: ^...$)
 //	! recv NAME LINE         the next line, if one comes within $TIMEOUT, is
-//	! expect NAME REGEXP     consumed and must differ / not match; no line at
-//	                         all passes too (prefer quiet to prove silence)
+//	                         consumed and must differ from LINE; no line at all
+//	                         passes too (prefer quiet to prove silence)
+//	expect NAME REGEXP       the next line matches REGEXP (anchor it: ^...$)
+//	! expect NAME REGEXP     the next line, if one comes within $TIMEOUT, is
+//	                         consumed and must not match REGEXP; no line at all
+//	                         passes too (prefer quiet to prove silence)
 //	recvmany [-also LINE]... [-skip REGEXP] [-from NAME [-within DURATION] [-spread DURATION]] NAME COUNT TEMPLATE...
 //	                         the next lines are COUNT rounds of one line per
 //	                         TEMPLATE, with %d = the round 1..COUNT, in order,
-//	                         with each -also LINE once somewhere among or
-//	                         after them. Options come in any order before
-//	                         NAME. -skip: a line matching REGEXP that is
-//	                         neither the next line expected nor a pending
-//	                         -also line is skipped (it must be in the
-//	                         grammar). -from: the lines come from the latest
-//	                         floodsend of that client, which must have COUNT
-//	                         rounds of as many TEMPLATEs; each line is timed
-//	                         from when its round was sent (floodsend) to when
-//	                         it arrived (not when the script got to it).
-//	                         -within: each line arrives within DURATION of
-//	                         its round (a server that holds back its room
-//	                         fails); the maximum and 99th percentile are
-//	                         logged. -spread: the last line arrives at least
-//	                         DURATION after round 1 was sent (a server that
-//	                         paces the sender's reading, such as a rate
-//	                         limit, must not deliver the lines sooner)
+//	                         with each -also LINE once somewhere among or after
+//	                         them. Options come in any order before NAME.
+//	                         -skip: a line matching REGEXP that is neither the
+//	                         next line expected nor a pending -also line is
+//	                         skipped (it must be in the grammar). -from: the
+//	                         lines come from the latest floodsend of that
+//	                         client, which must have COUNT rounds of as many
+//	                         TEMPLATEs; each line is timed from when its round
+//	                         was sent (floodsend) to when it arrived (not when
+//	                         the script got to it). -within: each line arrives
+//	                         within DURATION of its round (a server that holds
+//	                         back its room fails); the maximum and 99th
+//	                         percentile are logged. -spread: the last line
+//	                         arrives at least DURATION after round 1 was sent
+//	                         (a server that paces the sender's reading, such as
+//	                         a rate limit, must not deliver the lines sooner)
 //	recveach NAMES TEMPLATE  the next line of each client of NAMES is TEMPLATE
 //	                         with %d = its position 1, 2, ... in NAMES
 //	recvmerge NAME[,NAME]... [-any] COUNT TEMPLATE [[-any] COUNT TEMPLATE]...
-//	                         each NAME receives every stream (TEMPLATE with
-//	                         %d = 1..COUNT), each stream in order, interleaved
-//	                         in one way that must be the same for every NAME
+//	                         each NAME receives every stream (TEMPLATE with %d
+//	                         = 1..COUNT), each stream in order, interleaved in
+//	                         one way that must be the same for every NAME
 //	                         (ORDER-2); the lines of a -any stream may come in
-//	                         any order among themselves, each once (such as
-//	                         the LEAVE notes of many disconnects: DISC-3)
+//	                         any order among themselves, each once (such as the
+//	                         LEAVE notes of many disconnects: DISC-3)
 //	recvrooms NAME [ROOM...] the next line is a ROOMLIST sorted by folded name
 //	                         (ROOMS-1) whose rooms are exactly ROOM..., given
 //	                         in any order; on a shared server, only rooms
 //	                         ending in $U count
-//	quiet NAME...            nothing more has arrived: each NAME sends
-//	                         PING quiet-N and the very next line must be
-//	                         PONG quiet-N (PING-2); without the ping extension,
-//	                         no line may arrive for 300 ms
+//	quiet NAME...            nothing more has arrived: each NAME sends PING
+//	                         quiet-N and the very next line must be PONG
+//	                         quiet-N (PING-2); without the ping extension, no
+//	                         line may arrive for 300 ms
 //	closed [-skip REGEXP] [-partial] [-reset] NAME...
 //	                         the server closes the connection (EOF or reset)
 //	                         before any other line; lines matching REGEXP are
-//	                         skipped; -partial allows a last line cut short
-//	                         (a connection cut off for a write timeout or a
-//	                         reset); with -reset the connection must end
-//	                         with a reset, not a clean end of stream: the
-//	                         abortive close of a slow consumer (LIMIT-8).
-//	                         Lines that reached NAME before the reset may be
-//	                         read first
+//	                         skipped; -partial allows a last line cut short (a
+//	                         connection cut off for a write timeout or a
+//	                         reset); with -reset the connection must end with a
+//	                         reset, not a clean end of stream: the abortive
+//	                         close of a slow consumer (LIMIT-8). Lines that
+//	                         reached NAME before the reset may be read first
 //	await NAME LINE REPLY    send LINE until it is answered REPLY, for at most
 //	                         $TIMEOUT: for states that settle at a time no
 //	                         client can observe, such as a name freed by a
-//	                         disconnect (DISC-3). LINE must be answered with one
-//	                         line.
+//	                         disconnect (DISC-3). LINE must be answered with
+//	                         one line.
 //
 // The server and time:
 //
@@ -182,18 +190,21 @@
 //	sleep DURATION           wait, for the timeouts of LIMIT-7; never to
 //	                         synchronise (use quiet)
 //
-// Only recv, expect and connect accept the ! prefix; every other command
+// Only connect, recv and expect accept the ! prefix; every other command
 // refuses it.
-//
-// A failure (ts.Fatalf) reports the first difference and the transcript of
-// every client of the script, in order: what each sent ("alice> ...") and
-// received ("alice< ..."), lines not yet read by the script marked
-// "(unread)", unusual bytes quoted.
 //
 // # Running
 //
-// The chatconform command (Main) runs the embedded suite against -addr or
-// -exec; RunTests runs it under go test; the Runner does both. Coverage of
-// the requirements of PROTOCOL.md is reported by WriteCoverage, from
-// Requirements, which go generate keeps in step with PROTOCOL.md.
+// The chatconform command (cmd/chatconform) runs the embedded suite against
+// -addr or -exec; RunTests runs it under go test; the Runner does both.
+// Both first run Runner.Preflight, which checks that the server can be
+// tested at all (it starts, listens and answers in the grammar of
+// PROTOCOL.md), so that a wrong address fails once rather than in every
+// script.
+// Coverage of the requirements of PROTOCOL.md is reported by WriteCoverage,
+// from Requirements, which go generate keeps in step with PROTOCOL.md.
 package conformance
+
+// The # Commands section above is generated from the command table of
+// internal/commands, which also checks the calls of the scripts against it.
+//go:generate go test -run TestCommandReference -update

@@ -6,7 +6,9 @@ import (
 )
 
 // RunTests runs the suite of cfg under go test, one parallel subtest per
-// script, so that `go test -run TestX/join_` selects scripts. A failing
+// script, so that `go test -run TestX/join_` selects scripts. It first runs
+// Runner.Preflight: if the server cannot be tested at all, t fails once,
+// with the reason, and no script runs. A failing
 // script fails its subtest with the full report; a skipped or XFAIL script
 // skips it; an XPASS fails it. A server's own tests can use it to check the
 // server as any third party would:
@@ -25,6 +27,9 @@ func RunTests(t *testing.T, cfg Config) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { r.Close() })
+	if err := r.Preflight(); err != nil {
+		t.Fatalf("cannot test the server: %v", err)
+	}
 	t.Logf("seed %d", cfg.Seed)
 	for _, sc := range r.Selected() {
 		t.Run(sc.Name, func(t *testing.T) {

@@ -8,25 +8,39 @@ import (
 	"maps"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
-// Summary counts results. XFAIL counts as passed, XPASS as failed.
+// Summary counts the results of a run, each once: as passed, failed,
+// skipped or an expected failure (XFAIL, which is neither passed nor
+// failed). An unexpected pass (XPASS) counts as failed. It also says how to
+// reproduce the failures.
 type Summary struct {
 	Passed, Failed, Skipped int
-	XFailed, XPassed        int
+	XFailed                 int // expected failures (XFAIL)
+	XPassed                 int // unexpected passes (XPASS), among Failed
+
+	Seed uint64 // the run's Config.Seed
+	// Reproduce is what to add to the command line to run the failed
+	// scripts again with the same $U: -seed and, if scripts failed, -run
+	// with their names. Empty if nothing failed.
+	Reproduce string
 }
 
-// Summarize counts results.
-func Summarize(results []Result) Summary {
-	var s Summary
+// Summarize counts the results of a run with seed. In Reproduce, -run names
+// the failed scripts that were loaded from a file; a result of something
+// else (the model checker's) is reproduced by -seed alone.
+func Summarize(seed uint64, results []Result) Summary {
+	s := Summary{Seed: seed}
+	var failed []string
 	for _, r := range results {
 		switch r.Status {
 		case Pass:
 			s.Passed++
 		case XFail:
-			s.Passed++
 			s.XFailed++
 		case Fail:
 			s.Failed++
@@ -36,13 +50,27 @@ func Summarize(results []Result) Summary {
 		case Skip:
 			s.Skipped++
 		}
+		if r.Status.Failed() && r.Script.File != "" {
+			failed = append(failed, regexp.QuoteMeta(r.Script.Name))
+		}
+	}
+	switch {
+	case len(failed) > 0:
+		s.Reproduce = fmt.Sprintf("-seed %d -run '^(%s)$'", seed, strings.Join(failed, "|"))
+	case s.Failed > 0:
+		s.Reproduce = fmt.Sprintf("-seed %d", seed)
 	}
 	return s
 }
 
-// String is the closing line of a run.
+// String is the closing line of a run, such as
+// "40 passed, 1 failed, 3 skipped, 2 expected failures".
 func (s Summary) String() string {
-	return fmt.Sprintf("%d passed, %d failed, %d skipped", s.Passed, s.Failed, s.Skipped)
+	noun := "expected failures"
+	if s.XFailed == 1 {
+		noun = "expected failure"
+	}
+	return fmt.Sprintf("%d passed, %d failed, %d skipped, %d %s", s.Passed, s.Failed, s.Skipped, s.XFailed, noun)
 }
 
 // ResultLine is the one-line report of a result, such as
@@ -97,11 +125,25 @@ func WriteJSON(w io.Writer, r Result) error {
 	})
 }
 
-// WriteJSONSummary writes the closing JSON object of a run.
+// jsonSummary is the closing line of -json output. The seed is a string:
+// JSON readers that hold numbers as float64 would round it.
+type jsonSummary struct {
+	Summary   string `json:"summary"`
+	Passed    int    `json:"passed"`
+	Failed    int    `json:"failed"`
+	Skipped   int    `json:"skipped"`
+	XFail     int    `json:"xfail"`
+	XPass     int    `json:"xpass"`
+	Seed      string `json:"seed"`
+	Reproduce string `json:"reproduce,omitempty"`
+}
+
+// WriteJSONSummary writes the closing JSON object of a run: the counts of
+// Summary, the seed and, if something failed, the flags that reproduce it.
 func WriteJSONSummary(w io.Writer, s Summary) error {
-	return json.NewEncoder(w).Encode(map[string]any{
-		"summary": s.String(), "passed": s.Passed, "failed": s.Failed, "skipped": s.Skipped,
-		"xfail": s.XFailed, "xpass": s.XPassed,
+	return json.NewEncoder(w).Encode(jsonSummary{
+		Summary: s.String(), Passed: s.Passed, Failed: s.Failed, Skipped: s.Skipped,
+		XFail: s.XFailed, XPass: s.XPassed, Seed: strconv.FormatUint(s.Seed, 10), Reproduce: s.Reproduce,
 	})
 }
 
@@ -112,12 +154,18 @@ type junitSuites struct {
 }
 
 type junitRun struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Time     string      `xml:"time,attr"`
-	Cases    []junitCase `xml:"testcase"`
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Properties []junitProperty `xml:"properties>property"`
+	Cases      []junitCase     `xml:"testcase"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
 }
 
 type junitCase struct {
@@ -126,17 +174,31 @@ type junitCase struct {
 	Time      string        `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
 	Skipped   *junitMessage `xml:"skipped,omitempty"`
-	SystemOut string        `xml:"system-out,omitempty"`
 }
 
 type junitMessage struct {
+	Type    string `xml:"type,attr,omitempty"`
 	Message string `xml:"message,attr"`
 	Body    string `xml:",chardata"`
 }
 
-// WriteJUnit writes results as a JUnit XML report to file.
-func WriteJUnit(file string, results []Result) error {
-	run := junitRun{Name: "chatconform"}
+// WriteJUnit writes results, which sum counts, as a JUnit XML report to
+// file. An expected failure (XFAIL) is a skipped test case of type xfail,
+// as pytest writes it, so the suite's skipped attribute counts skips and
+// expected failures; its properties hold the counts of sum apart, the seed
+// and the flags that reproduce the failures.
+func WriteJUnit(file string, sum Summary, results []Result) error {
+	run := junitRun{Name: "chatconform", Properties: []junitProperty{
+		{"passed", strconv.Itoa(sum.Passed)},
+		{"failed", strconv.Itoa(sum.Failed)},
+		{"skipped", strconv.Itoa(sum.Skipped)},
+		{"xfail", strconv.Itoa(sum.XFailed)},
+		{"xpass", strconv.Itoa(sum.XPassed)},
+		{"seed", strconv.FormatUint(sum.Seed, 10)},
+	}}
+	if sum.Reproduce != "" {
+		run.Properties = append(run.Properties, junitProperty{"reproduce", sum.Reproduce})
+	}
 	var total float64
 	for _, r := range results {
 		c := junitCase{Name: r.Script.Name, Classname: "chatconform", Time: fmt.Sprintf("%.3f", r.Duration.Seconds())}
@@ -152,7 +214,8 @@ func WriteJUnit(file string, results []Result) error {
 			c.Skipped = &junitMessage{Message: r.Reason}
 			run.Skipped++
 		case XFail:
-			c.SystemOut = "XFAIL: " + r.Reason + "\n" + Details(r)
+			c.Skipped = &junitMessage{Type: "xfail", Message: "XFAIL: " + r.Reason, Body: Details(r)}
+			run.Skipped++
 		}
 		run.Cases = append(run.Cases, c)
 	}
@@ -182,7 +245,7 @@ func SaveFailure(dir string, r Result) error {
 // and, given results, how they fared. It returns the number of
 // requirements that no script checks.
 func WriteCoverage(w io.Writer, reqs []Requirement, scripts []*Script, results []Result) int {
-	cov, unknown := Coverage(reqs, scripts)
+	cov, unknown := coverage(reqs, scripts)
 	status := map[string]Status{}
 	for _, r := range results {
 		status[r.Script.Name] = r.Status

@@ -17,9 +17,9 @@ type Requirement struct {
 // such as "- **JOIN-4** [core] The joiner then receives...".
 var requirementLine = regexp.MustCompile(`(?m)^- \*\*([A-Z]+-[0-9]+)\*\* \[([a-z]+)\]`)
 
-// ParseRequirements returns the requirements of a PROTOCOL.md text in the
+// parseRequirements returns the requirements of a PROTOCOL.md text in the
 // order they appear.
-func ParseRequirements(protocol string) []Requirement {
+func parseRequirements(protocol string) []Requirement {
 	var reqs []Requirement
 	for _, m := range requirementLine.FindAllStringSubmatch(protocol, -1) {
 		reqs = append(reqs, Requirement{ID: m[1], Tag: m[2]})
@@ -27,19 +27,19 @@ func ParseRequirements(protocol string) []Requirement {
 	return reqs
 }
 
-// RuleCoverage is which scripts check one requirement.
-type RuleCoverage struct {
+// ruleCoverage is which scripts check one requirement.
+type ruleCoverage struct {
 	Requirement
 	Scripts []string
 }
 
-// Coverage maps every requirement to the scripts whose "# rules:" header
+// coverage maps every requirement to the scripts whose "# rules:" header
 // names it, in requirement order. Rules that scripts name but reqs lacks
 // are returned as unknown.
-func Coverage(reqs []Requirement, scripts []*Script) (cov []RuleCoverage, unknown map[string][]string) {
+func coverage(reqs []Requirement, scripts []*Script) (cov []ruleCoverage, unknown map[string][]string) {
 	byID := map[string]int{}
 	for i, r := range reqs {
-		cov = append(cov, RuleCoverage{Requirement: r})
+		cov = append(cov, ruleCoverage{Requirement: r})
 		byID[r.ID] = i
 	}
 	unknown = map[string][]string{}

@@ -15,11 +15,16 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"roomchat.dev/roomchat/conformance/internal/commands"
 )
 
 // DefaultTimeout is how long a command waits for a line unless told
-// otherwise.
-const DefaultTimeout = 5 * time.Second
+// otherwise: 5s.
+const DefaultTimeout = commands.DefaultTimeout
+
+// uLen is the length of $U. Scripts rely on it to build names of exact
+// lengths (a 32-character username is 26 characters and $U).
+const uLen = 6
 
 // Config says what to run and against which server. Exactly one of Addr
 // and Start names the target.
@@ -39,7 +44,7 @@ type Config struct {
 	Tags     []string
 	Manifest *Manifest
 
-	Timeout  time.Duration // how long a command waits for a line; DefaultTimeout if 0
+	Timeout  time.Duration // how long a command, or Preflight, waits for a line; DefaultTimeout if 0
 	Seed     uint64        // derives each script's $U
 	Parallel int           // scripts at once; 0 means 2×GOMAXPROCS, at least 4
 	Verbose  bool          // keep the log of passing scripts too
@@ -84,11 +89,17 @@ type Runner struct {
 	tags []string
 }
 
-// NewRunner checks cfg and writes the scripts to a temporary directory,
-// which Close removes.
+// NewRunner checks cfg (Addr must be host:port) and writes the scripts to
+// a temporary directory, which Close removes. It does not contact the
+// server: Preflight does.
 func NewRunner(cfg Config) (*Runner, error) {
 	if (cfg.Addr == "") == (cfg.Start == nil) {
 		return nil, fmt.Errorf("conformance: give exactly one of an address or a way to start a server")
+	}
+	if cfg.Addr != "" {
+		if err := checkAddr(cfg.Addr); err != nil {
+			return nil, fmt.Errorf("conformance: %w", err)
+		}
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
@@ -127,6 +138,10 @@ func NewRunner(cfg Config) (*Runner, error) {
 
 // Close removes the runner's temporary files.
 func (r *Runner) Close() error { return os.RemoveAll(r.dir) }
+
+// Tags returns the tags whose scripts can run: Config.Tags (every tag if
+// nil), less the extensions that the manifest does not declare.
+func (r *Runner) Tags() []string { return slices.Clone(r.tags) }
 
 // Selected returns the scripts that Config.Run selects, in name order.
 func (r *Runner) Selected() []*Script {
@@ -226,12 +241,23 @@ func (r *Runner) RunScript(sc *Script) Result {
 	return res
 }
 
+// deviation returns the reason the manifest gives for sc to fail: that of
+// the script itself, or else those of the rules it checks.
 func (r *Runner) deviation(sc *Script) (string, bool) {
-	if r.cfg.Manifest == nil {
+	m := r.cfg.Manifest
+	if m == nil {
 		return "", false
 	}
-	reason, ok := r.cfg.Manifest.Deviations[sc.Name]
-	return reason, ok
+	if reason, ok := m.Deviations[sc.Name]; ok {
+		return reason, true
+	}
+	var reasons []string
+	for _, id := range sc.Rules {
+		if reason, ok := m.RuleDeviations[strings.ToUpper(id)]; ok {
+			reasons = append(reasons, id+": "+reason)
+		}
+	}
+	return strings.Join(reasons, "; "), len(reasons) > 0
 }
 
 func (r *Runner) runScript(sc *Script) Result {
@@ -259,17 +285,16 @@ func (r *Runner) runScript(sc *Script) Result {
 	params := testscript.Params{
 		Files: []string{filepath.Join(r.dir, sc.Name+".txtar")},
 		Setup: func(env *testscript.Env) error {
-			s := newSession(srv)
-			env.Values[sessionKey{}] = s
-			env.Defer(s.close)
-			env.Setenv(EnvAddr, addr)
-			env.Setenv(EnvU, res.U)
-			env.Setenv(EnvTimeout, r.cfg.Timeout.String())
-			env.Setenv(EnvPing, boolEnv(slices.Contains(r.tags, "ping")))
-			env.Setenv(EnvFresh, boolEnv(srv != nil))
+			commands.Setup(env, commands.Config{
+				Addr:    addr,
+				U:       res.U,
+				Timeout: r.cfg.Timeout,
+				Ping:    slices.Contains(r.tags, "ping"),
+				Server:  srv,
+			})
 			return nil
 		},
-		Cmds: Commands(),
+		Cmds: commands.Cmds(),
 		Condition: func(cond string) (bool, error) {
 			if cond == "fresh" {
 				return srv != nil, nil
@@ -306,11 +331,4 @@ func (r *Runner) runScript(sc *Script) Result {
 		}
 	}
 	return res
-}
-
-func boolEnv(b bool) string {
-	if b {
-		return "1"
-	}
-	return "0"
 }

@@ -2,21 +2,16 @@ package conformance
 
 import (
 	"bufio"
-	"bytes"
-	"encoding/json"
-	"encoding/xml"
 	"net"
-	"os"
-	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
-	"testing/fstest"
 	"time"
 )
 
 // echoServer answers every line with the same line: the simplest wrong
-// server. It also lets the commands be tested without a chat server.
+// server.
 type echoServer struct {
 	ln net.Listener
 	wg sync.WaitGroup
@@ -55,7 +50,7 @@ func startEcho(t *testing.T) string {
 // runText runs one script text against addr and returns its result.
 func runText(t *testing.T, addr, name, text string) Result {
 	t.Helper()
-	sc, err := ParseScript(name+".txtar", []byte(text))
+	sc, err := parseScript(name+".txtar", []byte(text))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,80 +98,6 @@ recv alice 'OK Welcome, alice$U!'
 	t.Logf("sample failure report:\n%s\n%s", ResultLine(res), out)
 }
 
-func TestCommands(t *testing.T) {
-	addr := startEcho(t)
-	for _, tc := range []struct {
-		name, script string
-		pass         bool
-		want         string // in the log
-	}{
-		{name: "recv", pass: true, script: "connect a\nsend a 'x y'\nrecv a 'x y'\n"},
-		{name: "sendlf", pass: true, script: "connect a\nsendlf a 'lf'\nrecv a 'lf'\n"},
-		{name: "neg_recv_differs", pass: true, script: "connect a\nsend a 'OK hi'\n! recv a 'OK bye'\n"},
-		{name: "neg_recv_nothing", pass: true, script: "connect a\n! recv a bye\n"},
-		{name: "neg_recv_same", want: "which it must not be", script: "connect a\nsend a 'OK hi'\n! recv a 'OK hi'\n"},
-		{name: "neg_recv_malformed", want: "GRAM-6", script: "connect a\nsend a 'hi'\n! recv a 'OK bye'\n"},
-		{name: "expect", pass: true, script: "connect a\nsend a 'ROOM #r u t'\nexpect a '^ROOM #\\w+ u t$'\n"},
-		{name: "neg_expect", want: "matches", script: "connect a\nsend a 'OK x'\n! expect a '^OK'\n"},
-		{name: "neg_send_refused", want: "send does not support !", script: "connect a\n! send a hi\n"},
-		{name: "neg_quiet_refused", want: "quiet does not support !", script: "connect a\n! quiet a\n"},
-		{name: "timeout", want: "no line arrived within", script: "connect a\nrecv a 'OK'\n"},
-		{name: "grammar", want: "GRAM-6", script: "connect a\nsend a 'HELLO there'\nexpect a '^HELLO'\n"},
-		{name: "grammar_note", want: "unknown line word", script: "connect a\nsend a 'HELLO there'\nrecv a 'OK'\n"},
-		{name: "sendraw_repeat", pass: true, script: "connect a\nsendraw a 'OK \\x{3}\\r\\n'\nrecv a 'OK xxx'\n"},
-		{name: "sendlong", pass: true, script: "connect a\nsendlong -prefix 'OK ' a 5\nrecv a 'OK xxxxx'\n"},
-		{name: "sendmany", pass: true, script: "connect a\nsendmany a 'OK 1' 'OK 2'\nrecvmany a 2 'OK %d'\n"},
-		{name: "sendsplit", pass: true, script: "connect a\nsendsplit a 'OK split'\nrecv a 'OK split'\n"},
-		{name: "floodsend", pass: true, script: "connect a\nfloodsend a 500 'OK %d'\nrecvmany a 500 'OK %d'\n"},
-		{name: "recvmany_also", pass: true, script: "connect a\nsendmany a 'OK 1' 'ERROR x' 'OK 2'\nrecvmany -also 'ERROR x' a 2 'OK %d'\n"},
-		{name: "recvmany_wrong", want: "line 2 of 3 differs", script: "connect a\nsendmany a 'OK 1' 'OK 3' 'OK 2'\nrecvmany a 3 'OK %d'\n"},
-		{name: "recvmerge", pass: true, script: "connect a b\nsendmany a 'OK a1' 'OK b1' 'OK a2'\nsendmany b 'OK a1' 'OK b1' 'OK a2'\nrecvmerge a,b 2 'OK a%d' 1 'OK b%d'\n"},
-		{name: "recvmerge_orders_differ", want: "different orders", script: "connect a b\nsendmany a 'OK a1' 'OK b1'\nsendmany b 'OK b1' 'OK a1'\nrecvmerge a,b 1 'OK a%d' 1 'OK b%d'\n"},
-		{name: "quiet_without_ping", pass: true, script: "connect a\nquiet a\n"},
-		{name: "quiet_unread", want: "want nothing more", script: "connect a\nsend a 'OK'\nsleep 50ms\nquiet a\n"},
-		{name: "closed_needs_close", want: "did not close", script: "connect a\nclosed a\n"},
-		{name: "halfclose_closed", pass: true, script: "connect a\nsend a 'OK bye'\nhalfclose a\nclosed -skip '^OK bye$' a\n"},
-		{name: "shutdown_needs_server", want: "needs a server started", script: "shutdown\n"},
-		{name: "unknown_client", want: `no client called "z"`, script: "recv z 'OK'\n"},
-		{name: "u_is_six", pass: true, script: "connect a\nsend a 'OK $U'\nexpect a '^OK [a-z0-9]{6}$'\n"},
-		{name: "literal_dollar", pass: true, script: "connect a\nsend a 'OK $$5'\nrecv a 'OK $$5'\n"},
-		{name: "recvrooms_unsorted", want: "not sorted", script: "connect a\nsend a 'ROOMLIST #b #a'\nrecvrooms a\n"},
-		{name: "recvrooms_mine", pass: true, script: "connect a\nsend a 'ROOMLIST #a #b$U #zz'\nrecvrooms a '#b$U'\n"},
-		{name: "connect_refused", pass: true, script: "env ADDR=127.0.0.1:1\n! connect a\n"},
-		{name: "await", pass: true, script: "connect a\nawait a 'OK x' 'OK x'\n"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			res := runText(t, addr, "cmd_"+tc.name, header+tc.script)
-			if tc.pass != (res.Status == Pass) {
-				t.Fatalf("status %s\n%s", res.Status, res.Log)
-			}
-			if tc.want != "" && !strings.Contains(res.Log, tc.want) {
-				t.Errorf("log lacks %q:\n%s", tc.want, res.Log)
-			}
-		})
-	}
-}
-
-func TestUnquoteRaw(t *testing.T) {
-	for in, want := range map[string]string{
-		`a\x{3}b\r\n`:  "axxxb\r\n",
-		`\xff\x00`:     "\xff\x00",
-		`\\x{3}`:       `\x{3}`,
-		`é\t\u00a0`:    "é\t\u00a0",
-		`\x{0}`:        "",
-		`say \"hi\"\n`: "say \"hi\"\n",
-	} {
-		got, err := unquoteRaw(in)
-		if err != nil || string(got) != want {
-			t.Errorf("unquoteRaw(%q) = %q, %v; want %q", in, got, err, want)
-		}
-	}
-	if _, err := unquoteRaw(`"`); err == nil {
-		t.Errorf("unquoteRaw of a bare quote: no error")
-	}
-}
-
 func TestSplitWords(t *testing.T) {
 	got, err := splitWords(`./chatd -addr 127.0.0.1:{port} -name "two words" 'x y'`)
 	want := []string{"./chatd", "-addr", "127.0.0.1:{port}", "-name", "two words", "x y"}
@@ -189,11 +110,11 @@ func TestSplitWords(t *testing.T) {
 }
 
 func TestParseScript(t *testing.T) {
-	sc, err := ParseScript("x_y.txtar", []byte("# tags: core, limits\n# rules: LIMIT-1 LIMIT-2\n# server: -max-clients 2\n\nconnect a\n"))
+	sc, err := parseScript("x_y.txtar", []byte("# tags: core, limits\n# rules: LIMIT-1 LIMIT-2\n# server: -max-clients 2\n\nconnect a\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sc.Name != "x_y" || !sc.HasTag("limits") || len(sc.Rules) != 2 || !sc.Fresh || strings.Join(sc.ServerFlags, " ") != "-max-clients 2" {
+	if sc.Name != "x_y" || !slices.Contains(sc.Tags, "limits") || len(sc.Rules) != 2 || !sc.Fresh || strings.Join(sc.ServerFlags, " ") != "-max-clients 2" {
 		t.Errorf("parsed %+v", sc)
 	}
 	for _, bad := range []string{
@@ -201,154 +122,136 @@ func TestParseScript(t *testing.T) {
 		"# tags: core\nconnect a\n",
 		"# tags: fancy\n# rules: X-1\n",
 	} {
-		if _, err := ParseScript("bad.txtar", []byte(bad)); err == nil {
-			t.Errorf("ParseScript(%q): no error", bad)
+		if _, err := parseScript("bad.txtar", []byte(bad)); err == nil {
+			t.Errorf("parseScript(%q): no error", bad)
 		}
 	}
 }
 
 func TestParseManifest(t *testing.T) {
-	m, err := ParseManifest([]byte("# my server\nimplements ping, input\ndeviation a_b we do it otherwise  # comment\n"), []string{"a_b"})
+	scripts := []*Script{{Name: "a_b", Rules: []string{"USER-1", "OWN-7"}}}
+	m, err := ParseManifest([]byte("# my server\nimplements ping, input\ndeviation a_b we do it otherwise  # comment\n"+
+		"deviation msg-2 we do not echo\ndeviation OWN-7 a rule of a script of our own\n"), scripts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(m.Implements, " ") != "core ping input" || m.Deviations["a_b"] != "we do it otherwise" {
+	if strings.Join(m.Implements, " ") != "core ping input" || m.Deviations["a_b"] != "we do it otherwise" ||
+		m.RuleDeviations["MSG-2"] != "we do not echo" || m.RuleDeviations["OWN-7"] != "a rule of a script of our own" || len(m.RuleDeviations) != 2 {
 		t.Errorf("parsed %+v", m)
 	}
-	for _, bad := range []string{"implements fancy\n", "deviation nosuch reason\n", "deviation a_b\n", "frobnicate\n"} {
-		if _, err := ParseManifest([]byte(bad), []string{"a_b"}); err == nil {
-			t.Errorf("ParseManifest(%q): no error", bad)
+	for bad, want := range map[string]string{
+		"implements fancy\n":          "unknown tag",
+		"deviation nosuch reason\n":   `no script called "nosuch"`,
+		"deviation MSG-99 reason\n":   "no rule MSG-99 in PROTOCOL.md",
+		"deviation a_b\n":             "want: deviation SCRIPT-OR-RULE REASON",
+		"frobnicate\n":                "unknown declaration",
+		"deviation NOPE-1 reason\n":   "no rule NOPE-1",
+		"deviation MSG-2\n":           "want: deviation",
+		"deviation msg_2.txtar why\n": `no script called "msg_2"`,
+	} {
+		_, err := ParseManifest([]byte(bad), scripts)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseManifest(%q): %v, want %q", bad, err, want)
 		}
+	}
+	// Without scripts, nothing is checked.
+	m, err = ParseManifest([]byte("deviation nosuch r\ndeviation NOPE-1 r\n"), nil)
+	if err != nil || m.Deviations["nosuch"] != "r" || m.RuleDeviations["NOPE-1"] != "r" {
+		t.Errorf("without scripts: %+v, %v", m, err)
+	}
+}
+
+// TestRuleDeviation checks that a deviation from a rule marks every script
+// that checks it, and only those: a failure is XFAIL, a pass XPASS.
+func TestRuleDeviation(t *testing.T) {
+	addr := startModelServerT(t)
+	const (
+		pass = "connect a\nsend a 'USERNAME a$U'\nrecv a 'OK Welcome, a$U!'\n"
+		fail = "connect a\nsend a 'USERNAME a$U'\nrecv a 'OK Bienvenue, a$U!'\n"
+	)
+	var scripts []*Script
+	for _, s := range []struct{ name, rules, body string }{
+		{"msg_fails", "MSG-2", fail},
+		{"msg_fails_too", "USER-1 msg-2", fail},
+		{"msg_passes", "MSG-2", pass},
+		{"user_fails", "USER-1", fail},
+		{"user_passes", "USER-1", pass},
+		{"own_fails", "MSG-2", fail},
+	} {
+		sc, err := parseScript(s.name+".txtar", []byte("# tags: core\n# rules: "+s.rules+"\n\n"+s.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		scripts = append(scripts, sc)
+	}
+	m, err := ParseManifest([]byte("deviation MSG-2 we do not echo\ndeviation own_fails a reason of its own\n"), scripts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRunner(t, Config{Addr: addr, Scripts: scripts, Manifest: m, Tags: []string{"core", "ping"}})
+	want := map[string]struct {
+		status Status
+		reason string
+	}{
+		"msg_fails":     {XFail, "MSG-2: we do not echo"},
+		"msg_fails_too": {XFail, "msg-2: we do not echo"},
+		"msg_passes":    {XPass, "passes although the manifest declares a deviation (MSG-2: we do not echo): update the manifest"},
+		"user_fails":    {Fail, ""},
+		"user_passes":   {Pass, ""},
+		"own_fails":     {XFail, "a reason of its own"},
+	}
+	results := r.RunAll(nil)
+	for _, res := range results {
+		w := want[res.Script.Name]
+		if res.Status != w.status || res.Reason != w.reason {
+			t.Errorf("%s: %s (%s), want %s (%s)\n%s", res.Script.Name, res.Status, res.Reason, w.status, w.reason, res.Log)
+		}
+	}
+	sum := Summarize(1, results)
+	if got, want := sum.String(), "1 passed, 2 failed, 0 skipped, 3 expected failures"; got != want {
+		t.Errorf("summary %q, want %q", got, want)
 	}
 }
 
 func TestParseRequirements(t *testing.T) {
-	reqs := ParseRequirements("- **A-1** [core] x\n  - **B-2** [ping] indented: not a rule\n- **C-3** [input] y\nsee **D-4** [core]\n")
+	reqs := parseRequirements("- **A-1** [core] x\n  - **B-2** [ping] indented: not a rule\n- **C-3** [input] y\nsee **D-4** [core]\n")
 	if len(reqs) != 2 || reqs[0] != (Requirement{"A-1", "core"}) || reqs[1] != (Requirement{"C-3", "input"}) {
-		t.Errorf("ParseRequirements = %v", reqs)
+		t.Errorf("parseRequirements = %v", reqs)
 	}
 }
 
-// TestMain_ runs the chatconform command against the model server.
-func TestMainCommand(t *testing.T) {
+// TestRobustnessTag: robustness is not an extension. A manifest need not
+// declare it, and -tags can leave its scripts out.
+func TestRobustnessTag(t *testing.T) {
 	addr := startModelServerT(t)
-	dir := t.TempDir()
-	write := func(name, text string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("user_ok.txtar", header+"connect a\nsend a 'USERNAME a$U'\nrecv a 'OK Welcome, a$U!'\n")
-	write("user_bad.txtar", header+"connect a\nsend a 'USERNAME a$U'\nrecv a 'OK Bienvenue, a$U!'\n")
-	write("user_fresh.txtar", "# tags: core\n# rules: USER-1\n# server: -max-clients 3\nconnect a\n")
-	write("user_limits.txtar", "# tags: limits\n# rules: LIMIT-1\nconnect a\n")
-	run := func(args ...string) (int, string) {
-		var out, errOut bytes.Buffer
-		code := Main(append([]string{"-dir", dir, "-timeout", "500ms"}, args...), &out, &errOut, MainOptions{})
-		return code, out.String() + errOut.String()
-	}
-
-	code, out := run("-addr", addr)
-	if code != 1 {
-		t.Errorf("exit %d, want 1\n%s", code, out)
-	}
-	lines := strings.Split(strings.TrimSpace(out), "\n")
-	if last := lines[len(lines)-1]; last != "2 passed, 1 failed, 1 skipped" {
-		t.Errorf("summary %q\n%s", last, out)
-	}
-	for _, want := range []string{"PASS  user_ok", "FAIL  user_bad", "SKIP  user_fresh", "needs a server of its own started with -max-clients 3", "transcript", "to reproduce: -seed"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
-	}
-
-	// A manifest turns the failure into XFAIL; a deviation that passes is XPASS.
-	manifest := filepath.Join(dir, "manifest")
-	os.WriteFile(manifest, []byte("implements ping\ndeviation user_bad we greet in French\n"), 0o644)
-	code, out = run("-addr", addr, "-manifest", manifest)
-	if code != 0 || !strings.Contains(out, "XFAIL user_bad") || !strings.HasSuffix(strings.TrimSpace(out), "2 passed, 0 failed, 2 skipped") {
-		t.Errorf("with manifest: exit %d\n%s", code, out)
-	}
-	if !strings.Contains(out, "needs the limits extension, which the manifest does not declare") {
-		t.Errorf("no manifest skip reason:\n%s", out)
-	}
-	os.WriteFile(manifest, []byte("deviation user_ok something\n"), 0o644)
-	code, out = run("-addr", addr, "-manifest", manifest, "-run", "user_(ok|limits)")
-	if !strings.Contains(out, "PASS  user_limits") {
-		t.Errorf("a manifest without implements restricted the tags:\n%s", out)
-	}
-	if code != 1 || !strings.Contains(out, "XPASS user_ok") || !strings.Contains(out, "update the manifest") {
-		t.Errorf("XPASS: exit %d\n%s", code, out)
-	}
-
-	// JSON lines and JUnit XML.
-	junit := filepath.Join(dir, "junit.xml")
-	code, out = run("-addr", addr, "-json", "-junit", junit, "-save-failures", filepath.Join(dir, "failures"))
-	if code != 1 {
-		t.Errorf("json: exit %d", code)
-	}
-	var n int
-	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
-		var v map[string]any
-		if err := json.Unmarshal([]byte(l), &v); err != nil {
-			t.Errorf("not JSON: %q", l)
-		}
-		n++
-	}
-	if n != 5 { // 4 results and the summary
-		t.Errorf("%d JSON lines, want 4 results and a summary:\n%s", n, out)
-	}
-	data, err := os.ReadFile(junit)
+	sc, err := parseScript("robust_x.txtar", []byte("# tags: core, robustness\n# rules: USER-1\n\nconnect a\nsend a 'USERNAME a$U'\nrecv a 'OK Welcome, a$U!'\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var suites junitSuites
-	if err := xml.Unmarshal(data, &suites); err != nil || suites.Suites[0].Failures != 1 || suites.Suites[0].Tests != 4 {
-		t.Errorf("junit: %v %+v", err, suites)
+	for i, tc := range []struct {
+		name     string
+		tags     []string
+		manifest *Manifest
+		want     Status
+		reason   string
+	}{
+		{name: "default", want: Pass},
+		{name: "manifest", manifest: &Manifest{Implements: []string{"core", "ping"}}, want: Pass},
+		{name: "tags", tags: []string{"core", "ping"}, want: Skip, reason: "is a robustness script, not selected by -tags"},
+		{name: "tags_with", tags: []string{"core", TagRobustness}, want: Pass},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// A seed of its own gives each case a $U of its own: the server
+			// may not yet have freed the name of the case before.
+			r, err := NewRunner(Config{Addr: addr, Scripts: []*Script{sc}, Tags: tc.tags, Manifest: tc.manifest, Timeout: 2 * time.Second, Seed: uint64(i + 1)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			res := r.RunScript(sc)
+			if res.Status != tc.want || !strings.Contains(res.Reason, tc.reason) {
+				t.Errorf("status %s (%s), want %s (%s)\n%s", res.Status, res.Reason, tc.want, tc.reason, res.Log)
+			}
+		})
 	}
-	if _, err := os.Stat(filepath.Join(dir, "failures", "user_bad.log")); err != nil {
-		t.Errorf("-save-failures: %v", err)
-	}
-
-	// -exec starts a server per script, and fresh scripts run.
-	code, out = run("-exec", "nosuchprogram-xyz {port}", "-run", "user_ok")
-	if code != 1 || !strings.Contains(out, "cannot start the server") {
-		t.Errorf("-exec with a missing program: exit %d\n%s", code, out)
-	}
-
-	// Usage errors.
-	if code, out := run(); code != 2 {
-		t.Errorf("no target: exit %d\n%s", code, out)
-	}
-	if code, out := run("-addr", addr, "-exec", "x {port}"); code != 2 {
-		t.Errorf("both targets: exit %d\n%s", code, out)
-	}
-	if code, out := run("-exec", "chatd"); code != 2 || !strings.Contains(out, "{port}") {
-		t.Errorf("-exec without {port}: exit %d\n%s", code, out)
-	}
-}
-
-// TestCoverageCommand checks -coverage without a server: the built-in
-// suite covers every requirement.
-func TestCoverageCommand(t *testing.T) {
-	var out bytes.Buffer
-	sub, err := fstestFromSuite(t)
-	if err != nil {
-		t.Fatal(err)
-	}
-	code := Main([]string{"-coverage"}, &out, &out, MainOptions{Scripts: sub})
-	if code != 0 || !strings.Contains(out.String(), "68 of 68 requirements covered") && !strings.Contains(out.String(), " requirements covered") {
-		t.Errorf("exit %d\n%s", code, out.String())
-	}
-	if strings.Contains(out.String(), "NOT COVERED") {
-		t.Errorf("uncovered requirements:\n%s", out.String())
-	}
-}
-
-func fstestFromSuite(t *testing.T) (fstest.MapFS, error) {
-	fs := fstest.MapFS{}
-	for _, sc := range loadSuite(t) {
-		fs[sc.Name+".txtar"] = &fstest.MapFile{Data: sc.Text}
-	}
-	return fs, nil
 }

@@ -60,7 +60,7 @@ func LoadScripts(fsys fs.FS) ([]*Script, error) {
 		if err != nil {
 			return nil, err
 		}
-		sc, err := ParseScript(e.Name(), data)
+		sc, err := parseScript(e.Name(), data)
 		if err != nil {
 			return nil, err
 		}
@@ -72,9 +72,9 @@ func LoadScripts(fsys fs.FS) ([]*Script, error) {
 	return scripts, nil
 }
 
-// ParseScript parses the header of a script. Every script must name its
+// parseScript parses the header of a script. Every script must name its
 // tags and rules; tags must be known.
-func ParseScript(file string, data []byte) (*Script, error) {
+func parseScript(file string, data []byte) (*Script, error) {
 	sc := &Script{
 		Name: strings.TrimSuffix(path.Base(file), ".txtar"),
 		File: file,
@@ -124,6 +124,3 @@ func ParseScript(file string, data []byte) (*Script, error) {
 }
 
 func isListSep(r rune) bool { return r == ',' || r == ' ' || r == '\t' }
-
-// HasTag reports whether the script needs tag.
-func (sc *Script) HasTag(tag string) bool { return slices.Contains(sc.Tags, tag) }

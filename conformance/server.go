@@ -39,17 +39,28 @@ type StartFunc func(flags []string) (Server, error)
 // server with the settings a script needs.
 var ErrUnsupported = errors.New("server settings not supported")
 
-// startTimeout bounds how long a started server may take to accept
-// connections.
-const startTimeout = 10 * time.Second
+// DefaultStartTimeout is how long ExecServer waits for a server it started
+// to accept connections: 10s.
+const DefaultStartTimeout = 10 * time.Second
 
 // ExecServer returns a StartFunc that runs command, a program and its
 // arguments separated by spaces (single or double quotes group words). In
 // each word, {port} is replaced by a free TCP port and {addr} by
 // 127.0.0.1:{port}; clients connect to 127.0.0.1:{port}. A script's server
 // flags are appended to the arguments. The server is ready once it accepts a
-// connection and answers QUIT by closing it.
+// connection and answers QUIT by closing it; one that exits first, or is not
+// ready within DefaultStartTimeout, is an error that carries its output.
 func ExecServer(command string) (StartFunc, error) {
+	return ExecServerTimeout(command, DefaultStartTimeout)
+}
+
+// ExecServerTimeout is ExecServer with ready, instead of
+// DefaultStartTimeout, as the longest a server may take to accept
+// connections.
+func ExecServerTimeout(command string, ready time.Duration) (StartFunc, error) {
+	if ready <= 0 {
+		ready = DefaultStartTimeout
+	}
 	argv, err := splitWords(command)
 	if err != nil {
 		return nil, err
@@ -70,7 +81,7 @@ func ExecServer(command string) (StartFunc, error) {
 		var err error
 		for attempt := 0; attempt < 3; attempt++ {
 			var srv *execServer
-			srv, err = startExec(argv, flags)
+			srv, err = startExec(argv, flags, ready)
 			if err == nil {
 				return srv, nil
 			}
@@ -96,7 +107,7 @@ type execServer struct {
 	stopErr  error
 }
 
-func startExec(argv, flags []string) (*execServer, error) {
+func startExec(argv, flags []string, ready time.Duration) (*execServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -126,19 +137,19 @@ func startExec(argv, flags []string) (*execServer, error) {
 		s.err = s.cmd.Wait()
 		close(s.done)
 	}()
-	if err := s.waitReady(); err != nil {
+	if err := s.waitReady(ready); err != nil {
 		s.Stop()
 		return nil, fmt.Errorf("server %q: %w\nserver output:\n%s", strings.Join(args, " "), err, indent(s.Log()))
 	}
 	return s, nil
 }
 
-// waitReady waits until the server accepts a connection, then proves it
-// serves by sending QUIT on that connection and waiting for the close, so
-// that the probe no longer counts against -max-clients when the script
-// starts.
-func (s *execServer) waitReady() error {
-	deadline := time.Now().Add(startTimeout)
+// waitReady waits, for at most timeout, until the server accepts a
+// connection, then proves it serves by sending QUIT on that connection and
+// waiting for the close, so that the probe no longer counts against
+// -max-clients when the script starts.
+func (s *execServer) waitReady(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
 	delay := 5 * time.Millisecond
 	for {
 		select {
@@ -164,7 +175,7 @@ func (s *execServer) waitReady() error {
 			}
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("not accepting connections on %s after %v: %v", s.addr, startTimeout, err)
+			return fmt.Errorf("not accepting connections on %s after %v: %v", s.addr, timeout, err)
 		}
 		time.Sleep(delay)
 		delay = min(2*delay, 100*time.Millisecond)

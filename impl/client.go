@@ -29,27 +29,24 @@ type client struct {
 	// has its own mutex. The writer runs only while there is output.
 	out outQueue
 
-	// writeDeadline is the write deadline last set on conn, as a now()
-	// reading. Owned by the writer that runs (writer.go).
+	// writeDeadline is the write deadline last set on conn, as a reading of
+	// srv.clock. Owned by the writer that runs (writer.go).
 	writeDeadline time.Duration
 
 	slotOnce  sync.Once // frees the MaxClients slot once
 	closeOnce sync.Once // closes conn once
 
 	// Owned by the loop goroutine; no other goroutine touches these.
-	name   string // "" in NEW; as spelled in USERNAME (NAME-3)
-	fold   string // spec.Fold(name): the key in loop.users
-	room   *room  // nil in NEW and LOBBY
-	closed bool   // the loop has processed the close; ignore its events
-	doomed bool   // scheduled to close after the current item (loop.kill)
-	// writeFailed: the socket failed for writing; output is dropped while
-	// the lines already received are processed (loop.onWriter).
-	writeFailed bool
+	name string // "" in NEW; as spelled in USERNAME (NAME-3)
+	fold string // spec.Fold(name): the key in loop.users
+	room *room  // nil in NEW and LOBBY
+	// phase is where the client is in its life, and cause why it is
+	// ending, once it is not open (lifecycle.go).
+	phase       phase
+	cause       closeCause
 	flushQueued bool // on loop.flushList (flush.go)
-	reason      CloseReason
-	detail      string // why, in more words, for the disconnect log line
 
-	lastActive time.Time     // when its last line arrived (LIMIT-7)
+	lastActive time.Duration // when its last line arrived, by srv.clock (LIMIT-7)
 	idleElem   *list.Element // its place in loop.idle
 
 	// Flow control (flow.go).

@@ -155,7 +155,7 @@ func (l *loop) userList(c *client, _ spec.Command) {
 // quit says goodbye and closes c once that is written (QUIT-1 to QUIT-3).
 func (l *loop) quit(c *client, _ spec.Command) {
 	l.reply(c, spec.OKLine(spec.OKGoodbye))
-	l.closeClient(c, Quit, true)
+	l.closeClient(c, closeCause{reason: Quit})
 }
 
 // ping answers PONG with the token as received (PING-1).

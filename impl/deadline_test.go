@@ -2,7 +2,6 @@ package impl_test
 
 import (
 	"fmt"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -22,12 +21,11 @@ import (
 func TestSlowConsumerNotEarly(t *testing.T) {
 	t.Parallel()
 	const wt = 400 * time.Millisecond
-	var log logBuffer
-	ts := startServer(t, impl.Config{MaxQueueBytes: 64 << 20, WriteTimeout: wt, Logger: log.logger()})
+	ts, log := startLogged(t, impl.Config{MaxQueueBytes: 64 << 20, WriteTimeout: wt})
 	alice := ts.dial(t, "alice")
 	alice.join("alice", "#r")
 	slow := ts.dial(t, "slow")
-	slow.conn.(*net.TCPConn).SetReadBuffer(4 << 10)
+	slow.conn.SetReadBuffer(4 << 10)
 	enterRoom(slow, "slow", "#r", []*testClient{alice}, []string{"alice"})
 
 	// Lines every 5 ms for 200 ms, each read by slow at once.
@@ -82,6 +80,9 @@ func TestSlowConsumerNotEarly(t *testing.T) {
 		t.Errorf("slow was dropped %v after it stopped reading, before WriteTimeout (%v)", dropped, wt)
 	}
 	t.Logf("slow dropped %v after it stopped reading (WriteTimeout %v)", dropped, wt)
+	// The loop logs the disconnect after it has queued the LEAVE, so the
+	// record may come after alice has read it.
+	log.waitCount(t, "msg=disconnect", 1)
 	if !strings.Contains(log.String(), "user=slow reason=slow-consumer detail=\"no byte written for") {
 		t.Errorf("slow's close not logged as a slow consumer:\n%s", log.String())
 	}

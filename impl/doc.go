@@ -37,6 +37,17 @@
 // An idle connection thus costs one goroutine, its socket and a few hundred
 // bytes of state; BENCHMARKS.md has the figures.
 //
+// # The life of a connection
+//
+// The loop keeps each client's phase (lifecycle.go): open; doomed, a slow
+// consumer to be reset once the current item is done; mute, its socket
+// failed for writing while lines it sent are still to be processed; and
+// closed, forgotten. Every close has a cause, a CloseReason and a detail
+// for the log, and the reason alone decides how the connection ends
+// (closeRules): what is queued is written before a graceful close for
+// Quit, Disconnected, IdleTimeout and Shutdown, and dropped with a reset
+// for SlowConsumer; output already dropped is not written.
+//
 // The path of one line: socket → reader (spec.LineReader, bounded) → loop:
 // framing checks, spec.ParseCommand, the flow-control gate, the command
 // table (commands.go) → each affected client's line formatted once by spec

@@ -186,7 +186,7 @@ func (l *loop) release(c *client) {
 	}
 	for _, w := range c.waiters {
 		s := w.c
-		if w.gen != s.deferGen || s.closed || s.doomed || s.deferred == nil {
+		if w.gen != s.deferGen || !s.reading() || s.deferred == nil {
 			continue
 		}
 		if s.waitCount--; s.waitCount == 0 {
@@ -226,7 +226,7 @@ func (l *loop) onStallTimer() {
 	keep := l.stallers[:0]
 	for _, h := range l.stallers {
 		switch end := h.stallFrom + h.stallLeft; {
-		case !h.stalling || h.closed:
+		case !h.stalling || h.phase == phaseClosed:
 			h.listed = false
 		case end <= t:
 			h.listed = false
@@ -244,7 +244,7 @@ func (l *loop) onStallTimer() {
 	keepP := l.postponed[:0]
 	for _, c := range l.postponed {
 		switch end := c.deferredAt + l.cfg.StallBudget; {
-		case c.deferred == nil || c.closed || c.doomed:
+		case c.deferred == nil || !c.reading():
 			c.postponedListed = false
 		case end <= t:
 			// The line has waited StallBudget: it runs now, whoever it

@@ -1,7 +1,5 @@
 package impl
 
-import "time"
-
 // Write coalescing.
 //
 // A write system call costs far more than the bytes it carries, so output
@@ -50,11 +48,4 @@ func (l *loop) onFlushTimer() {
 	}
 	clear(l.flushList)
 	l.flushList = l.flushList[:0]
-}
-
-// newStoppedTimer returns a timer that is not running.
-func newStoppedTimer() *time.Timer {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return t
 }

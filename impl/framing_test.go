@@ -9,15 +9,6 @@ import (
 	"roomchat.dev/roomchat/spec"
 )
 
-// join registers c as name in room, with nobody else there.
-func (c *testClient) join(name, room string) {
-	c.t.Helper()
-	c.send("USERNAME " + name)
-	c.expect("OK Welcome, " + name + "!")
-	c.send("JOIN " + room)
-	c.expect("OK Joined " + room + " (0 users)")
-}
-
 // TestCoalescedWrites sends a whole session in one write (FRAME-3).
 func TestCoalescedWrites(t *testing.T) {
 	t.Parallel()
@@ -151,7 +142,7 @@ func TestHalfClose(t *testing.T) {
 	b := ts.dial(t, "b")
 	b.join("b", "#r")
 	a.write([]byte("USERNAME a\nJOIN #r\nbye all\nPING last\n"))
-	if err := a.conn.(interface{ CloseWrite() error }).CloseWrite(); err != nil {
+	if err := a.conn.CloseWrite(); err != nil {
 		t.Fatal(err)
 	}
 	a.expect("OK Welcome, a!", "OK Joined #r (1 users)", "JOIN #r b", "ROOM #r a bye all", "PONG last")

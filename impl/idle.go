@@ -1,10 +1,6 @@
 package impl
 
-import (
-	"time"
-
-	"roomchat.dev/roomchat/spec"
-)
+import "roomchat.dev/roomchat/spec"
 
 // The idle timeout (LIMIT-7). The loop keeps its clients in a list ordered
 // by the time their last line arrived, oldest first: a line moves its client
@@ -13,7 +9,7 @@ import (
 
 // touch records that a line from c arrived now.
 func (l *loop) touch(c *client) {
-	c.lastActive = time.Now()
+	c.lastActive = l.srv.clock.now()
 	l.idle.MoveToBack(c.idleElem)
 }
 
@@ -28,7 +24,7 @@ func (l *loop) armIdle() {
 	if front == nil {
 		return
 	}
-	l.idleTimer.Reset(time.Until(front.Value.(*client).lastActive.Add(l.cfg.IdleTimeout)))
+	l.idleTimer.Reset(front.Value.(*client).lastActive + l.cfg.IdleTimeout - l.srv.clock.now())
 	l.idleArmed = true
 }
 
@@ -37,10 +33,10 @@ func (l *loop) armIdle() {
 // room. A client whose line is held back by flow control is not idle.
 func (l *loop) onIdleTimer() {
 	l.idleArmed = false
-	now := time.Now()
+	t := l.srv.clock.now()
 	for e := l.idle.Front(); e != nil; e = l.idle.Front() {
 		c := e.Value.(*client)
-		if now.Sub(c.lastActive) < l.cfg.IdleTimeout {
+		if t-c.lastActive < l.cfg.IdleTimeout {
 			break
 		}
 		if c.deferred != nil {
@@ -48,8 +44,7 @@ func (l *loop) onIdleTimer() {
 			continue
 		}
 		l.reply(c, spec.ErrorLine(spec.ErrIdleTimeout))
-		c.detail = "no line for " + l.cfg.IdleTimeout.String()
-		l.closeClient(c, IdleTimeout, true)
+		l.closeClient(c, closeCause{reason: IdleTimeout, detail: "no line for " + l.cfg.IdleTimeout.String()})
 		l.settle()
 	}
 	l.armIdle()

@@ -33,7 +33,8 @@ type loop struct {
 	users     map[string]*client   // named clients by spec.Fold(name) (NAME-4)
 	rooms     map[string]*room     // existing rooms by spec.Fold(name)
 	idle      *list.List           // clients ordered by lastActive, oldest first
-	idleTimer *time.Timer          // fires when the oldest may have expired
+	idleTimer timer                // fires on idleFired when the oldest may have expired
+	idleFired <-chan time.Time
 	idleArmed bool
 	// The flush list (flush.go): clients whose lines wait for the flush
 	// timer to start their writer.
@@ -44,7 +45,7 @@ type loop struct {
 	// urgent (flush.go).
 	actor     *client
 	ready     []*client // clients whose postponed line may run now (flow.go)
-	doomed    []*client // clients to close once the current item is done
+	doomed    []*client // clients in phaseDoomed, to close once the current item is done
 	gateEpoch uint64    // see client.gateMark
 	scratch   []*client // reused by the gate
 	// The stall timer (flow.go) fires when a hot client's stall budget or a
@@ -72,10 +73,10 @@ func newLoop(s *Server) *loop {
 		users:      make(map[string]*client),
 		rooms:      make(map[string]*room),
 		idle:       list.New(),
-		idleTimer:  newStoppedTimer(),
 		flushTimer: newStoppedTimer(),
 		stallTimer: newStoppedTimer(),
 	}
+	l.idleTimer, l.idleFired = s.clock.newTimer()
 	return l
 }
 
@@ -93,7 +94,7 @@ func (l *loop) run() {
 			l.onRead(ev)
 		case ev := <-l.writerIn:
 			l.onWriter(ev)
-		case <-l.idleTimer.C:
+		case <-l.idleFired:
 			l.onIdleTimer()
 		case <-l.flushTimer.C:
 			l.onFlushTimer()
@@ -111,7 +112,7 @@ func (l *loop) run() {
 // starts when there is something to write (loop.send).
 func (l *loop) register(c *client) {
 	l.clients[c] = struct{}{}
-	c.lastActive = time.Now()
+	c.lastActive = l.srv.clock.now()
 	c.idleElem = l.idle.PushBack(c)
 	l.armIdle()
 	l.srv.wg.Add(1)
@@ -128,14 +129,15 @@ type item struct {
 // onRead handles what a reader handed over.
 func (l *loop) onRead(ev readEvent) {
 	c := ev.c
-	if c.closed {
+	if c.phase == phaseClosed {
 		return // STATE-4: e.g. lines after QUIT
 	}
 	if ev.terminal() {
-		if c.detail == "" {
-			c.detail = ev.err.Error()
+		why := closeCause{reason: Disconnected, detail: ev.err.Error()}
+		if c.phase == phaseMute {
+			why = c.cause // the failed write ended it; the reader only confirms
 		}
-		l.closeClient(c, Disconnected, true)
+		l.closeClient(c, why)
 		return
 	}
 	l.touch(c) // every line counts as activity (LIMIT-7)
@@ -171,7 +173,7 @@ func (l *loop) process(c *client, it item) {
 	l.actor = c
 	l.dispatch(c, it)
 	l.actor = nil
-	if !c.closed && !c.doomed {
+	if c.reading() {
 		c.resume()
 	}
 }
@@ -185,11 +187,11 @@ func (l *loop) settle() {
 		case len(l.doomed) > 0:
 			c := l.doomed[0]
 			l.doomed = l.doomed[1:]
-			l.closeClient(c, c.reason, false)
+			l.closeClient(c, c.cause)
 		case len(l.ready) > 0:
 			c := l.ready[0]
 			l.ready = l.ready[1:]
-			if c.closed || c.doomed || c.deferred == nil {
+			if !c.reading() || c.deferred == nil {
 				continue
 			}
 			it := *c.deferred
@@ -207,12 +209,12 @@ func (l *loop) settle() {
 // without a further line, as soon as the current item is done (LIMIT-4,
 // LIMIT-8).
 func (l *loop) send(c *client, line []byte) {
-	if c.closed || c.doomed {
-		return
+	if !c.queuing() {
+		return // doomed, mute or closed: nothing more goes out (STATE-4)
 	}
-	hot, ok, act := c.out.push(line, l.cfg.MaxQueueBytes, l.highWater, c == l.actor, l.cfg.CoalesceDelay)
+	hot, ok, act := c.out.push(line, l.cfg.MaxQueueBytes, l.highWater, c == l.actor, l.cfg.CoalesceDelay, l.srv.clock)
 	if !ok {
-		l.kill(c, SlowConsumer, "output queue over MaxQueueBytes")
+		l.doom(c, closeCause{reason: SlowConsumer, detail: "output queue over MaxQueueBytes"})
 		return
 	}
 	switch act {
@@ -241,93 +243,21 @@ func (l *loop) reply(c *client, line spec.ServerLine) {
 	l.send(c, wire(line))
 }
 
-// kill schedules c to be closed abruptly after the current item, and stops
-// its output at once.
-func (l *loop) kill(c *client, reason CloseReason, detail string) {
-	if c.closed || c.doomed {
-		return
-	}
-	c.doomed = true
-	c.reason, c.detail = reason, detail
-	c.out.close(abort)
-	l.doomed = append(l.doomed, c)
-}
-
-// closeClient forgets c: it leaves its room, with LEAVE to the others
-// unless the server is shutting down (SHUT-1), and its name is freed
-// (NAME-4). With flush, what is queued is written before the socket closes
-// (QUIT-1, DISC-2); without, the socket is closed now.
-func (l *loop) closeClient(c *client, reason CloseReason, flush bool) {
-	if c.closed {
-		return
-	}
-	c.closed = true
-	c.reason = reason
-	// The slot is free from this point of ORDER-1 on, like the name: a
-	// client that has seen an effect of this close may connect again, even
-	// while this socket is still being flushed.
-	c.freeSlot()
-	if c.doomed || c.writeFailed {
-		flush = false // its output was already dropped
-	}
-	close(c.done)
-	delete(l.clients, c)
-	l.idle.Remove(c.idleElem)
-	if reason != Shutdown {
-		l.leaveRoom(c)
-	}
-	if c.name != "" {
-		delete(l.users, c.fold)
-	}
-	l.release(c)
-	c.deferred = nil
-	if flush {
-		if c.out.close(flushThenClose) {
-			l.startWriter(c)
-		}
-	} else {
-		c.out.close(abort)
-		if reason == SlowConsumer {
-			c.resetConn() // LIMIT-8
-		} else {
-			c.closeConn()
-		}
-	}
-	// The name passed NAME-1, so it holds no raw peer bytes; lines are
-	// only ever logged quoted (onRead).
-	attrs := []any{"conn", c.id, "remote", c.remote(), "user", c.name, "reason", reason.String()}
-	if c.detail != "" {
-		attrs = append(attrs, "detail", c.detail)
-	}
-	l.log.Info("disconnect", attrs...)
-}
-
 // onWriter handles a writer's report. A writer that failed has exited and
 // left the socket to the loop.
 func (l *loop) onWriter(ev writerEvent) {
 	c := ev.c
 	switch {
 	case ev.drained:
-		if !c.closed {
+		if c.phase != phaseClosed {
 			l.onDrained(c)
 		}
-	case c.closed:
+	case c.phase == phaseClosed:
 		c.closeConn() // it failed while the close was being processed
 	case ev.reason == SlowConsumer:
-		c.detail = "no byte written for " + l.cfg.WriteTimeout.String()
-		l.closeClient(c, SlowConsumer, false)
+		l.closeClient(c, closeCause{reason: SlowConsumer, detail: "no byte written for " + l.cfg.WriteTimeout.String()})
 	default:
-		// The socket failed for writing, most likely reset by a client
-		// that closed without reading everything. Lines it sent before are
-		// still to be processed (DISC-2); the reader reports the end of the
-		// stream after them, and the deadline makes sure it comes. Until
-		// then nothing more is written, and nobody waits for this client.
-		c.writeFailed = true
-		c.detail = ev.err.Error()
-		c.out.close(abort)
-		l.setOver(c, false)
-		l.release(c)
-		c.conn.SetReadDeadline(time.Now().Add(lingerTimeout))
+		l.mute(c, ev.err)
 	}
 }
 
@@ -343,7 +273,7 @@ func (l *loop) shutdown() {
 		l.send(c, notice)
 	}
 	for c := range l.clients {
-		l.closeClient(c, Shutdown, !c.doomed)
+		l.closeClient(c, closeCause{reason: Shutdown})
 	}
 	l.doomed, l.ready = nil, nil
 }

@@ -6,13 +6,16 @@ import (
 	"time"
 )
 
-// closeMode says whether, and how, a connection's output is ending.
+// closeMode says whether, and how, a connection's output is ending: the
+// writer's view of its client's phase (lifecycle.go). Only the loop's
+// lifecycle transitions change it, through outQueue.close: doom and mute
+// abort, closeClient flushes or aborts as closeRules say.
 type closeMode uint8
 
 const (
-	open           closeMode = iota // lines are being queued
+	queueOpen      closeMode = iota // lines are being queued
 	flushThenClose                  // write what is queued, then close gracefully
-	abort                           // drop what is queued; the socket is being closed
+	abort                           // drop what is queued and write nothing more; the loop closes the socket
 )
 
 // batch is a list of queued lines. Batches circulate through batchPool, so
@@ -50,17 +53,11 @@ type outQueue struct {
 	// one and cleared by the writer as it exits, so there is never more
 	// than one.
 	writing bool
-	// lastWrite is when the writer last started a write, as a monotonic
-	// clock reading (now). The loop delays the start of a writer for a
-	// queue written to recently (flush.go).
+	// lastWrite is when the writer last started a write, as a reading of
+	// the server's clock (clock.go). The loop delays the start of a writer
+	// for a queue written to recently (flush.go).
 	lastWrite time.Duration
 }
-
-// epoch is the origin of now.
-var epoch = time.Now()
-
-// now reads the monotonic clock.
-func now() time.Duration { return time.Since(epoch) }
 
 // wakeAction says what the loop must do about a queue's writer after a push.
 type wakeAction uint8
@@ -78,11 +75,11 @@ const (
 //
 // act says whether the caller must start a writer: at once if none is
 // running and the line is urgent or the queue was last written at least
-// window ago; otherwise, if none is running, at the next flush, so that
-// the lines that arrive meanwhile go out in the same write (flush.go).
-func (q *outQueue) push(line []byte, maxBytes, highWater int, urgent bool, window time.Duration) (hot, ok bool, act wakeAction) {
+// window ago by clk; otherwise, if none is running, at the next flush, so
+// that the lines that arrive meanwhile go out in the same write (flush.go).
+func (q *outQueue) push(line []byte, maxBytes, highWater int, urgent bool, window time.Duration, clk clock) (hot, ok bool, act wakeAction) {
 	q.mu.Lock()
-	if q.mode != open {
+	if q.mode != queueOpen {
 		q.mu.Unlock()
 		return false, true, writerBusy // the connection is ending: nothing more goes out (STATE-4)
 	}
@@ -102,7 +99,7 @@ func (q *outQueue) push(line []byte, maxBytes, highWater int, urgent bool, windo
 	switch {
 	case q.writing:
 		act = writerBusy
-	case urgent || window <= 0 || now()-q.lastWrite >= window:
+	case urgent || window <= 0 || clk.now()-q.lastWrite >= window:
 		q.writing = true
 		act = writerStart
 	default:
@@ -118,7 +115,7 @@ func (q *outQueue) push(line []byte, maxBytes, highWater int, urgent bool, windo
 func (q *outQueue) flush() (start bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.writing || q.mode != open || q.fill == nil || len(q.fill.lines) == 0 {
+	if q.writing || q.mode != queueOpen || q.fill == nil || len(q.fill.lines) == 0 {
 		return false
 	}
 	q.writing = true
@@ -152,7 +149,7 @@ func (q *outQueue) take(done *batch) (*batch, closeMode) {
 	putBatch(done)
 	putBatch(q.fill)
 	q.fill = nil
-	if q.mode == open {
+	if q.mode == queueOpen {
 		q.writing = false
 	}
 	return nil, q.mode

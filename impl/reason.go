@@ -1,7 +1,8 @@
 package impl
 
 // CloseReason says why the server ended a connection. It goes to the logs
-// with every disconnect; clients never see it.
+// with every disconnect; clients never see it. It also decides how the
+// connection ends, gracefully or with a reset (closeRules in lifecycle.go).
 type CloseReason uint8
 
 // The reasons a connection ends.

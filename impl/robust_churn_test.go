@@ -1,10 +1,7 @@
 package impl_test
 
 import (
-	"bufio"
 	"fmt"
-	"net"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,59 +9,11 @@ import (
 	"roomchat.dev/roomchat/spec"
 )
 
-// churner is one short-lived connection of a churn.
-type churner struct {
-	t    testing.TB
-	conn *net.TCPConn
-	r    *bufio.Reader
-	name string
-}
-
-func dialChurner(t testing.TB, addr, name string) *churner {
+// churnClient connects one short-lived client of a churn. The test closes it;
+// no cleanup is registered, as thousands of them would pile up.
+func churnClient(t testing.TB, ts *testServer, name string) *testClient {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, failAfter)
-	if err != nil {
-		t.Fatalf("%s: %v", name, err)
-	}
-	return &churner{t: t, conn: c.(*net.TCPConn), r: bufio.NewReader(c), name: name}
-}
-
-func (c *churner) send(s string) {
-	c.t.Helper()
-	c.conn.SetWriteDeadline(time.Now().Add(failAfter))
-	if _, err := c.conn.Write([]byte(s)); err != nil {
-		c.t.Fatalf("%s: write: %v", c.name, err)
-	}
-}
-
-// until reads lines until one starts with prefix; others are skipped.
-func (c *churner) until(prefix string) {
-	c.t.Helper()
-	c.conn.SetReadDeadline(time.Now().Add(failAfter))
-	for {
-		line, err := c.r.ReadString('\n')
-		if err != nil {
-			c.t.Fatalf("%s: want %q: %v", c.name, prefix, err)
-		}
-		if strings.HasPrefix(line, prefix) {
-			return
-		}
-	}
-}
-
-// closed checks that the server closes the connection after the lines
-// already read.
-func (c *churner) closed() {
-	c.t.Helper()
-	c.conn.SetReadDeadline(time.Now().Add(failAfter))
-	if line, err := c.r.ReadString('\n'); err == nil || !isClosed(err) {
-		c.t.Fatalf("%s: want the connection closed, got %q, %v", c.name, line, err)
-	}
-}
-
-func (c *churner) reset() {
-	c.conn.SetLinger(0)
-	c.conn.Close()
+	return dialAddr(t, ts.addr, name, dialConfig{uncleaned: true})
 }
 
 // TestRobustChurn: thousands of connections come and go, one after the
@@ -86,21 +35,20 @@ func TestRobustChurn(t *testing.T) {
 		start := time.Now()
 		// Without a word.
 		for i := range per {
-			c := dialChurner(t, ts.addr, fmt.Sprintf("s%d-%d", round, i))
+			c := churnClient(t, ts, fmt.Sprintf("s%d-%d", round, i))
 			c.conn.Close()
 		}
 		// USERNAME and QUIT: the goodbye, then the close.
 		for i := range per {
-			c := dialChurner(t, ts.addr, fmt.Sprintf("q%d-%d", round, i))
-			c.send("USERNAME " + c.name + "\r\nQUIT\r\n")
-			c.until("OK " + spec.OKGoodbye)
-			c.closed()
-			c.conn.Close()
+			c := churnClient(t, ts, fmt.Sprintf("q%d-%d", round, i))
+			c.write([]byte("USERNAME " + c.label + "\r\nQUIT\r\n"))
+			c.expect("OK Welcome, "+c.label+"!", "OK "+spec.OKGoodbye)
+			c.expectClosed()
 		}
 		// A reset in the middle of a line.
 		for i := range per {
-			c := dialChurner(t, ts.addr, fmt.Sprintf("r%d-%d", round, i))
-			c.send("USERNAME " + c.name + "\r\nMSG half a li")
+			c := churnClient(t, ts, fmt.Sprintf("r%d-%d", round, i))
+			c.write([]byte("USERNAME " + c.label + "\r\nMSG half a li"))
 			c.reset()
 		}
 		// Into the room, then a reset in the middle of m0's flood.
@@ -108,16 +56,16 @@ func TestRobustChurn(t *testing.T) {
 		floodLines := 20 * per
 		go func() {
 			defer close(flooding)
-			m0 := r.members[0].c.conn
+			m0 := r.members[0].conn
 			m0.SetWriteDeadline(time.Now().Add(failAfter))
 			if _, err := m0.Write(messages("m0", r.sent["m0"], floodLines, 40)); err != nil {
 				t.Errorf("flood: %v", err)
 			}
 		}()
 		for i := range per {
-			c := dialChurner(t, ts.addr, fmt.Sprintf("j%d-%d", round, i))
-			c.send("USERNAME " + c.name + "\r\nJOIN #churn\r\n")
-			c.until("OK Joined #churn")
+			c := churnClient(t, ts, fmt.Sprintf("j%d-%d", round, i))
+			c.write([]byte("USERNAME " + c.label + "\r\nJOIN #churn\r\n"))
+			c.readUntil("OK Joined #churn")
 			c.reset()
 		}
 		<-flooding
@@ -126,11 +74,11 @@ func TestRobustChurn(t *testing.T) {
 		log.waitCount(t, "msg=disconnect", disconnects)
 		r.check(nil)
 		// Each JOIN note was followed by a LEAVE note of the same user
-		// before any other JOIN of it (the member checks), and there were
+		// before any other JOIN of it (the followers check), and there were
 		// exactly as many as churners that joined.
 		for _, m := range r.members {
 			if j, l := m.noteTotals(); j != (round+1)*per || l != (round+1)*per {
-				t.Fatalf("%s saw %d JOIN and %d LEAVE notes, want %d of each", m.name, j, l, (round+1)*per)
+				t.Fatalf("%s saw %d JOIN and %d LEAVE notes, want %d of each", m.label, j, l, (round+1)*per)
 			}
 		}
 		res := waitGoroutines(t, b.base.goroutines+goroutineSlack/4)

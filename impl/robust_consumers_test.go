@@ -3,11 +3,9 @@ package impl_test
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"strings"
 	"syscall"
 	"testing"
@@ -15,28 +13,6 @@ import (
 
 	"roomchat.dev/roomchat/impl"
 )
-
-// dialRcvBuf connects to addr with a receive buffer of rcvbuf bytes, set
-// before the handshake so that the window is small from the start.
-func dialRcvBuf(t testing.TB, addr string, rcvbuf int) *net.TCPConn {
-	t.Helper()
-	d := net.Dialer{Timeout: failAfter, Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		err := rc.Control(func(fd uintptr) {
-			serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
-		})
-		if err != nil {
-			return err
-		}
-		return serr
-	}}
-	c, err := d.DialContext(context.Background(), "tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c.(*net.TCPConn)
-}
 
 // TestRobustNeverReaders: members of a busy room that never read are slow
 // consumers: each is closed abortively, without a further line, once its
@@ -57,25 +33,17 @@ func TestRobustNeverReaders(t *testing.T) {
 	r := newRoom(t, ts, "#busy", "m", 3)
 	b := newBounds(t, "never-readers")
 
-	var stuck []*net.TCPConn
+	var stuck []*testClient
 	for _, m := range r.members {
 		for i := range k {
 			m.watch(fmt.Sprintf("x%d", i))
 		}
 	}
 	for i := range k {
-		c := dialRcvBuf(t, ts.addr, 4*KiB<<(i%6))
 		name := fmt.Sprintf("x%d", i)
-		c.Write([]byte("USERNAME " + name + "\r\nJOIN #busy\r\nPING joined\r\n"))
-		for {
-			line, err := readRawLine(c)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			if line == "PONG joined" {
-				break
-			}
-		}
+		c := ts.dialRcvBuf(t, name, 4*KiB<<(i%6))
+		c.write([]byte("USERNAME " + name + "\r\nJOIN #busy\r\nPING joined\r\n"))
+		c.readUntil("PONG joined")
 		stuck = append(stuck, c)
 	}
 	r.sync()
@@ -121,8 +89,8 @@ func TestRobustNeverReaders(t *testing.T) {
 	// with no error line; the last line may be cut short where the write
 	// stalled.
 	for i, c := range stuck {
-		c.SetReadDeadline(time.Now().Add(failAfter))
-		data, err := io.ReadAll(bufio.NewReader(c))
+		c.conn.SetReadDeadline(time.Now().Add(failAfter))
+		data, err := io.ReadAll(c.r)
 		if !errors.Is(err, syscall.ECONNRESET) {
 			t.Fatalf("x%d: want the connection reset (LIMIT-8), got %v", i, err)
 		}
@@ -137,7 +105,7 @@ func TestRobustNeverReaders(t *testing.T) {
 	for _, m := range r.members {
 		for i := range k {
 			if n := m.notesOf(fmt.Sprintf("x%d", i)); n.joins != 1 || n.leaves != 1 {
-				t.Errorf("%s saw %d JOIN and %d LEAVE notes of x%d, want 1 and 1", m.name, n.joins, n.leaves, i)
+				t.Errorf("%s saw %d JOIN and %d LEAVE notes of x%d, want 1 and 1", m.label, n.joins, n.leaves, i)
 			}
 		}
 	}
@@ -145,7 +113,7 @@ func TestRobustNeverReaders(t *testing.T) {
 		t.Errorf("%d slow consumers logged, want %d:\n%s", got, k, log.String())
 	}
 	for _, c := range stuck {
-		c.Close()
+		c.conn.Close()
 	}
 	b.after(k)
 	servedNow(t, ts, "newcomer")
@@ -180,31 +148,22 @@ func TestRobustSlowReader(t *testing.T) {
 	)
 	lines := size(6000, 200000) // about 2.5 MB by default
 	ts, log := startLogged(t, impl.Config{MaxQueueBytes: maxQueue, WriteTimeout: 500 * time.Millisecond})
-	slowConn := dialRcvBuf(t, ts.addr, 16*KiB)
-	slow := &testClient{t: t, label: "slow", conn: slowConn, r: bufio.NewReader(slowConn), eol: "\r\n"}
+	slow := ts.dialRcvBuf(t, "slow", 16*KiB)
 	slow.join("slow", "#slow")
 	r := &room{t: t, name: "#slow", sent: map[string]int{}}
-	var others []*testClient
+	names := []string{"slow"}
 	for i := range 2 {
-		name := fmt.Sprintf("m%d", i)
-		c := ts.dial(t, name)
-		c.send("USERNAME " + name)
-		c.expect("OK Welcome, " + name + "!")
-		c.send("JOIN #slow")
-		c.expect(fmt.Sprintf("OK Joined #slow (%d users)", i+1), "JOIN #slow slow")
-		slow.expect("JOIN #slow " + name)
-		for _, o := range others {
-			c.expect("JOIN #slow " + o.label)
-			o.expect("JOIN #slow " + name)
-		}
-		others = append(others, c)
+		c := ts.dial(t, fmt.Sprintf("m%d", i))
+		enterRoom(c, c.label, r.name, append([]*testClient{slow}, r.members...), names)
+		names = append(names, c.label)
+		r.members = append(r.members, c)
 	}
-	for _, c := range others {
-		r.members = append(r.members, startMember(t, c, c.label, "#slow", "slow", "m0", "m1"))
+	// From now on slow reads rate bytes a second at most.
+	slow.r = bufio.NewReaderSize(throttled{slow.conn, rate}, 64*KiB)
+	r.members = append(r.members, slow)
+	for _, c := range r.members {
+		c.follow(r.name, names...)
 	}
-	slow.r = bufio.NewReaderSize(throttled{slowConn, rate}, 64*KiB)
-	sm := startMember(t, slow, "slow", "#slow", "slow", "m0", "m1")
-	r.members = append(r.members, sm)
 	b := newBounds(t, "slow-reader")
 
 	start := time.Now()
@@ -242,12 +201,12 @@ func TestRobustReplyAmplification(t *testing.T) {
 	b := newBounds(t, "reply-amplification")
 
 	asks := bytes.Repeat([]byte("ROOMS\r\n"), 3000)
-	var conns []*net.TCPConn
+	var amps []*testClient
 	for i := range attackers {
-		c := dialRcvBuf(t, ts.addr, 4*KiB)
-		c.Write([]byte(fmt.Sprintf("USERNAME amp%d\r\n", i)))
-		go c.Write(asks) // never read; the write ends when the connection closes
-		conns = append(conns, c)
+		c := ts.dialRcvBuf(t, fmt.Sprintf("amp%d", i), 4*KiB)
+		c.send("USERNAME " + c.label)
+		go c.conn.Write(asks) // never read; the write ends when the connection closes
+		amps = append(amps, c)
 	}
 	// Watch the heap for a while as the replies pile up; it must stay
 	// within the bound all along.
@@ -270,9 +229,8 @@ func TestRobustReplyAmplification(t *testing.T) {
 		t.Errorf("the heap grew by %d KiB for %d clients that do not read, more than high water, one reply and 16 KiB (%d B) each", dh/KiB, attackers, perConn)
 	}
 	r.check(nil)
-	for _, c := range conns {
-		c.SetLinger(0)
-		c.Close()
+	for _, c := range amps {
+		c.reset()
 	}
 	fillers.close(false)
 	log.waitCount(t, "msg=disconnect", attackers+rooms)

@@ -24,12 +24,12 @@ func TestRobustFlood(t *testing.T) {
 	)
 	ts, log := startLogged(t, impl.Config{})
 	r := newRoom(t, ts, "#flood", "m", calm+1) // m0 floods
+	var calmNames []string
+	for i := 1; i <= calm; i++ {
+		calmNames = append(calmNames, fmt.Sprintf("m%d", i))
+	}
 	for _, m := range r.members {
-		m.mu.Lock()
-		for i := 1; i <= calm; i++ {
-			m.track[fmt.Sprintf("m%d", i)] = true
-		}
-		m.mu.Unlock()
+		m.track(calmNames...)
 	}
 	b := newBounds(t, "flood")
 
@@ -38,7 +38,7 @@ func TestRobustFlood(t *testing.T) {
 	go func() {
 		// As fast as the server takes it, in writes of a thousand lines;
 		// the write deadline of failAfter bounds a stall.
-		conn := r.members[0].c.conn
+		conn := r.members[0].conn
 		for i := 0; i < flood; i += 1000 {
 			conn.SetWriteDeadline(time.Now().Add(failAfter))
 			if _, err := conn.Write(messages("m0", i, min(1000, flood-i), 10)); err != nil {
@@ -63,7 +63,7 @@ func TestRobustFlood(t *testing.T) {
 		for i := 1; i <= calm; i++ {
 			name := fmt.Sprintf("m%d", i)
 			sentAt[name] = append(sentAt[name], time.Now())
-			r.members[i].c.write(messages(name, said, 1, 10))
+			r.members[i].write(messages(name, said, 1, 10))
 		}
 		if said%25 == 0 {
 			if s := sample(); s.heap > peak.heap {
@@ -97,20 +97,18 @@ func TestRobustFlood(t *testing.T) {
 	// member, the flooder included.
 	for _, m := range r.members {
 		var lat []time.Duration
-		m.mu.Lock()
-		for sender, times := range m.timed {
-			for j, at := range times {
+		for _, sender := range calmNames {
+			for j, at := range m.arrivals(sender) {
 				lat = append(lat, at.Sub(sentAt[sender][j]))
 			}
 		}
-		m.mu.Unlock()
 		slices.Sort(lat)
 		if len(lat) != calm*said {
-			t.Errorf("%s: %d arrival times, want %d", m.name, len(lat), calm*said)
+			t.Errorf("%s: %d arrival times, want %d", m.label, len(lat), calm*said)
 			continue
 		}
 		t.Logf("latency of the calm lines at %s, during the flood: p50 %v, p99 %v, max %v",
-			m.name, lat[len(lat)/2].Round(time.Microsecond), lat[len(lat)*99/100].Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
+			m.label, lat[len(lat)/2].Round(time.Microsecond), lat[len(lat)*99/100].Round(time.Microsecond), lat[len(lat)-1].Round(time.Microsecond))
 	}
 	if got := log.count("msg=disconnect"); got != 0 {
 		t.Errorf("%d clients were disconnected:\n%s", got, log.String())

@@ -70,9 +70,10 @@ func TestRobustLogsHaveNoControlBytes(t *testing.T) {
 				c.expect("OK Welcome, c!", "OK Joined #logs (1 users)", "JOIN #logs a")
 				a.expect("JOIN #logs c")
 				if i%2 == 1 {
-					c.conn.(interface{ SetLinger(int) error }).SetLinger(0)
+					c.reset()
+				} else {
+					c.conn.Close()
 				}
-				c.conn.Close()
 				a.expect("LEAVE #logs c")
 			}
 			a.send("QUIT")

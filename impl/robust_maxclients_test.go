@@ -2,7 +2,6 @@ package impl_test
 
 import (
 	"fmt"
-	"net"
 	"testing"
 
 	"roomchat.dev/roomchat/impl"
@@ -27,7 +26,7 @@ func TestRobustMaxClients(t *testing.T) {
 
 	// One after the other, while m0 talks.
 	for i := range refused {
-		expectRefused(t, ts.addr)
+		expectRefused(t, ts)
 		if i%50 == 0 {
 			r.say(0, 5, 20)
 		}
@@ -35,20 +34,18 @@ func TestRobustMaxClients(t *testing.T) {
 	// Many at once.
 	burst := dialCrowd(t, ts.addr, 100)
 	burst.expectEach("ERROR " + spec.ErrServerFull)
-	burst.expectClosedEach(nil)
+	burst.expectGoneEach()
 	burst.close(false)
 	r.check(nil)
 	log.waitCount(t, "reason=server-full", refused+100)
 	b.after(refused + 100)
 
 	// Ten slots freed by QUIT are taken at once, and the next is refused.
-	for _, c := range fill.conns[:10] {
-		c.Write([]byte("QUIT\r\n"))
+	for _, c := range fill.clients[:10] {
+		c.send("QUIT")
 	}
-	for i, c := range fill.conns[:10] {
-		if got, err := readRawLine(c); err != nil || got != "OK "+spec.OKGoodbye {
-			t.Fatalf("fill %d: got %q (%v), want the goodbye", i, got, err)
-		}
+	for _, c := range fill.clients[:10] {
+		c.expect("OK " + spec.OKGoodbye)
 	}
 	in := dialCrowd(t, ts.addr, 10)
 	in.each("USERNAME in%d\r\n")
@@ -60,17 +57,15 @@ func TestRobustMaxClients(t *testing.T) {
 	// A slot freed by a disconnect is free once its LEAVE is seen.
 	r.members[0].watch("m1")
 	r.members[1].stop()
-	r.members[0].waitLeaves(t, "m1", 1)
+	r.members[0].waitLeaves("m1", 1)
 	r.members = r.members[:1]
 	c = ts.dial(t, "m1")
 	c.send("USERNAME m1")
 	c.expect("OK Welcome, m1!")
 
 	// One slot, taken and freed by QUIT, hundreds of times in a row.
-	in.conns[0].Write([]byte("QUIT\r\n"))
-	if got, err := readRawLine(in.conns[0]); err != nil || got != "OK "+spec.OKGoodbye {
-		t.Fatalf("in 0: got %q (%v), want the goodbye", got, err)
-	}
+	in.clients[0].send("QUIT")
+	in.clients[0].expect("OK " + spec.OKGoodbye)
 	for i := range size(300, 10000) {
 		c := ts.dial(t, "q")
 		name := fmt.Sprintf("q%d", i)
@@ -84,19 +79,12 @@ func TestRobustMaxClients(t *testing.T) {
 	r.check(nil)
 }
 
-// expectRefused connects to addr and checks that the server refuses the
+// expectRefused connects to ts and checks that the server refuses the
 // connection: "ERROR Server full", then the close (LIMIT-2).
-func expectRefused(t testing.TB, addr string) {
+func expectRefused(t testing.TB, ts *testServer) {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, failAfter)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if got, err := readRawLine(c); err != nil || got != "ERROR "+spec.ErrServerFull {
-		t.Fatalf("got %q (%v), want ERROR %s", got, err, spec.ErrServerFull)
-	}
-	if got, err := readRawLine(c); err == nil || !isClosed(err) {
-		t.Fatalf("got %q (%v), want the connection closed", got, err)
-	}
+	c := dialAddr(t, ts.addr, "refused", dialConfig{uncleaned: true})
+	defer c.conn.Close()
+	c.expect("ERROR " + spec.ErrServerFull)
+	c.expectGone()
 }

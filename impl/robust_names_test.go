@@ -44,10 +44,11 @@ func TestRobustNameReuse(t *testing.T) {
 		c.send("USERNAME " + name + "\r\nJOIN #names")
 		c.expect("OK Welcome, "+name+"!", "OK Joined #names (1 users)", "JOIN #names m0")
 		if i%4 >= 2 {
-			c.conn.(interface{ SetLinger(int) error }).SetLinger(0)
+			c.reset()
+		} else {
+			c.conn.Close()
 		}
-		c.conn.Close()
-		m0.waitLeaves(t, name, i/2+1)
+		m0.waitLeaves(name, i/2+1)
 	}
 	r.sync()
 	if j, l := r.members[0].noteTotals(); j != n || l != n {
@@ -157,10 +158,10 @@ func TestRobustJoinLeaveLoop(t *testing.T) {
 	r.check(nil)
 	for _, m := range r.members {
 		if n := m.notesOf("jumpy"); n.joins != loops || n.leaves != loops {
-			t.Errorf("%s saw %d JOIN and %d LEAVE notes of jumpy, want %d of each", m.name, n.joins, n.leaves, loops)
+			t.Errorf("%s saw %d JOIN and %d LEAVE notes of jumpy, want %d of each", m.label, n.joins, n.leaves, loops)
 		}
 	}
-	r.members[0].c.send("USERS")
-	r.members[0].expectOther(t, "USERLIST m0 m1")
+	r.members[0].send("USERS")
+	r.members[0].expect("USERLIST m0 m1")
 	b.after(1)
 }

@@ -27,15 +27,15 @@ func TestRobustShutdownUnderAttack(t *testing.T) {
 	slow.each("USERNAME s%d")
 	r.members[1].watch("x0", "x1")
 	for i := range 2 { // they never read
-		c := dialRcvBuf(t, ts.addr, 4*KiB)
-		c.Write([]byte(fmt.Sprintf("USERNAME x%d\r\nJOIN #down\r\n", i)))
-		r.members[1].waitJoins(t, fmt.Sprintf("x%d", i), 1)
+		c := ts.dialRcvBuf(t, fmt.Sprintf("x%d", i), 4*KiB)
+		c.write([]byte("USERNAME " + c.label + "\r\nJOIN #down\r\n"))
+		r.members[1].waitJoins(c.label, 1)
 	}
 	// m0 floods the room; shut down once 2,000 lines are written.
 	flooding, started := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(flooding)
-		conn := r.members[0].c.conn
+		conn := r.members[0].conn
 		for i := 0; i < 20000; i += 1000 {
 			conn.SetWriteDeadline(time.Now().Add(failAfter))
 			if _, err := conn.Write(messages("m0", i, 1000, 400)); err != nil {
@@ -61,7 +61,7 @@ func TestRobustShutdownUnderAttack(t *testing.T) {
 	}
 	<-flooding
 	for _, m := range r.members {
-		m.expectOther(t, "ERROR "+spec.ErrShuttingDown)
+		m.expect("ERROR " + spec.ErrShuttingDown)
 	}
 	slow.close(true)
 	b.after(n + 2)

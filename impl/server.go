@@ -23,6 +23,7 @@ type Server struct {
 	log     *slog.Logger
 	loop    *loop
 	closing chan struct{} // closed by Shutdown: stop accepting, shut the loop down
+	clock   clock         // monotonic, unless a test stands in for it (clock.go)
 
 	active atomic.Int64  // connections holding a MaxClients slot (LIMIT-1)
 	nextID atomic.Uint64 // connection ids, for logs
@@ -47,6 +48,7 @@ func New(cfg Config) *Server {
 		cfg:     cfg,
 		log:     cfg.Logger,
 		closing: make(chan struct{}),
+		clock:   monotonic{},
 		conns:   make(map[*client]struct{}),
 	}
 	s.loop = newLoop(s)

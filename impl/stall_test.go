@@ -1,7 +1,6 @@
 package impl_test
 
 import (
-	"bufio"
 	"fmt"
 	"strings"
 	"testing"
@@ -28,49 +27,41 @@ func TestStallBudget(t *testing.T) {
 	})
 	alice := ts.dial(t, "alice")
 	alice.join("alice", "#r")
-	deafConn := dialRcvBuf(t, ts.addr, 4096)
-	deaf := &testClient{t: t, label: "deaf", conn: deafConn, r: bufio.NewReader(deafConn), eol: "\r\n"}
+	deaf := ts.dialRcvBuf(t, "deaf", 4096)
 	enterRoom(deaf, "deaf", "#r", []*testClient{alice}, []string{"alice"})
 	carol := ts.dial(t, "carol")
 	enterRoom(carol, "carol", "#r", []*testClient{alice, deaf}, []string{"alice", "deaf"})
-	ra := newRoomReader(t, alice, "#r")
-	rc := newRoomReader(t, carol, "#r")
+	r := &room{t: t, name: "#r", members: []*testClient{alice, carol}, sent: map[string]int{}}
+	for _, c := range r.members {
+		c.follow(r.name, "alice", "deaf", "carol")
+	}
 
 	// deaf reads nothing from here on. alice talks in rounds of 100 lines
 	// (about 42 KB), each followed by a barrier, until deaf's budget is
 	// spent, and then 20 rounds more. The kernel's buffers for deaf fill
 	// first (a few MB), then its queue passes high water (4 MiB), and only
 	// then may alice be held back on its account.
-	sent, extra := 0, -1
+	extra := -1
 	for round := 0; extra < 20; round++ {
 		if round > 2000 {
-			t.Fatalf("deaf's stall budget never ran out after %d lines:\n%s", sent, log.String())
+			t.Fatalf("deaf's stall budget never ran out after %d lines:\n%s", r.sent["alice"], log.String())
 		}
-		alice.write(messages("alice", sent, 100, 400))
-		sent += 100
-		ra.sync(t)
-		rc.sync(t)
+		r.say(0, 100, 400)
+		syncAll(r.members...)
 		if extra >= 0 {
 			extra++
 		} else if logged(log.String(), `msg="stall budget spent"`, "user=deaf") {
 			extra = 0
 		}
 	}
-	ra.sync(t)
-	rc.sync(t)
-	for _, rr := range []*roomReader{ra, rc} {
-		rr.check(t)
-		if got := rr.counts()["alice"]; got != sent {
-			t.Errorf("%s received %d of alice's %d lines", rr.c.label, got, sent)
-		}
-	}
+	r.check(nil)
 	if l := log.String(); strings.Contains(l, "msg=disconnect") {
 		t.Errorf("a client was disconnected:\n%s", l)
 	}
 	if n := strings.Count(log.String(), "stall budget spent"); n != 1 {
 		t.Errorf("%d budgets spent, want only deaf's:\n%s", n, log.String())
 	}
-	t.Logf("alice sent %d lines of %d bytes while deaf did not read", sent, 400+len("MSG alice-0 "))
+	t.Logf("alice sent %d lines of %d bytes while deaf did not read", r.sent["alice"], 400+len("MSG alice-0 "))
 }
 
 // TestLineRate: with a rate limit, a client's lines are read more slowly,
@@ -103,18 +94,4 @@ func TestLineRate(t *testing.T) {
 	bob.send("MSG mine")
 	bob.expect("ROOM #r bob mine")
 	alice.expect("ROOM #r bob mine")
-}
-
-// logged reports whether a line of log holds every one of parts.
-func logged(log string, parts ...string) bool {
-	for line := range strings.Lines(log) {
-		all := true
-		for _, p := range parts {
-			all = all && strings.Contains(line, p)
-		}
-		if all {
-			return true
-		}
-	}
-	return false
 }

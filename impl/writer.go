@@ -56,7 +56,7 @@ func (c *client) writeLoop(writerOut chan<- writerEvent, loopDone <-chan struct{
 			continue
 		}
 		putBatch(b)
-		if mode == open {
+		if mode == queueOpen {
 			// The loop decides what happens to the socket: it may still
 			// have lines from this client to process (DISC-2).
 			ev := writerEvent{c: c, reason: Disconnected, err: err}
@@ -85,8 +85,9 @@ func (c *client) writeLoop(writerOut chan<- writerEvent, loopDone <-chan struct{
 // end of the full period and the write goes on.
 func (c *client) write(batch net.Buffers, writerOut chan<- writerEvent, loopDone <-chan struct{}) error {
 	cfg := &c.srv.cfg
+	clk := c.srv.clock
 	wt := cfg.WriteTimeout
-	since := now() // when the current period without progress began
+	since := clk.now() // when the current period without progress began
 	for len(batch) > 0 {
 		if c.writeDeadline-since < wt-wt/8 {
 			c.writeDeadline = since + wt
@@ -103,13 +104,13 @@ func (c *client) write(batch net.Buffers, writerOut chan<- writerEvent, loopDone
 		case err == nil:
 		case !errors.Is(err, os.ErrDeadlineExceeded):
 			return err
-		case n == 0 && now()-since >= wt:
+		case n == 0 && clk.now()-since >= wt:
 			return err // no byte accepted for WriteTimeout: a slow consumer
 		case n == 0:
 			c.writeDeadline = 0 // an early deadline: give the full period
 		}
 		if n > 0 && len(batch) > 0 {
-			since = now()
+			since = clk.now()
 		}
 	}
 	return nil

@@ -1,9 +1,7 @@
 package model_test
 
 import (
-	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -94,20 +92,15 @@ func outputString(who, op, data string) string {
 // frame splits bytes into line events exactly as a server's reader would.
 func frame(data string) []model.Event {
 	var evs []model.Event
-	lr := spec.NewLineReader(strings.NewReader(data), spec.MaxLineLen)
-	for {
-		line, err := lr.ReadLine()
-		switch {
-		case errors.Is(err, spec.ErrLineOverflow):
-			evs = append(evs, model.Event{Kind: model.LineTooLong})
-		case errors.Is(err, io.EOF):
-			return evs
-		case err != nil:
-			panic(err)
-		default:
-			evs = append(evs, model.Event{Kind: model.Line, Line: string(line)})
+	var fr spec.Framer
+	for _, f := range fr.Feed([]byte(data)) {
+		ev := model.Event{Kind: model.Line, Line: f.Line}
+		if f.TooLong {
+			ev = model.Event{Kind: model.LineTooLong}
 		}
+		evs = append(evs, ev)
 	}
+	return evs
 }
 
 // samePerClient compares two lists of "label< line" / "label: closed"

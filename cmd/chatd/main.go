@@ -167,7 +167,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(h)
 	o.cfg.Logger = logger
-	logger.Info("starting", "addr", o.addr, "version", buildinfo.String("chatd"))
+	logger.Info("starting", "listen", o.addr, "version", buildinfo.String("chatd"))
 	if need := spec.JoinReplyBytes(o.cfg.MaxClients - 1); o.cfg.MaxQueueBytes < need {
 		logger.Warn("-max-queue-bytes is smaller than the reply to a JOIN into a room of -max-clients members; "+
 			"a client joining so large a room would be dropped (LIMIT-4)", "max-queue-bytes", o.cfg.MaxQueueBytes, "needed", need)

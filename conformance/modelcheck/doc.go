@@ -12,6 +12,9 @@
 // rapid and reported as a transcript of every client, and can be saved as a
 // conformance script.
 //
+// The steps themselves, the barriers and the wait for a disconnect are
+// package driver's, which the reference server's fuzz test shares.
+//
 // The checker knows a server only by its address, or by a function that
 // starts a fresh one, so it can judge any implementation.
 package modelcheck

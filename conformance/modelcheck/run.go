@@ -89,7 +89,7 @@ func Property(target Target, opts Options) func(*rapid.T) {
 		}
 		defer stop()
 		m := newMachine(opts, addr, nextSuffix())
-		defer m.cleanup()
+		defer m.d.Quit()
 		t.Repeat(map[string]func(*rapid.T){
 			// rapid picks actions uniformly; repeating a key weights it.
 			"connect":  m.connect,
@@ -101,13 +101,13 @@ func Property(target Target, opts Options) func(*rapid.T) {
 			"sendLong": m.sendLong,
 			"drop":     m.drop,
 			"": func(t *rapid.T) {
-				if err := m.model.Check(); err != nil {
+				if err := m.d.Model().Check(); err != nil {
 					t.Fatalf("model invariant: %v", err)
 				}
 			},
 		})
 		if opts.Verbose {
-			t.Logf("%s", m.tr.String())
+			t.Logf("%s", m.d.Transcript())
 		}
 	}
 }

@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"roomchat.dev/roomchat/conformance/driver"
+	"roomchat.dev/roomchat/spec"
 )
 
 // scriptWriter turns a test case into a conformance script (the commands of
@@ -24,7 +27,7 @@ func (w *scriptWriter) add(format string, args ...any) {
 
 // word quotes s as one testscript word, with the case's suffix as $U.
 func (w *scriptWriter) word(s string) string {
-	if w.sfx == "" {
+	if w.sfx == "" || s == "" {
 		return quote(s)
 	}
 	parts := strings.Split(s, w.sfx)
@@ -40,34 +43,42 @@ func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'
 
 func (w *scriptWriter) connect(lbl string) { w.add("connect %s", lbl) }
 
+// maxSplit is the longest line written as sendsplit, which sends one byte
+// per write with a pause after each: a longer one is sent whole, or it could
+// outlast the script's timeout.
+const maxSplit = 64
+
 func (w *scriptWriter) send(lbl string, data []byte, how string) {
 	text := string(data)
 	lines := strings.SplitAfter(text, "\n")
 	if lines[len(lines)-1] == "" {
 		lines = lines[:len(lines)-1]
 	}
-	plain := show(strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", ""), "\n", "")) ==
-		strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", ""), "\n", "")
+	// A script word may hold any text a line may hold; anything else is
+	// written with escapes.
+	plain := spec.CheckLine([]byte(strings.ReplaceAll(strings.ReplaceAll(text, "\r\n", ""), "\n", ""))) == ""
 	switch {
 	case len(data) > 512 && len(lines) == 1 && strings.HasSuffix(text, "\r\n"):
 		w.add("sendlong %s %d", lbl, len(data)-2)
 	case !plain:
 		w.add("sendraw %s %s", lbl, w.word(strings.Trim(strconv.Quote(text), `"`)))
 	default:
+		long := false
 		for i, l := range lines {
 			l = strings.TrimRight(l, "\r\n")
+			long = long || len(l) > maxSplit
 			lines[i] = w.word(l)
 		}
-		switch how {
-		case "lf":
+		switch {
+		case how == "lf":
 			for _, l := range lines {
 				w.add("sendlf %s %s", lbl, l)
 			}
-		case "split":
+		case how == "split" && !long:
 			for _, l := range lines {
 				w.add("sendsplit %s %s", lbl, l)
 			}
-		case "coalesced":
+		case how == "coalesced":
 			w.add("sendmany %s %s", lbl, strings.Join(lines, " "))
 		default:
 			for _, l := range lines {
@@ -86,24 +97,26 @@ func (w *scriptWriter) quiet(lbls []string) {
 	}
 }
 
-func (w *scriptWriter) drop(lbl, how string) {
+func (w *scriptWriter) drop(lbl string, how driver.DropHow) {
 	switch how {
-	case "reset":
+	case driver.DropReset:
 		w.add("reset %s", lbl)
-	case "half-close":
+	case driver.DropHalfClose:
 		w.add("halfclose %s", lbl)
 		w.add("closed %s", lbl)
-	case "close mid-line":
-		w.add("sendraw %s 'MSG this line never ends'", lbl)
+	case driver.DropMidLine:
+		w.add("sendraw %s %s", lbl, quote(driver.UnfinishedLine))
 		w.add("disconnect %s", lbl)
 	default:
 		w.add("disconnect %s", lbl)
 	}
 }
 
-// awaitGone notes that the sequence waited for a disconnect to be processed.
-func (w *scriptWriter) awaitGone(name string) {
-	w.add("# (the checker waited here until %s was gone)", w.word(name))
+// await waits, as the checker did, until the server has forgotten a user
+// who left without QUIT: the watcher asks after it until it is gone.
+func (w *scriptWriter) await(watcher, name string) {
+	probe, gone := driver.Probe(name)
+	w.add("await %s %s %s", watcher, w.word(probe), w.word(gone))
 }
 
 func (w *scriptWriter) failure(msg string) { w.note = msg }

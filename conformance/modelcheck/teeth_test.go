@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"roomchat.dev/roomchat/conformance"
 	"roomchat.dev/roomchat/model"
 )
 
@@ -83,6 +84,14 @@ func TestCheckerCatchesBrokenServers(t *testing.T) {
 			script, _ := os.ReadFile(saved[0])
 			if !strings.Contains(string(script), "connect c") {
 				t.Fatalf("saved script has no steps:\n%s", script)
+			}
+			// The saved script runs through the suite: it passes on the
+			// ideal server and fails on the broken one, as the checker did.
+			if res := replay(t, dir, nil, conformance.DefaultTimeout)[0]; res.Status != conformance.Pass {
+				t.Errorf("the saved script: %s against the model server:\n%s\n%s", res.Status, conformance.Details(res), script)
+			}
+			if res := replay(t, dir, fault, time.Second)[0]; res.Status != conformance.Fail {
+				t.Errorf("the saved script: %s against the server that %s:\n%s", res.Status, name, script)
 			}
 		})
 	}

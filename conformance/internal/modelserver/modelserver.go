@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"roomchat.dev/roomchat/conformance/driver"
 	"roomchat.dev/roomchat/model"
 	"roomchat.dev/roomchat/spec"
 )
@@ -111,24 +112,30 @@ func (s *Server) accept() {
 	}
 }
 
+// read frames c's bytes as the model's events (spec.Framer, the framing
+// every model-vs-server check shares) and steps the model with each, until
+// the server or the client closes the connection.
 func (s *Server) read(id model.ClientID, c net.Conn) {
 	defer s.wg.Done()
-	lr := spec.NewLineReader(c, spec.MaxLineLen)
+	var fr spec.Framer
+	buf := make([]byte, 4096)
 	for {
-		line, err := lr.ReadLine()
-		ev := model.Event{Kind: model.Line, Line: string(line)}
-		switch {
-		case errors.Is(err, spec.ErrLineOverflow):
-			ev = model.Event{Kind: model.LineTooLong}
-		case err != nil:
-			ev = model.Event{Kind: model.Disconnect}
+		n, err := c.Read(buf)
+		var evs []model.Event
+		for _, f := range fr.Feed(buf[:n]) {
+			evs = append(evs, driver.Event(f))
 		}
-		s.mu.Lock()
-		s.step(id, ev)
-		_, open := s.conns[id]
-		s.mu.Unlock()
-		if !open || err != nil && ev.Kind == model.Disconnect {
-			return
+		if err != nil {
+			evs = append(evs, model.Event{Kind: model.Disconnect}) // FRAME-10: a partial line is dropped
+		}
+		for _, ev := range evs {
+			s.mu.Lock()
+			s.step(id, ev)
+			_, open := s.conns[id]
+			s.mu.Unlock()
+			if !open {
+				return
+			}
 		}
 	}
 }

@@ -1,8 +1,9 @@
-package conformance
+package commands
 
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -11,26 +12,67 @@ import (
 	"roomchat.dev/roomchat/spec"
 )
 
-// Environment variables a script sees.
+// DefaultTimeout is how long a command waits for a line when $TIMEOUT is
+// not set.
+const DefaultTimeout = 5 * time.Second
+
+// The environment variables a script sees (package conformance documents
+// them).
 const (
-	// EnvAddr is the address of the server under test.
-	EnvAddr = "ADDR"
-	// EnvU is a unique suffix of exactly 6 lower-case letters and digits
+	// envAddr is the address of the server under test.
+	envAddr = "ADDR"
+	// envU is a unique suffix of exactly 6 lower-case letters and digits
 	// for the script's usernames and rooms.
-	EnvU = "U"
-	// EnvTimeout is how long a command waits for a line, as a Go duration
+	envU = "U"
+	// envTimeout is how long a command waits for a line, as a Go duration
 	// ("5s") or a number of seconds.
-	EnvTimeout = "TIMEOUT"
-	// EnvPing is "1" when the server implements the ping extension, so that
+	envTimeout = "TIMEOUT"
+	// envPing is "1" when the server implements the ping extension, so that
 	// quiet can use a PING barrier, and "0" otherwise.
-	EnvPing = "PING"
-	// EnvFresh is "1" when the server was started for this script alone.
-	EnvFresh = "FRESH"
+	envPing = "PING"
+	// envFresh is "1" when the server was started for this script alone.
+	envFresh = "FRESH"
 )
 
-// uLen is the length of $U. Scripts rely on it to build names of exact
-// lengths (a 32-character username is 26 characters and $U).
-const uLen = 6
+// A Server is a server started for one script alone, which the shutdown
+// command can ask to shut down.
+type Server interface {
+	// Shutdown asks the server to shut down gracefully (SHUT-1), as
+	// SIGTERM does, and returns without waiting.
+	Shutdown() error
+}
+
+// Config is what the commands of one script know of their surroundings.
+type Config struct {
+	Addr    string        // the server's address: $ADDR
+	U       string        // the script's unique suffix: $U
+	Timeout time.Duration // how long a command waits for one line: $TIMEOUT
+	Ping    bool          // the server implements the ping extension: $PING
+	// Server is the server started for this script alone ($FRESH=1), or
+	// nil if the script shares a server.
+	Server Server
+}
+
+// Setup prepares one script for the commands, from testscript.Params.Setup:
+// it sets the script's environment variables and installs its session,
+// whose clients are closed when the script ends.
+func Setup(env *testscript.Env, cfg Config) {
+	s := newSession(cfg.Server)
+	env.Values[sessionKey{}] = s
+	env.Defer(s.close)
+	env.Setenv(envAddr, cfg.Addr)
+	env.Setenv(envU, cfg.U)
+	env.Setenv(envTimeout, cfg.Timeout.String())
+	env.Setenv(envPing, boolEnv(cfg.Ping))
+	env.Setenv(envFresh, boolEnv(cfg.Server != nil))
+}
+
+func boolEnv(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
 
 // quietPeriod is how long quiet watches for silence when the server has no
 // PING to use as a barrier.
@@ -114,7 +156,7 @@ func (s *session) reader(ts *testscript.TestScript, name string) *Client {
 
 // timeout returns how long a command waits for a line.
 func timeout(ts *testscript.TestScript) time.Duration {
-	v := ts.Getenv(EnvTimeout)
+	v := ts.Getenv(envTimeout)
 	if v == "" {
 		return DefaultTimeout
 	}
@@ -124,7 +166,7 @@ func timeout(ts *testscript.TestScript) time.Duration {
 	if n, err := strconv.ParseFloat(v, 64); err == nil && n > 0 {
 		return time.Duration(n * float64(time.Second))
 	}
-	ts.Fatalf("bad $%s %q: want a duration such as 5s", EnvTimeout, v)
+	ts.Fatalf("bad $%s %q: want a duration such as 5s", envTimeout, v)
 	return 0
 }
 
@@ -138,6 +180,44 @@ func expand(ts *testscript.TestScript, s string) string {
 		}
 		return ts.Getenv(name)
 	})
+}
+
+// nameRange matches a word holding a numeric range, such as c{1..200}$U.
+var nameRange = regexp.MustCompile(`^(.*)\{([0-9]+)\.\.([0-9]+)\}(.*)$`)
+
+// maxRange bounds the words one range stands for.
+const maxRange = 100000
+
+// words expands the variables of each argument, then a range in it:
+// PREFIX{A..B}SUFFIX stands for the words PREFIX<A>SUFFIX ... PREFIX<B>SUFFIX.
+// A word without a range stands for itself.
+func words(ts *testscript.TestScript, args []string) []string {
+	var out []string
+	for _, a := range args {
+		w := expand(ts, a)
+		m := nameRange.FindStringSubmatch(w)
+		if m == nil {
+			out = append(out, w)
+			continue
+		}
+		from, err1 := strconv.Atoi(m[2])
+		to, err2 := strconv.Atoi(m[3])
+		if err1 != nil || err2 != nil || from > to || to-from >= maxRange {
+			ts.Fatalf("bad range in %q: want {A..B} with A <= B, at most %d words", a, maxRange)
+		}
+		for i := from; i <= to; i++ {
+			out = append(out, m[1]+strconv.Itoa(i)+m[4])
+		}
+	}
+	return out
+}
+
+func countArg(ts *testscript.TestScript, a string) int {
+	n, err := strconv.Atoi(a)
+	if err != nil || n < 0 {
+		ts.Fatalf("bad count %q", a)
+	}
+	return n
 }
 
 // take consumes the next line of c for command cmd and returns it without

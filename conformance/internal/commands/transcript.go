@@ -1,10 +1,9 @@
-package conformance
+package commands
 
 import (
 	"bytes"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -174,13 +173,9 @@ func plain(l []byte) bool {
 	return len(l) > 0 && l[0] != ' ' && l[len(l)-1] != ' ' && spec.CheckLine(l) == ""
 }
 
-// quote quotes bytes as a Go string, shortening long runs.
-func quote(data []byte) string {
-	if len(data) > 300 {
-		return strconv.Quote(string(data[:120])) + fmt.Sprintf("...(%d bytes in all)...", len(data)) + strconv.Quote(string(data[len(data)-60:]))
-	}
-	return strconv.Quote(string(data))
-}
+// quote quotes bytes as a Go string, shortening long runs, as every log
+// of the project does (spec.Quote).
+func quote(data []byte) string { return spec.Quote(string(data)) }
 
 // shorten cuts a long printable line for display.
 func shorten(s string) string {

@@ -1,141 +1,21 @@
-package conformance
+package commands
 
 import (
 	"fmt"
 	"math"
-	"net"
 	"slices"
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
 
-// The timing of floods: floodsend -rate paces a flood, every floodsend
-// records when each of its rounds was sent, and recvmany -from judges the
-// arrival of the lines a flood produced against those times (-within: no
-// line held back too long; -spread: the lines not delivered too soon).
-// Arrival times are those the reader goroutine recorded (Client.NextAt),
-// not the times the script got round to the lines.
-
-// A flood is what one floodsend writes: COUNT rounds of one line per
-// TEMPLATE, back to back.
-type flood struct {
-	data   []byte
-	starts []int   // starts[i] is the offset in data of round i+1
-	rate   float64 // rounds per second (-rate); 0 for as fast as the server reads
-	rec    *floodRecord
-}
-
-// newFlood returns the flood of count rounds of one line per template, with
-// %d = the round, written at rate rounds a second (0: as fast as possible).
-func newFlood(count int, tmpls []string, rate float64) *flood {
-	f := &flood{
-		starts: make([]int, 0, count),
-		rate:   rate,
-		rec:    &floodRecord{rounds: count, lines: len(tmpls), rate: rate, sent: make([]time.Time, 0, count)},
-	}
-	for i := 1; i <= count; i++ {
-		f.starts = append(f.starts, len(f.data))
-		for _, tmpl := range tmpls {
-			f.data = append(f.data, fill(tmpl, i)...)
-			f.data = append(f.data, "\r\n"...)
-		}
-	}
-	return f
-}
-
-// end returns the offset in data just after round i+1.
-func (f *flood) end(i int) int {
-	if i+1 < len(f.starts) {
-		return f.starts[i+1]
-	}
-	return len(f.data)
-}
-
-// A floodRecord says when each round of a client's latest flood was sent:
-// with -rate, when the round was due; without, just before the write that
-// holds its first byte began.
-type floodRecord struct {
-	rounds int     // COUNT
-	lines  int     // lines a round: the number of TEMPLATEs
-	rate   float64 // as the flood's
-
-	mu sync.Mutex
-	// Owned by mu: the flood's writer appends, recvmany -from reads, maybe
-	// while a background flood is still being written.
-	sent []time.Time // sent[i]: round i+1
-}
-
-// add records that the next n rounds were sent at t.
-func (r *floodRecord) add(t time.Time, n int) {
-	r.mu.Lock()
-	for range n {
-		r.sent = append(r.sent, t)
-	}
-	r.mu.Unlock()
-}
-
-// round returns when round i (from 1) was sent, and false if it has not
-// been yet.
-func (r *floodRecord) round(i int) (time.Time, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if i < 1 || i > len(r.sent) {
-		return time.Time{}, false
-	}
-	return r.sent[i-1], true
-}
-
-// sentWord says how the record's times were taken, for messages.
-func (r *floodRecord) sentWord() string {
-	if r.rate > 0 {
-		return "was due to be sent"
-	}
-	return "was sent"
-}
-
-// errHungUp ends a paced flood whose client closed its connection.
-var errHungUp = fmt.Errorf("the client closed its connection: %w", net.ErrClosed)
-
-// writePacedLocked writes the rounds of f no faster than f.rate: round i
-// (from 1) is written no earlier than start + (i-1)/rate, each round in one
-// write. Rounds already due when the writer gets to them, because the
-// server read slowly, go out at once, several to a write (up to
-// floodChunk bytes); none is skipped. Each round is recorded as sent when
-// it was due, so that a server that keeps the writer waiting is charged
-// for the delay. The caller holds c.wmu.
-func (c *Client) writePacedLocked(f *flood, timeout time.Duration) error {
-	start := time.Now()
-	due := func(i int) time.Time { // round i+1
-		return start.Add(time.Duration(float64(i) * float64(time.Second) / f.rate))
-	}
-	for i := 0; i < len(f.starts); {
-		if d := time.Until(due(i)); d > 0 {
-			t := time.NewTimer(d)
-			select {
-			case <-t.C:
-			case <-c.hangup:
-				t.Stop()
-				return errHungUp
-			}
-		}
-		now := time.Now()
-		j := i + 1
-		for j < len(f.starts) && !due(j).After(now) && f.end(j)-f.starts[i] <= floodChunk {
-			j++
-		}
-		for k := i; k < j; k++ {
-			f.rec.add(due(k), 1)
-		}
-		if err := c.writeChunk(f.data[f.starts[i]:f.end(j-1)], timeout); err != nil {
-			return err
-		}
-		i = j
-	}
-	return nil
-}
+// The timing of floods: every floodsend records when each of its rounds
+// was sent (flood.go), and recvmany -from judges the arrival of the lines a
+// flood produced against those times (-within: no line held back too long;
+// -spread: the lines not delivered too soon). Arrival times are those the
+// reader goroutine recorded (Client.NextAt), not the times the script got
+// round to the lines.
 
 // rateArg parses the N of floodsend -rate N: rounds per second, a positive
 // number, which may be fractional, slow enough for count rounds to fit in a

@@ -1,4 +1,4 @@
-package modelcheck
+package driver
 
 import (
 	"bufio"
@@ -8,23 +8,45 @@ import (
 	"net"
 	"strings"
 	"time"
+
+	"roomchat.dev/roomchat/model"
+	"roomchat.dev/roomchat/spec"
 )
 
-// client is one TCP connection to the server under test.
-type client struct {
+// A Client is one TCP connection to the server under test, and its
+// identity in the model.
+type Client struct {
 	label string
+	id    model.ClientID
 	conn  *net.TCPConn
 	r     *bufio.Reader
+	fr    spec.Framer // what the server has made of the bytes sent so far
+	open  bool        // neither dropped nor closed by the server
 }
 
-func dial(addr, label string, timeout time.Duration) (*client, error) {
+// Label returns the name the transcript and the errors give the client.
+func (c *Client) Label() string { return c.label }
+
+// ID returns the client's identity in the model.
+func (c *Client) ID() model.ClientID { return c.id }
+
+// Open reports whether the connection is open: the client has not left,
+// and the server has not closed it.
+func (c *Client) Open() bool { return c.open }
+
+// MidLine reports whether the client has sent the start of a line but not
+// its end. A barrier PING cannot be sent then: it would become part of the
+// line.
+func (c *Client) MidLine() bool { return c.fr.Pending() }
+
+func dial(addr, label string, timeout time.Duration) (*Client, error) {
 	c, err := net.DialTimeout("tcp", addr, timeout)
 	if err != nil {
 		return nil, fmt.Errorf("connect %s to %s: %w", label, addr, err)
 	}
 	tc := c.(*net.TCPConn)
 	tc.SetNoDelay(true)
-	return &client{label: label, conn: tc, r: bufio.NewReaderSize(tc, 4096)}, nil
+	return &Client{label: label, conn: tc, r: bufio.NewReaderSize(tc, 4096), open: true}, nil
 }
 
 var (
@@ -35,7 +57,7 @@ var (
 )
 
 // readLine reads one server line, which must end in CRLF (FRAME-2).
-func (c *client) readLine(timeout time.Duration) (string, error) {
+func (c *Client) readLine(timeout time.Duration) (string, error) {
 	c.conn.SetReadDeadline(time.Now().Add(timeout))
 	s, err := c.r.ReadString('\n')
 	switch {
@@ -58,9 +80,9 @@ func (c *client) readLine(timeout time.Duration) (string, error) {
 }
 
 // write sends each chunk in its own write call.
-func (c *client) write(chunks [][]byte) error {
+func (c *Client) write(timeout time.Duration, chunks ...[]byte) error {
 	for _, ch := range chunks {
-		c.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		c.conn.SetWriteDeadline(time.Now().Add(timeout))
 		if _, err := c.conn.Write(ch); err != nil {
 			return fmt.Errorf("%s: write: %w", c.label, err)
 		}
