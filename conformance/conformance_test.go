@@ -104,14 +104,18 @@ func readProtocol(t *testing.T) []Requirement {
 	return reqs
 }
 
-// TestCoverage fails if a requirement of PROTOCOL.md has no script, or a
-// script names a rule that does not exist.
+// TestCoverage fails if a requirement of PROTOCOL.md has no script, or
+// fewer than two independent means (scripts, the model checker, the
+// transcripts: means.go), or if a script names a rule that does not exist.
 func TestCoverage(t *testing.T) {
 	reqs := readProtocol(t)
 	cov, unknown := coverage(reqs, loadSuite(t))
 	for _, c := range cov {
-		if len(c.Scripts) == 0 {
+		switch {
+		case len(c.Scripts) == 0:
 			t.Errorf("%s [%s] has no script", c.ID, c.Tag)
+		case c.Means() < minMeans:
+			t.Errorf("%s [%s] is checked by one means only, %s: add a script", c.ID, c.Tag, strings.Join(append(c.Scripts, c.Model...), ", "))
 		}
 	}
 	for id, names := range unknown {

@@ -55,8 +55,15 @@
 //
 // Connections:
 //
-//	connect NAME...          open one TCP connection per name to $ADDR; a name
-//	                         may be reused once its connection is over
+//	connect [-rcvbuf BYTES] NAME...
+//	                         open one TCP connection per name to $ADDR; a name
+//	                         may be reused once its connection is over. -rcvbuf
+//	                         sets each socket's receive buffer to BYTES before
+//	                         it connects (SO_RCVBUF, which the kernel may round
+//	                         up), so that once NAME stops reading the server's
+//	                         output to it is pending after a few kilobytes,
+//	                         however large the kernel would have let the buffer
+//	                         grow (for WriteTimeout: LIMIT-4)
 //	! connect NAME           the server must refuse the connection
 //	connectmany N PREFIX     connect PREFIX1 ... PREFIXN
 //	disconnect NAME...       close abruptly (FIN), without QUIT
@@ -187,8 +194,23 @@
 //
 //	shutdown                 SIGTERM to the server started for this script
 //	                         (needs a "# server:" header)
-//	sleep DURATION           wait, for the timeouts of LIMIT-7; never to
-//	                         synchronise (use quiet)
+//	sleep DURATION           wait, for the timeouts of sections 8 and 9
+//	                         (LIMIT-7, SHUT-2); never to synchronise (use
+//	                         quiet)
+//	mark MARK                start the stopwatch MARK now, for arrived
+//	                         (stopwatches have names of their own: MARK may be
+//	                         a client's name too)
+//	arrived [-after DURATION] [-before DURATION] MARK NAME
+//	                         what the script consumed last from NAME (the line
+//	                         of the latest recv, expect, ..., or the end of the
+//	                         stream that closed saw) arrived at least -after
+//	                         and less than -before after mark MARK, by the time
+//	                         the client received it, not when the script got to
+//	                         it: a lower and an upper bound on a timeout
+//	                         (LIMIT-4, LIMIT-7, LIMIT-11). Give bounds seconds
+//	                         wide of the value the protocol implies, so that a
+//	                         loaded machine passes and a timeout off by a whole
+//	                         period fails
 //
 // Only connect, recv and expect accept the ! prefix; every other command
 // refuses it.
@@ -202,7 +224,11 @@
 // PROTOCOL.md), so that a wrong address fails once rather than in every
 // script.
 // Coverage of the requirements of PROTOCOL.md is reported by WriteCoverage,
-// from Requirements, which go generate keeps in step with PROTOCOL.md.
+// from Requirements, which go generate keeps in step with PROTOCOL.md: for
+// each requirement, how many independent means check it, each script one,
+// the model checker one and the transcripts of PROTOCOL.md one (means.go
+// lists the rules of the last two), and a test requires two means for
+// every requirement.
 package conformance
 
 // The # Commands section above is generated from the command table of

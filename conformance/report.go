@@ -241,22 +241,19 @@ func SaveFailure(dir string, r Result) error {
 	return os.WriteFile(filepath.Join(dir, r.Script.Name+".log"), []byte(report), 0o644)
 }
 
-// WriteCoverage prints, for every requirement, the scripts that check it
-// and, given results, how they fared. It returns the number of
-// requirements that no script checks.
+// WriteCoverage prints, for every requirement, how many independent means
+// check it and which: the scripts, by name, and, given results, how they
+// fared; then the model checker and the transcripts of PROTOCOL.md where
+// they check it (means.go). A requirement with fewer than two means is
+// marked. It returns the number of such requirements.
 func WriteCoverage(w io.Writer, reqs []Requirement, scripts []*Script, results []Result) int {
 	cov, unknown := coverage(reqs, scripts)
 	status := map[string]Status{}
 	for _, r := range results {
 		status[r.Script.Name] = r.Status
 	}
-	missing := 0
+	short, uncovered := 0, 0
 	for _, c := range cov {
-		if len(c.Scripts) == 0 {
-			missing++
-			fmt.Fprintf(w, "%-9s %-10s NOT COVERED\n", c.ID, "["+c.Tag+"]")
-			continue
-		}
 		counts := map[Status]int{}
 		for _, s := range c.Scripts {
 			if st, ok := status[s]; ok {
@@ -273,16 +270,34 @@ func WriteCoverage(w io.Writer, reqs []Requirement, scripts []*Script, results [
 		if len(c.Scripts) == 1 {
 			noun = "script"
 		}
-		line := fmt.Sprintf("%-9s %-10s %2d %s", c.ID, "["+c.Tag+"]", len(c.Scripts), noun)
+		means := fmt.Sprintf("%d %s", len(c.Scripts), noun)
 		if len(tally) > 0 {
-			line += " (" + strings.Join(tally, ", ") + ")"
+			means += " (" + strings.Join(tally, ", ") + ")"
 		}
-		fmt.Fprintf(w, "%s: %s\n", line, strings.Join(c.Scripts, " "))
+		for _, m := range c.Model {
+			means += " + " + m
+		}
+		line := fmt.Sprintf("%-9s %-11s %2d means: %s", c.ID, "["+c.Tag+"]", c.Means(), means)
+		if len(c.Scripts) > 0 {
+			line += ": " + strings.Join(c.Scripts, " ")
+		}
+		switch {
+		case c.Means() == 0:
+			uncovered++
+			line += "   NOT COVERED"
+		case c.Means() < minMeans:
+			line += "   ONLY ONE MEANS"
+		}
+		if c.Means() < minMeans {
+			short++
+		}
+		fmt.Fprintln(w, line)
 	}
 	for _, id := range slices.Sorted(maps.Keys(unknown)) {
 		names := unknown[id]
 		fmt.Fprintf(w, "%-9s not a requirement of PROTOCOL.md, named by %s\n", id, strings.Join(names, " "))
 	}
-	fmt.Fprintf(w, "%d of %d requirements covered\n", len(cov)-missing, len(cov))
-	return missing
+	fmt.Fprintf(w, "%d of %d requirements covered; %d checked by at least %d means (a script each, the model checker, the transcripts)\n",
+		len(cov)-uncovered, len(cov), len(cov)-short, minMeans)
+	return short
 }

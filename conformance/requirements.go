@@ -27,19 +27,30 @@ func parseRequirements(protocol string) []Requirement {
 	return reqs
 }
 
-// ruleCoverage is which scripts check one requirement.
+// ruleCoverage is what checks one requirement: the scripts, and the means
+// of the model side (means.go).
 type ruleCoverage struct {
 	Requirement
 	Scripts []string
+	Model   []string // "model checker", "transcripts"
 }
 
+// Means returns how many independent means check the requirement: each
+// script is one, the model checker one, the transcripts one.
+func (c ruleCoverage) Means() int { return len(c.Scripts) + len(c.Model) }
+
+// minMeans is how many independent means every requirement must have.
+const minMeans = 2
+
 // coverage maps every requirement to the scripts whose "# rules:" header
-// names it, in requirement order. Rules that scripts name but reqs lacks
-// are returned as unknown.
+// names it, and to the means of the model side that check it, in
+// requirement order. Rules that scripts name but reqs lacks are returned
+// as unknown.
 func coverage(reqs []Requirement, scripts []*Script) (cov []ruleCoverage, unknown map[string][]string) {
+	model := modelMeans()
 	byID := map[string]int{}
 	for i, r := range reqs {
-		cov = append(cov, ruleCoverage{Requirement: r})
+		cov = append(cov, ruleCoverage{Requirement: r, Model: model[r.ID]})
 		byID[r.ID] = i
 	}
 	unknown = map[string][]string{}

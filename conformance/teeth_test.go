@@ -176,6 +176,30 @@ func TestSuiteCatchesBrokenServers(t *testing.T) {
 			}},
 		{name: "never frees a name", script: "name_freed", fault: neverFreeNames()},
 		{name: "blocks on a slow reader", script: "limit_slow_consumer", ignoreLimits: true},
+		// Unicode case folding where NAME-3 folds ASCII only.
+		{name: "accepts look-alike usernames", script: "name_fold_ascii_only",
+			fault: func(_ *modelServer, _ model.ClientID, ev model.Event, outs []model.Output) []model.Output {
+				name, ok := strings.CutPrefix(ev.Line, "USERNAME ")
+				for i, o := range outs {
+					if ok && o.Line == "ERROR "+spec.ErrInvalidUsername && strings.ToLower(name) != spec.Fold(name) {
+						outs[i].Line = "OK " + spec.OKWelcome(name)
+					}
+				}
+				return outs
+			}},
+		{name: "finds users by Unicode folding", script: "name_fold_ascii_only",
+			fault: func(s *modelServer, _ model.ClientID, ev model.Event, outs []model.Output) []model.Output {
+				cmd, err := spec.ParseCommand(ev.Line)
+				if err != nil || cmd.Kind != spec.Privmsg {
+					return outs
+				}
+				for i, o := range outs {
+					if o.Line == "ERROR "+spec.ErrUserNotFound && slices.ContainsFunc(s.State().Users(), func(u string) bool { return strings.EqualFold(u, cmd.Arg) }) {
+						outs[i].Line = "OK " + spec.OKSent
+					}
+				}
+				return outs
+			}},
 		{name: "sends LEAVE on shutdown", script: "shutdown_notice",
 			fault: func(s *modelServer, _ model.ClientID, ev model.Event, outs []model.Output) []model.Output {
 				if ev.Kind == model.Shutdown && len(outs) > 0 {

@@ -46,13 +46,24 @@ type Config struct {
 	// wait. Zero means DefaultCoalesceDelay; a negative value writes every
 	// line at once.
 	CoalesceDelay time.Duration
-	// Logger receives one line per connect and disconnect, and the server's
-	// own events. Nil discards everything.
+	// Logger receives, at the info level, the server's own events, the
+	// counts of connections accepted, refused and closed (by reason) every
+	// LogInterval, and one record per slow consumer dropped and per stall
+	// budget spent; at the debug level, one record per connection accepted,
+	// refused and closed, with its reason, and one per line received (log.go).
+	// Nil discards everything.
 	Logger *slog.Logger
+	// LogInterval is how often the counts of connections are logged, if
+	// anything happened meanwhile. Default DefaultLogInterval; a negative
+	// value turns the counts off.
+	LogInterval time.Duration
 }
 
 // DefaultCoalesceDelay is the default of Config.CoalesceDelay.
 const DefaultCoalesceDelay = time.Millisecond
+
+// DefaultLogInterval is the default of Config.LogInterval.
+const DefaultLogInterval = 10 * time.Second
 
 // withDefaults returns c with every unset field replaced by its default.
 func (c Config) withDefaults() Config {
@@ -79,6 +90,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.LogInterval == 0 {
+		c.LogInterval = DefaultLogInterval
 	}
 	return c
 }

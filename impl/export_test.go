@@ -28,11 +28,13 @@ func (s *Server) ServeConnForTest(conn net.Conn) error {
 func (s *Server) useClock(c clock) {
 	s.clock = c
 	s.loop.idleTimer, s.loop.idleFired = c.newTimer()
+	s.loop.countsTimer, s.loop.countsFired = c.newTimer()
+	s.loop.counts.since = c.now()
 }
 
 // UseClockForTest makes the server read c for its idle timeouts, its
-// writers' deadlines and the coalescing of writes (clock.go). Call it
-// before Serve.
+// writers' deadlines, the coalescing of writes and the period of its
+// connection counts (clock.go, log.go). Call it before Serve.
 func (s *Server) UseClockForTest(c *JumpClock) { s.useClock(c) }
 
 // JumpClock is a clock for a server under test: it runs with the monotonic

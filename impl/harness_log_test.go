@@ -2,6 +2,8 @@ package impl_test
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"log/slog"
 	"strings"
 	"sync"
@@ -10,6 +12,32 @@ import (
 
 	"roomchat.dev/roomchat/impl"
 )
+
+// testLogger returns a logger that writes to w, as text, every record of
+// the debug level and up except the one per line received ("line"), which
+// floods would make heavy: the tests read the per-connection records,
+// which the server logs at the debug level (log.go).
+func testLogger(w io.Writer) *slog.Logger {
+	return slog.New(noLineRecords{slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug})})
+}
+
+// noLineRecords is a handler that drops the "line" records.
+type noLineRecords struct{ slog.Handler }
+
+func (h noLineRecords) Handle(ctx context.Context, r slog.Record) error {
+	if r.Message == "line" {
+		return nil
+	}
+	return h.Handler.Handle(ctx, r)
+}
+
+func (h noLineRecords) WithAttrs(as []slog.Attr) slog.Handler {
+	return noLineRecords{h.Handler.WithAttrs(as)}
+}
+
+func (h noLineRecords) WithGroup(name string) slog.Handler {
+	return noLineRecords{h.Handler.WithGroup(name)}
+}
 
 // logBuffer collects a server's log, all of it, for a test to inspect.
 type logBuffer struct {
@@ -29,7 +57,8 @@ func (b *logBuffer) String() string {
 	return b.buf.String()
 }
 
-func (b *logBuffer) logger() *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
+// logger returns a logger into b (testLogger).
+func (b *logBuffer) logger() *slog.Logger { return testLogger(b) }
 
 // logged reports whether a line of log holds every one of parts.
 func logged(log string, parts ...string) bool {
@@ -85,7 +114,8 @@ func (w *logWatch) String() string {
 	return string(w.tail)
 }
 
-func (w *logWatch) logger() *slog.Logger { return slog.New(slog.NewTextHandler(w, nil)) }
+// logger returns a logger into w (testLogger).
+func (w *logWatch) logger() *slog.Logger { return testLogger(w) }
 
 // count returns how many records had the attribute attr, such as
 // "msg=disconnect" or "reason=slow-consumer".

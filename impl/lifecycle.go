@@ -1,6 +1,9 @@
 package impl
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // The life of a client, as the loop sees it.
 //
@@ -148,10 +151,14 @@ func (l *loop) closeClient(c *client, why closeCause) {
 		}
 	}
 	// The name passed NAME-1, so it holds no raw peer bytes; lines are
-	// only ever logged quoted (onRead).
-	attrs := []any{"conn", c.id, "remote", c.remote(), "user", c.name, "reason", why.reason.String()}
-	if why.detail != "" {
-		attrs = append(attrs, "detail", why.detail)
+	// only ever logged quoted (onRead). The record is at the debug level,
+	// but a slow consumer's at the info level (log.go).
+	l.countDisconnect(why.reason)
+	if level := logLevel(why.reason); l.log.Enabled(context.Background(), level) {
+		attrs := []any{"conn", c.id, "remote", c.remote(), "user", c.name, "reason", why.reason.String()}
+		if why.detail != "" {
+			attrs = append(attrs, "detail", why.detail)
+		}
+		l.log.Log(context.Background(), level, "disconnect", attrs...)
 	}
-	l.log.Info("disconnect", attrs...)
 }

@@ -185,7 +185,7 @@ func TestLifecycle(t *testing.T) {
 			var log syncBuffer
 			cfg := tc.cfg
 			cfg.CoalesceDelay = -1
-			cfg.Logger = slog.New(slog.NewTextHandler(&log, nil))
+			cfg.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelDebug})) // disconnects are debug records
 			h := newHandLoop(t, cfg)
 			alice, bob := twoInRoom(h)
 			tc.end(h, alice)

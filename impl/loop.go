@@ -2,9 +2,7 @@ package impl
 
 import (
 	"container/list"
-	"context"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"roomchat.dev/roomchat/spec"
@@ -23,6 +21,7 @@ type loop struct {
 
 	// Channels into the loop, named by direction.
 	registerIn chan *client     // accept -> loop: a new connection
+	refusedIn  chan struct{}    // refusals -> loop (capacity 1): Server.refused went from 0 to 1
 	eventsIn   chan readEvent   // readers -> loop: a line, an overlong line, or the end
 	writerIn   chan writerEvent // writers -> loop: a queue drained, or a write failed
 	shutdownIn <-chan struct{}  // Shutdown -> loop: closed to stop
@@ -55,6 +54,12 @@ type loop struct {
 	stallTimer *time.Timer
 	stallArmed bool
 	stallAt    time.Duration // a now() reading, when armed
+	// The counts of the "connections" record (log.go), and the timer that
+	// logs them every LogInterval while there is something to count.
+	counts      connCounts
+	countsTimer timer
+	countsFired <-chan time.Time
+	countsArmed bool
 }
 
 func newLoop(s *Server) *loop {
@@ -65,6 +70,7 @@ func newLoop(s *Server) *loop {
 		highWater:  s.cfg.highWater(),
 		lowWater:   s.cfg.lowWater(),
 		registerIn: make(chan *client),
+		refusedIn:  make(chan struct{}, 1),
 		eventsIn:   make(chan readEvent),
 		writerIn:   make(chan writerEvent),
 		shutdownIn: s.closing,
@@ -77,6 +83,8 @@ func newLoop(s *Server) *loop {
 		stallTimer: newStoppedTimer(),
 	}
 	l.idleTimer, l.idleFired = s.clock.newTimer()
+	l.countsTimer, l.countsFired = s.clock.newTimer()
+	l.counts.since = s.clock.now()
 	return l
 }
 
@@ -100,6 +108,10 @@ func (l *loop) run() {
 			l.onFlushTimer()
 		case <-l.stallTimer.C:
 			l.onStallTimer()
+		case <-l.countsFired:
+			l.onCountsTimer()
+		case <-l.refusedIn:
+			l.armCounts()
 		case <-l.shutdownIn:
 			l.shutdown()
 			return
@@ -117,7 +129,10 @@ func (l *loop) register(c *client) {
 	l.armIdle()
 	l.srv.wg.Add(1)
 	go c.readLoop(l.eventsIn)
-	l.log.Info("connect", "conn", c.id, "remote", c.remote())
+	l.countConnect()
+	if l.debugEnabled() {
+		l.log.Debug("connect", "conn", c.id, "remote", c.remote())
+	}
 }
 
 // item is one client line, checked and parsed, ready to be applied.
@@ -141,8 +156,8 @@ func (l *loop) onRead(ev readEvent) {
 		return
 	}
 	l.touch(c) // every line counts as activity (LIMIT-7)
-	if l.log.Enabled(context.Background(), slog.LevelDebug) {
-		l.log.Debug("line", "conn", c.id, "line", strconv.Quote(string(ev.line)), "overlong", ev.err != nil)
+	if l.debugEnabled() {
+		l.log.Debug("line", "conn", c.id, "line", loggedLine(ev.line), "overlong", ev.err != nil)
 	}
 	l.process(c, parse(ev))
 }
@@ -276,4 +291,8 @@ func (l *loop) shutdown() {
 		l.closeClient(c, closeCause{reason: Shutdown})
 	}
 	l.doomed, l.ready = nil, nil
+	l.countsTimer.Stop()
+	if l.cfg.LogInterval >= 0 {
+		l.logCounts() // the last period, cut short; nothing if it was empty
+	}
 }

@@ -25,8 +25,9 @@ type Server struct {
 	closing chan struct{} // closed by Shutdown: stop accepting, shut the loop down
 	clock   clock         // monotonic, unless a test stands in for it (clock.go)
 
-	active atomic.Int64  // connections holding a MaxClients slot (LIMIT-1)
-	nextID atomic.Uint64 // connection ids, for logs
+	active  atomic.Int64  // connections holding a MaxClients slot (LIMIT-1)
+	nextID  atomic.Uint64 // connection ids, for logs
+	refused atomic.Int64  // connections refused since the loop last logged the counts (log.go)
 
 	// wg counts every goroutine the server runs: the loop, each reader and
 	// writer, each refusal, and each Serve call. Add is only called while
@@ -148,7 +149,16 @@ func (s *Server) handle(conn net.Conn) {
 // closes it (LIMIT-2). It never touches the loop or its state.
 func (s *Server) refuse(conn net.Conn) {
 	defer s.wg.Done()
-	s.log.Info("refused", "remote", conn.RemoteAddr().String(), "reason", ServerFull.String())
+	if s.refused.Add(1) == 1 {
+		// The loop's "connections" record will count it (log.go).
+		select {
+		case s.loop.refusedIn <- struct{}{}:
+		default:
+		}
+	}
+	if s.log.Enabled(context.Background(), slog.LevelDebug) {
+		s.log.Debug("refused", "remote", conn.RemoteAddr().String(), "reason", ServerFull.String())
+	}
 	conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
 	if _, err := conn.Write(spec.ErrorLine(spec.ErrServerFull).AppendWire(nil)); err == nil {
 		closeWrite(conn)

@@ -175,8 +175,9 @@ func TestServePermanentError(t *testing.T) {
 	}
 }
 
-// TestLogs: one line per connect and disconnect with the remote address,
-// user and reason; peer bytes appear quoted, never raw.
+// TestLogs: at the debug level, one line per connect and disconnect with
+// the remote address, user and reason, and one per line received; peer
+// bytes appear quoted once, never raw.
 func TestLogs(t *testing.T) {
 	t.Parallel()
 	var log logBuffer
@@ -214,7 +215,11 @@ func TestLogs(t *testing.T) {
 			t.Errorf("log holds raw %q:\n%s", raw, out)
 		}
 	}
-	if !strings.Contains(out, `esc \\x1b[2J`) {
-		t.Errorf("log lacks the quoted line:\n%s", out)
+	// The line is quoted once, by the handler: not "\"esc \\x1b...".
+	if !strings.Contains(out, `line="esc \x1b[2J bell \a nul \x00 bad \xff" overlong=false`) {
+		t.Errorf("log lacks the line quoted once:\n%s", out)
+	}
+	if !strings.Contains(out, `line="QUIT" overlong=false`) {
+		t.Errorf("log lacks a printable line, quoted:\n%s", out)
 	}
 }

@@ -75,22 +75,35 @@ func (c *client) writeLoop(writerOut chan<- writerEvent, loopDone <-chan struct{
 }
 
 // write writes batch. Under LIMIT-4 a client is slow when its socket accepts
-// no byte for WriteTimeout while output is pending, so a deadline that
-// passes after some progress only starts a new period. Each chunk written
-// is accounted at once, and the loop told when a hot queue has drained.
+// no byte for WriteTimeout while output is pending: the period starts when
+// the write begins and again each time the socket accepts a byte. Each
+// chunk written is accounted at once, and the loop told when a hot queue
+// has drained.
+//
+// A blocked write reports the bytes it got through only when it returns, not
+// when the socket took them, so no write may block for long: its deadline
+// is at most deadlineSlice (an eighth of WriteTimeout) ahead, and never past
+// the end of the period. A write that returns at its deadline having got
+// some bytes through starts a new period then, at most a slice after the
+// last byte went; one that got none, with the period over, fails. So a
+// client is dropped no sooner than WriteTimeout after the last byte its
+// socket accepted, and no later than a slice after that.
 //
 // Setting a deadline costs a timer update, so one set for an earlier write
-// is kept while it leaves at least seven eighths of WriteTimeout; should
-// it pass before a full WriteTimeout without progress, it is moved to the
-// end of the full period and the write goes on.
+// is kept while it leaves at least half a slice and does not pass the end
+// of the period: a client that is written to often costs one update every
+// half slice at most.
 func (c *client) write(batch net.Buffers, writerOut chan<- writerEvent, loopDone <-chan struct{}) error {
 	cfg := &c.srv.cfg
 	clk := c.srv.clock
 	wt := cfg.WriteTimeout
+	slice := deadlineSlice(wt)
 	since := clk.now() // when the current period without progress began
 	for len(batch) > 0 {
-		if c.writeDeadline-since < wt-wt/8 {
-			c.writeDeadline = since + wt
+		now := clk.now()
+		end := since + wt
+		if dl := c.writeDeadline; dl-now < slice/2 || dl > end {
+			c.writeDeadline = min(now+slice, end)
 			c.conn.SetWriteDeadline(epoch.Add(c.writeDeadline))
 		}
 		n, err := batch.WriteTo(c.conn) // consumes what it wrote from batch
@@ -104,17 +117,19 @@ func (c *client) write(batch net.Buffers, writerOut chan<- writerEvent, loopDone
 		case err == nil:
 		case !errors.Is(err, os.ErrDeadlineExceeded):
 			return err
-		case n == 0 && clk.now()-since >= wt:
+		case n == 0 && clk.now() >= end:
 			return err // no byte accepted for WriteTimeout: a slow consumer
-		case n == 0:
-			c.writeDeadline = 0 // an early deadline: give the full period
 		}
-		if n > 0 && len(batch) > 0 {
+		if n > 0 {
 			since = clk.now()
 		}
 	}
 	return nil
 }
+
+// deadlineSlice is the longest a write blocks before the writer looks at
+// the progress it made: an eighth of WriteTimeout.
+func deadlineSlice(wt time.Duration) time.Duration { return max(wt/8, 1) }
 
 // closeGracefully ends a connection whose output has all been written: it
 // sends FIN after the last byte, waits for the reader (which is discarding

@@ -1,6 +1,6 @@
 // Command chat is a terminal client for the roomchat protocol (PROTOCOL.md).
 //
-//	chat [-addr host:port] [-name NAME] [-keepalive DURATION]
+//	chat [-addr host:port] [-name NAME] [-keepalive DURATION] [-version]
 //
 // Type /help once connected. With stdin not a terminal it reads lines and
 // prints the chat, so it can be scripted. It exits with status 0 when the
@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"roomchat.dev/roomchat/cmd/chat/internal/client"
+	"roomchat.dev/roomchat/cmd/internal/buildinfo"
 )
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -28,8 +29,9 @@ func run(args []string) int {
 	addr := fs.String("addr", "127.0.0.1:9999", "server address `host:port`")
 	name := fs.String("name", "", "username to use (asked for if empty)")
 	keepalive := fs.Duration("keepalive", time.Minute, "send PING after this much silence (0: never)")
+	version := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: chat [-addr host:port] [-name NAME] [-keepalive DURATION]")
+		fmt.Fprintln(fs.Output(), "usage: chat [-addr host:port] [-name NAME] [-keepalive DURATION] [-version]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err == flag.ErrHelp {
@@ -41,6 +43,10 @@ func run(args []string) int {
 		fmt.Fprintf(os.Stderr, "chat: unexpected argument %q\n", fs.Arg(0))
 		fs.Usage()
 		return 2
+	}
+	if *version {
+		fmt.Println(buildinfo.String("chat"))
+		return 0
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()

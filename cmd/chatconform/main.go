@@ -17,6 +17,7 @@ import (
 	"slices"
 	"strings"
 
+	"roomchat.dev/roomchat/cmd/internal/buildinfo"
 	"roomchat.dev/roomchat/conformance"
 	"roomchat.dev/roomchat/testscripts"
 )
@@ -62,15 +63,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 		verbose  = fl.Bool("v", false, "print the log of every script, not only of failures")
 		timeout  = fl.Duration("timeout", conformance.DefaultTimeout, "how long a script, or the pre-flight, waits for one line")
 		seed     = fl.Uint64("seed", 0, "seed for the scripts' unique names and the model checker (0: random)")
-		model    = fl.Int("model", 0, "also run the model-based checker for `n` random sequences")
+		model    = fl.Int("model", 0, "also run the model-based checker for `n` random sequences (sequence i has the seed -seed+i)")
 		junit    = fl.String("junit", "", "write a JUnit XML report to `file`")
 		jsonOut  = fl.Bool("json", false, "print one JSON object per script instead of text")
 		manifest = fl.String("manifest", "", "read the server's declared extensions and known deviations from `file`")
 		saveDir  = fl.String("save-failures", "", "write each failing script and its report into `dir`")
-		coverage = fl.Bool("coverage", false, "print which scripts check each requirement of PROTOCOL.md")
+		coverage = fl.Bool("coverage", false, "print how many means check each requirement of PROTOCOL.md (each script, the model checker, the transcripts) and which scripts; exit 1 if one has fewer than two")
 		parallel = fl.Int("parallel", 0, "scripts to run at once (default 2×GOMAXPROCS, at least 4)")
 		dir      = fl.String("dir", "", "run the *.txtar scripts in `dir` instead of the built-in suite")
 		startTO  = fl.Duration("start-timeout", conformance.DefaultStartTimeout, "how long a server started by -exec may take to accept connections")
+		version  = fl.Bool("version", false, "print the version and exit")
 	)
 	fl.Usage = func() {
 		fmt.Fprintf(stderr, "usage: chatconform (-addr host:port | -exec 'command {port}') [flags]\n\n")
@@ -87,6 +89,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if fl.NArg() > 0 {
 		fmt.Fprintf(stderr, "chatconform: unexpected arguments %q\n", fl.Args())
 		return exitUsage
+	}
+	if *version {
+		fmt.Fprintln(stdout, buildinfo.String("chatconform"))
+		return exitPass
 	}
 	fail := func(err error) int {
 		fmt.Fprintf(stderr, "chatconform: %v\n", err)
@@ -187,7 +193,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			log = io.Discard
 		}
 		r := runModel(modelRun{
-			cfg: cfg, checks: *model, saveDir: *saveDir, verbose: *verbose, log: log,
+			cfg: cfg, exec: *execCmd, checks: *model, saveDir: *saveDir, verbose: *verbose, log: log,
 			noPing: !slices.Contains(runner.Tags(), "ping"),
 		})
 		results = append(results, r)
@@ -195,7 +201,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			conformance.WriteJSON(stdout, r)
 		} else {
 			fmt.Fprintln(stdout, conformance.ResultLine(r))
-			if r.Status == conformance.Fail {
+			if r.Status == conformance.Fail || *verbose && r.Log != "" {
 				fmt.Fprint(stdout, conformance.Details(r))
 			}
 		}

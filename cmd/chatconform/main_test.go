@@ -5,13 +5,17 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
+
+	"roomchat.dev/roomchat/conformance"
 )
 
 // header is the header of a test script.
@@ -167,15 +171,36 @@ func TestRun(t *testing.T) {
 }
 
 // TestCoverageCommand checks -coverage without a server: the built-in
-// suite covers every requirement.
+// suite checks every requirement by two means at least, and the report
+// counts the means of each.
 func TestCoverageCommand(t *testing.T) {
 	var out bytes.Buffer
 	code := run([]string{"-coverage"}, &out, &out)
-	if code != 0 || !strings.Contains(out.String(), "68 of 68 requirements covered") && !strings.Contains(out.String(), " requirements covered") {
-		t.Errorf("exit %d\n%s", code, out.String())
+	n := len(conformance.Requirements)
+	if want := fmt.Sprintf("%d of %d requirements covered; %d checked by at least 2 means", n, n, n); code != 0 || !strings.Contains(out.String(), want) {
+		t.Errorf("exit %d, want 0 and %q\n%s", code, want, out.String())
 	}
-	if strings.Contains(out.String(), "NOT COVERED") {
-		t.Errorf("uncovered requirements:\n%s", out.String())
+	for _, bad := range []string{"NOT COVERED", "ONLY ONE MEANS"} {
+		if strings.Contains(out.String(), bad) {
+			t.Errorf("%s in the report:\n%s", bad, out.String())
+		}
+	}
+	for _, want := range []string{
+		`(?m)^JOIN-4 +\[core\] +\d+ means: \d+ scripts \+ model checker \+ transcripts: \S+`,
+		`(?m)^LIMIT-11 +\[ratelimit\] +\d+ means: \d+ scripts: \S+ \S+`,
+	} {
+		if !regexp.MustCompile(want).MatchString(out.String()) {
+			t.Errorf("the report lacks a line matching %s:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestVersion: -version prints one line naming the program, and exits 0
+// without a server.
+func TestVersion(t *testing.T) {
+	code, stdout, stderr := chatconform("-version")
+	if code != exitPass || !strings.HasPrefix(stdout, "chatconform ") || strings.Count(stdout, "\n") != 1 || stderr != "" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 }
 

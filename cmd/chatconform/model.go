@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -17,16 +19,20 @@ const modelName = "model"
 // target of the scripts.
 type modelRun struct {
 	cfg     conformance.Config // the scripts' target, seed and timeout
+	exec    string             // the -exec command, if the target is one
 	checks  int                // sequences to try
 	saveDir string             // where to write a failing sequence as a script; "" for none
-	verbose bool
-	noPing  bool      // the server lacks the ping extension
-	log     io.Writer // the checker's progress
+	verbose bool               // print the transcript of every sequence and the coverage table
+	noPing  bool               // the server lacks the ping extension
+	log     io.Writer          // where -v prints
 }
 
-// runModel runs the model checker and reports it as one more result.
+// runModel runs the model checker and reports it as one more result. A
+// pass says how many situations of the rules the sequences reached (with
+// -v, the table of them); a failure is the shrunk sequence's report, once,
+// with the rule it breaks and a command that runs it again.
 func runModel(m modelRun) conformance.Result {
-	sc := &conformance.Script{Name: modelName, Tags: []string{"core", "ping", "input"}, Rules: []string{"ORDER-1"}}
+	sc := &conformance.Script{Name: modelName, Tags: []string{"core", "ping", "input"}, Rules: conformance.ModelCheckerRules}
 	start := time.Now()
 	target := modelcheck.Target{Addr: m.cfg.Addr}
 	if m.cfg.Start != nil {
@@ -38,7 +44,7 @@ func runModel(m modelRun) conformance.Result {
 			return srv.Addr(), func() { srv.Stop() }, nil
 		}
 	}
-	err := modelcheck.Run(target, modelcheck.Options{
+	res, err := modelcheck.Run(target, modelcheck.Options{
 		Checks:  m.checks,
 		Seed:    m.cfg.Seed,
 		SaveDir: m.saveDir,
@@ -47,11 +53,62 @@ func runModel(m modelRun) conformance.Result {
 		Timeout: m.cfg.Timeout,
 		NoPing:  m.noPing,
 	})
-	r := conformance.Result{Script: sc, Status: conformance.Pass, Duration: time.Since(start), Reason: fmt.Sprintf("%d random sequences", m.checks)}
-	if err != nil {
-		r.Status, r.Reason, r.Log = conformance.Fail, "", err.Error()
+	cov := res.Coverage
+	r := conformance.Result{Script: sc, Status: conformance.Pass, Duration: time.Since(start),
+		Reason: fmt.Sprintf("%d random sequences, %d steps; %s", cov.Sequences(), cov.Steps(), cov.Summary())}
+	if m.verbose {
+		r.Log = cov.String()
+	}
+	if err == nil {
+		sc.Rules = nil
+		for _, rule := range cov.Rules() {
+			if cov.Rule(rule) > 0 {
+				sc.Rules = append(sc.Rules, rule)
+			}
+		}
+		return r
+	}
+	r.Status, r.Reason, r.Log = conformance.Fail, "", err.Error()
+	var f *modelcheck.Failure
+	if errors.As(err, &f) {
+		if f.Rule != "" {
+			sc.Rules = []string{f.Rule}
+		}
+		r.Reason = f.Summary
+		r.Log = f.Details() + "to run this sequence again: " + m.reproduce(f) + "\n"
 	}
 	return r
+}
+
+// reproduce is the command that runs a failed sequence again, first: the
+// same target and the same flags, the sequence's own seed, and no scripts.
+func (m modelRun) reproduce(f *modelcheck.Failure) string {
+	args := []string{"chatconform"}
+	if m.exec != "" {
+		args = append(args, "-exec", shellQuote(m.exec))
+	} else {
+		args = append(args, "-addr", m.cfg.Addr)
+	}
+	args = append(args, "-run", "'^$'")
+	if len(m.cfg.Tags) > 0 {
+		args = append(args, "-tags", strings.Join(m.cfg.Tags, ","))
+	}
+	if m.cfg.Timeout != conformance.DefaultTimeout {
+		args = append(args, "-timeout", m.cfg.Timeout.String())
+	}
+	if m.saveDir != "" {
+		args = append(args, "-save-failures", shellQuote(m.saveDir))
+	}
+	args = append(args, "-model", "1", "-seed", fmt.Sprint(f.Seed))
+	return strings.Join(args, " ")
+}
+
+// shellQuote quotes s for a POSIX shell, if it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,+@%") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 // syncWriter serializes writes from the model checker's goroutines.

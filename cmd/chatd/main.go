@@ -1,6 +1,6 @@
 // Command chatd runs the reference roomchat server (PROTOCOL.md).
 //
-//	chatd [-addr host:port] [-p port] [limits] [-coalesce d] [-log-format text|json] [-log-level level]
+//	chatd [-addr host:port] [-p port] [limits] [-coalesce d] [-log-format text|json] [-log-level level] [-log-interval d]
 //
 // The limits are the flags of PROTOCOL.md section 8: -max-clients,
 // -max-queue-bytes, -write-timeout, -stall-budget, -idle-timeout, and the
@@ -8,9 +8,15 @@
 //
 // It logs to standard error; its first line says where it listens, as
 // msg=listening addr=HOST:PORT (or the JSON equivalent), which is how a
-// caller that asked for port 0 learns the port. SIGINT or SIGTERM shut it
-// down: every client is told "ERROR Server shutting down" and the program
-// exits 0. Bad flags exit 2.
+// caller that asked for port 0 learns the port. At the default level, info,
+// it logs no line per connection: every -log-interval (10s), if anything
+// happened, one msg=connections record counts the connections accepted,
+// refused and closed, by reason; a slow consumer dropped and a stall budget
+// spent are logged one record each. -log-level debug adds a record per
+// connection accepted, refused and closed, with its reason, and one per
+// line received (package impl, log.go). SIGINT or SIGTERM shut it down:
+// every client is told "ERROR Server shutting down", the last counts are
+// logged, and the program exits 0. Bad flags exit 2.
 //
 // -coalesce is a tuning knob, not a limit of the protocol: output to a client
 // written to less than d ago that does not answer its own line waits up to d
@@ -94,7 +100,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.cfg.LineBurst, "line-burst", spec.RateBurst, "lines a client may send at once under -line-rate (LIMIT-11)")
 	fs.DurationVar(&o.cfg.CoalesceDelay, "coalesce", impl.DefaultCoalesceDelay, "longest wait of output to a client written to less than this ago, to share one write; negative: none")
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level`: debug, info, warn or error")
+	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level`: debug (a record per connection and per line received), info, warn or error")
+	fs.DurationVar(&o.cfg.LogInterval, "log-interval", impl.DefaultLogInterval, "how often to log, at the info level, the counts of connections accepted, refused and closed, if any")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -117,6 +124,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return bad("-write-timeout must be positive")
 	case o.cfg.IdleTimeout <= 0:
 		return bad("-idle-timeout must be positive")
+	case o.cfg.LogInterval <= 0:
+		return bad("-log-interval must be positive")
 	case o.cfg.LineRate < 0:
 		return bad("-line-rate must not be negative")
 	case o.cfg.LineBurst <= 0:

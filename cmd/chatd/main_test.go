@@ -187,7 +187,9 @@ func (c *ncClient) expectEOF() {
 // SIGTERM: bob, still connected, is told, and chatd exits 0.
 func TestSeedSession(t *testing.T) {
 	t.Parallel()
-	d := startDaemon(t, "-addr", "127.0.0.1:0")
+	// At the info level the connections are counted, not logged one by
+	// one; with an interval of an hour the one count is the shutdown's.
+	d := startDaemon(t, "-addr", "127.0.0.1:0", "-log-interval", "1h")
 	alice := dial(t, d.addr, "alice")
 	bob := dial(t, d.addr, "bob")
 
@@ -230,10 +232,17 @@ func TestSeedSession(t *testing.T) {
 		t.Fatalf("chatd: %v\n%s", err, d.log())
 	}
 	log := d.log()
-	for _, want := range []string{"user=alice reason=quit", "user=bob reason=shutdown", `msg="signal received" signal=SIGTERM`, "msg=stopped"} {
+	for _, want := range []string{
+		`msg="signal received" signal=SIGTERM`,
+		"msg=connections period=", " connects=2 disconnects=2 quit=1 shutdown=1 refused=0 clients=0\n",
+		"msg=stopped",
+	} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
+	}
+	if strings.Contains(log, "msg=connect ") || strings.Contains(log, "msg=disconnect ") {
+		t.Errorf("a connection logged on its own at the info level:\n%s", log)
 	}
 }
 
@@ -255,8 +264,10 @@ func TestJSONLogAndLimits(t *testing.T) {
 			t.Errorf("not JSON: %q", line)
 		}
 	}
-	if !strings.Contains(d.log(), `"msg":"line"`) {
-		t.Errorf("no debug lines:\n%s", d.log())
+	for _, want := range []string{`"msg":"line"`, `"line":"PING"`, `"msg":"connect"`, `"msg":"refused"`, `"msg":"disconnect"`, `"reason":"shutdown"`, `"msg":"connections"`} {
+		if !strings.Contains(d.log(), want) {
+			t.Errorf("no %s in the debug log:\n%s", want, d.log())
+		}
 	}
 }
 
@@ -275,6 +286,7 @@ func TestBadFlags(t *testing.T) {
 		{"-line-burst", "0"},
 		{"-write-timeout", "soon"},
 		{"-idle-timeout", "-1s"},
+		{"-log-interval", "0s"},
 		{"-log-format", "xml"},
 		{"-log-level", "loud"},
 		{"-addr", "nocolon", "-p", "1"},

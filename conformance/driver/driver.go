@@ -10,7 +10,10 @@
 // roomchat but spec and model, so that a server's own tests can use it as
 // any third party would. A Driver is used by one goroutine; failures are
 // returned as errors whose text is the same each time the same failure
-// recurs, so that a shrinker can tell them apart.
+// recurs, so that a shrinker can tell them apart. A client's lines that
+// depart from the model's are a *Mismatch, which holds the step's events,
+// the one that caused the first line that differs, and everything the
+// client received instead up to its barrier.
 package driver
 
 import (
@@ -34,6 +37,19 @@ type Config struct {
 	// barrier, a client must receive nothing for Quiet (200 ms).
 	NoPing bool
 	Quiet  time.Duration
+	// Observe, if not nil, is called with every event applied to the
+	// model, as it is applied: a checker counts the situations its steps
+	// reach with it.
+	Observe func(Applied)
+}
+
+// Applied is one event applied to the model: the client it came from, the
+// states before and after it, and its outputs.
+type Applied struct {
+	From          model.ClientID
+	Event         model.Event
+	Before, After model.State
+	Outs          []model.Output
 }
 
 // A Driver is one run: the server's connections, the model's state, and
@@ -46,13 +62,15 @@ type Driver struct {
 	all    []*Client // every connection ever opened, for Close
 	labels map[model.ClientID]string
 	tr     transcript
+	step   []Applied // the events of the step in progress
 
 	// Watcher is an open client with a name that, after a client with a
 	// name leaves without QUIT, asks after that name until the server no
 	// longer knows it (DISC-3): until then, the name would still be taken.
-	// Drop needs one for such a client. Its questions bypass the model: a
-	// private message to a user the model has already dropped changes
-	// nothing.
+	// Its questions bypass the model: a private message to a user the
+	// model has already dropped changes nothing. If it is nil, or cannot
+	// ask, another open client with a name asks instead (see Asker); Drop
+	// needs one for a client with a name.
 	Watcher *Client
 }
 
@@ -95,13 +113,18 @@ func Event(f spec.Frame) model.Event {
 }
 
 // apply runs events from one client through the model and returns the
-// outputs, in order.
+// outputs, in order. It records each event in the step in progress.
 func (d *Driver) apply(id model.ClientID, evs ...model.Event) []model.Output {
 	var outs []model.Output
 	for _, ev := range evs {
-		var o []model.Output
-		d.st, o = d.st.Step(id, ev)
-		outs = append(outs, o...)
+		a := Applied{From: id, Event: ev, Before: d.st}
+		d.st, a.Outs = d.st.Step(id, ev)
+		a.After = d.st
+		d.step = append(d.step, a)
+		if d.cfg.Observe != nil {
+			d.cfg.Observe(a)
+		}
+		outs = append(outs, a.Outs...)
 	}
 	return outs
 }
@@ -114,6 +137,7 @@ func (d *Driver) Connect(label string) (*Client, []model.Output, error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	d.step = nil
 	c.id = d.next
 	d.next++
 	d.labels[c.id] = label
@@ -134,6 +158,7 @@ func (d *Driver) Send(c *Client, chunks ...[]byte) (int, []model.Output, error) 
 	if !c.open {
 		return 0, nil, fmt.Errorf("%s: send on a closed connection", c.label)
 	}
+	d.step = nil
 	data := bytes.Join(chunks, nil)
 	sent := len(data)
 	var outs []model.Output
@@ -181,18 +206,22 @@ const (
 // a line, which the server must discard (FRAME-10).
 const UnfinishedLine = "MSG this line never ends"
 
-// Drop makes c leave without QUIT, as how says, and checks the effects:
-// the others receive what the model predicts (the LEAVE of its room), and
-// once its name, if it had one, is free (see Watcher), no open client has
-// anything more to receive. It returns the model's outputs.
+// Drop makes c leave without QUIT, as how says, and checks the effects.
+// If c had a name, another client (see Asker) first asks after it until
+// the server has forgotten it: that proves the disconnect processed, with all
+// its effects (DISC-4). Then every open client must receive what the model
+// predicts (the LEAVE of c's room) and nothing more, as after any step.
+// Drop returns the model's outputs.
 func (d *Driver) Drop(c *Client, how DropHow) ([]model.Output, error) {
 	if !c.open {
 		return nil, fmt.Errorf("%s: drop of a closed connection", c.label)
 	}
 	name := d.st.Name(c.id)
-	if w := d.Watcher; name != "" && (w == nil || w == c || !w.open || d.st.Name(w.id) == "") {
+	w := d.Asker(c)
+	if name != "" && w == nil {
 		return nil, fmt.Errorf("%s: no watcher with a name to see %s leave", c.label, name)
 	}
+	d.step = nil
 	d.tr.event(c.label, string(how))
 	switch how {
 	case DropReset:
@@ -208,52 +237,116 @@ func (d *Driver) Drop(c *Client, how DropHow) ([]model.Output, error) {
 	}
 	d.forget(c)
 	outs := d.apply(c.id, model.Event{Kind: model.Disconnect})
-	if err := d.settle(nil, outs); err != nil {
+	want := byClient(outs)
+	if name != "" {
+		rest, err := d.awaitGone(w, name, want[w.id])
+		if err != nil {
+			return outs, err
+		}
+		want[w.id] = rest
+	}
+	if err := d.barrier(d.Clients(), want); err != nil {
 		return outs, err
 	}
 	if how == DropHalfClose {
+		// The asker's questions may have reached c before its end was
+		// processed (DISC-3).
+		var asked string
+		if name != "" {
+			asked = spec.PrivateLine(d.st.Name(w.id), probeText).String()
+		}
 		line, err := c.readLine(d.cfg.Timeout)
+		for err == nil && asked != "" && line == asked {
+			line, err = c.readLine(d.cfg.Timeout)
+		}
 		c.conn.Close()
 		if !errors.Is(err, errEOF) {
 			return outs, fmt.Errorf("%s half-closed; want the server to close the connection, got %q, %v", c.label, line, err)
 		}
 	}
-	if name != "" {
-		if err := d.awaitGone(name); err != nil {
-			return outs, err
-		}
-	}
-	return outs, d.Barrier()
+	return outs, nil
 }
 
 // Probe returns the line a watcher sends to ask after a user named name,
 // and the reply that says the server no longer knows it.
 func Probe(name string) (line, gone string) {
-	return "PRIVMSG " + name + " are you there?", spec.ErrorLine(spec.ErrUserNotFound).String()
+	return "PRIVMSG " + name + " " + probeText, spec.ErrorLine(spec.ErrUserNotFound).String()
 }
 
-// awaitGone has the watcher ask after name until the server no longer
-// knows it. Each try is a round trip; the wait is bounded in time.
-func (d *Driver) awaitGone(name string) error {
-	w := d.Watcher
+// probeText is the text of the question Probe asks.
+const probeText = "are you there?"
+
+// Asker returns the client that asks after c if c leaves without QUIT
+// and has a name: the Watcher if it is open and has a name, else the
+// first open client other than c with a name; nil if there is none.
+func (d *Driver) Asker(c *Client) *Client {
+	if w := d.Watcher; w != nil && w != c && w.open && d.st.Name(w.id) != "" {
+		return w
+	}
+	for _, o := range d.open {
+		if o != c && d.st.Name(o.id) != "" && !o.MidLine() {
+			return o
+		}
+	}
+	return nil
+}
+
+// NotGone is the failure of a user who left without QUIT and whom the
+// server still knows after the driver's timeout: its name is not freed
+// (DISC-1, NAME-4), or the question was answered otherwise.
+type NotGone struct {
+	Watcher, Name string // the label of the client that asked, and the name it asked after
+	Answer        string // the unexpected answer to its question; "" if it kept saying OK Sent
+	Err           error  // why the wait ended otherwise
+}
+
+func (e *NotGone) Error() string {
+	probe, _ := Probe(e.Name)
+	switch {
+	case e.Err != nil:
+		return fmt.Sprintf("%s: %v", e.Watcher, e.Err)
+	case e.Answer != "":
+		return fmt.Sprintf("%s: %s was answered %q", e.Watcher, probe, e.Answer)
+	}
+	return fmt.Sprintf("%q still exists after its connection ended: %s asked after it until it timed out", e.Name, e.Watcher)
+}
+
+// awaitGone has w ask after name until the server no longer
+// knows it, and returns what is left of want, the lines the watcher must
+// receive in the step, which may come before the answers (the LEAVE of a
+// room they shared). Each try is a round trip; the wait is bounded in
+// time. The error does not say how many tries it took, so that it is the
+// same each time the same failure recurs.
+func (d *Driver) awaitGone(w *Client, name string, want []model.Output) ([]model.Output, error) {
 	probe, gone := Probe(name)
 	deadline := time.Now().Add(d.cfg.Timeout)
 	for tries := 1; ; tries++ {
 		if err := w.write(d.cfg.Timeout, []byte(probe+"\r\n")); err != nil {
-			return err
+			return want, &NotGone{Watcher: w.label, Name: name, Err: err}
 		}
 		line, err := w.readLine(d.cfg.Timeout)
+		for err == nil && len(want) > 0 && !want[0].Close && line == want[0].Line {
+			d.tr.received(w.label, line)
+			want = want[1:]
+			line, err = w.readLine(d.cfg.Timeout)
+		}
 		switch {
 		case err != nil:
-			return fmt.Errorf("%s: %v", w.label, err)
+			return want, &NotGone{Watcher: w.label, Name: name, Err: err}
 		case line == gone:
 			d.tr.event(w.label, fmt.Sprintf("asked after %s until it was gone (%d tries)", name, tries))
-			return nil
+			return want, nil
 		case line != spec.OKLine(spec.OKSent).String():
 			d.tr.received(w.label, line)
-			return fmt.Errorf("%s: %s was answered %q", w.label, probe, line)
+			if len(want) > 0 {
+				mm := d.mismatch(w, want, false)
+				mm.Got = []string{line}
+				return want, mm
+			}
+			return want, &NotGone{Watcher: w.label, Name: name, Answer: line}
 		case time.Now().After(deadline):
-			return fmt.Errorf("%q still exists %v after its connection ended (%d tries)", name, d.cfg.Timeout, tries)
+			d.tr.event(w.label, fmt.Sprintf("asked after %s %d times", name, tries))
+			return want, &NotGone{Watcher: w.label, Name: name}
 		}
 	}
 }

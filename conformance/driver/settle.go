@@ -4,37 +4,22 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 
 	"roomchat.dev/roomchat/model"
 	"roomchat.dev/roomchat/spec"
 )
 
-// settle checks one step's effects: each open client must receive exactly
-// the lines the model predicts, then nothing more.
+// settle checks the effects of a step caused by actor's bytes or
+// connection: each open client must receive exactly the lines the model
+// predicts, then nothing more.
 //
-// actor is the client whose bytes or connection caused the step. Its
-// barrier goes first: its lines are processed in order, so once its PONG
-// arrives every effect of the step has been queued (ORDER-1), and the
-// others' barriers come after them. In the middle of a line it cannot have
-// a barrier; its expected lines, which every line but an empty one has,
-// show instead that its lines were processed. actor is nil for a dropped
-// connection, which the server processes at a time of its own (DISC-3):
-// then each client only receives its expected lines, and the caller proves
-// the disconnect done before any barrier.
+// actor's barrier goes first: its lines are processed in order, so once
+// its PONG arrives every effect of the step has been queued (ORDER-1), and
+// the others' barriers come after them. In the middle of a line it cannot
+// have a barrier; its expected lines, which every line but an empty one
+// has, show instead that its lines were processed.
 func (d *Driver) settle(actor *Client, outs []model.Output) error {
-	want := map[model.ClientID][]model.Output{}
-	for _, o := range outs {
-		want[o.To] = append(want[o.To], o)
-	}
-	if actor == nil {
-		for _, c := range d.Clients() {
-			if _, err := d.read(c, want[c.id]); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
+	want := byClient(outs)
 	others := slices.DeleteFunc(d.Clients(), func(c *Client) bool { return c == actor })
 	if actor.open {
 		mine := want[actor.id]
@@ -47,7 +32,7 @@ func (d *Driver) settle(actor *Client, outs []model.Output) error {
 				return err
 			}
 		}
-		closed, err := d.read(actor, mine)
+		closed, err := d.read(actor, mine, pinged)
 		if err != nil {
 			return err
 		}
@@ -60,8 +45,20 @@ func (d *Driver) settle(actor *Client, outs []model.Output) error {
 	return d.barrier(others, want)
 }
 
+// byClient groups outputs by recipient, keeping their order.
+func byClient(outs []model.Output) map[model.ClientID][]model.Output {
+	want := map[model.ClientID][]model.Output{}
+	for _, o := range outs {
+		want[o.To] = append(want[o.To], o)
+	}
+	return want
+}
+
 // Barrier proves that no open client has anything more to receive.
-func (d *Driver) Barrier() error { return d.barrier(d.Clients(), nil) }
+func (d *Driver) Barrier() error {
+	d.step = nil
+	return d.barrier(d.Clients(), nil)
+}
 
 // barrier proves that each of cs receives what want says for it and
 // nothing else: a PING to each, then each must receive its expected lines
@@ -75,7 +72,7 @@ func (d *Driver) barrier(cs []*Client, want map[model.ClientID][]model.Output) e
 		}
 	}
 	for i, c := range cs {
-		closed, err := d.read(c, want[c.id])
+		closed, err := d.read(c, want[c.id], pinged[i])
 		if err == nil && !closed {
 			err = d.quiet(c, pinged[i])
 		}
@@ -98,6 +95,8 @@ func (d *Driver) ping(c *Client) (bool, error) {
 	return true, nil
 }
 
+func (d *Driver) pong() string { return spec.PongLine(d.cfg.Token).String() }
+
 // quiet proves that c has nothing more to receive: the next line is the
 // PONG of its barrier, or, without the ping extension, nothing arrives for
 // a while. In the middle of a line, with no barrier, it proves nothing.
@@ -107,64 +106,248 @@ func (d *Driver) quiet(c *Client, pinged bool) error {
 		if errors.Is(err, errTimeout) {
 			return nil
 		}
+		mm := d.mismatch(c, nil, false)
 		if err == nil {
 			d.tr.received(c.label, line)
+			mm.Got = []string{line}
+		} else {
+			mm.Err = err
 		}
-		return fmt.Errorf("%s: want nothing more, got %q (%v)", c.label, line, err)
+		return mm
 	}
 	if !pinged {
 		return nil
 	}
-	pong := spec.PongLine(d.cfg.Token).String()
 	line, err := c.readLine(d.cfg.Timeout)
-	if err != nil {
-		return fmt.Errorf("%s: want %s (the barrier), got %v", c.label, pong, err)
-	}
-	if line != pong {
+	switch {
+	case err != nil:
+		mm := d.mismatch(c, nil, true)
+		mm.Err = err
+		return mm
+	case line != d.pong():
 		d.tr.received(c.label, line)
-		return fmt.Errorf("%s: want nothing more before %q, got %q", c.label, pong, line)
+		mm := d.mismatch(c, nil, true)
+		mm.Got = append([]string{line}, d.drain(mm)...)
+		return mm
 	}
 	return nil
 }
 
 // read reads the lines c must receive, in order, and reports whether the
 // server closed the connection after them, as the model said it would.
-func (d *Driver) read(c *Client, want []model.Output) (closed bool, err error) {
+// pinged says whether a barrier PONG follows them.
+func (d *Driver) read(c *Client, want []model.Output, pinged bool) (closed bool, err error) {
 	for i, w := range want {
 		line, err := c.readLine(d.cfg.Timeout)
-		if w.Close {
-			if !errors.Is(err, errEOF) {
-				if err == nil {
-					d.tr.received(c.label, line)
-				}
-				return false, fmt.Errorf("%s: want the server to close the connection, got %q (%v)\n%s", c.label, line, err, pending(c.label, want[i:]))
-			}
+		switch {
+		case w.Close && errors.Is(err, errEOF):
 			d.tr.event(c.label, "closed by the server")
 			c.conn.Close()
 			d.forget(c)
 			return true, nil
+		case err == nil && !w.Close && line == w.Line:
+			d.tr.received(c.label, line)
+			continue
 		}
-		if err != nil {
-			return false, fmt.Errorf("%s: want %q: %v\n%s", c.label, w.Line, err, pending(c.label, want[i:]))
+		mm := d.mismatch(c, want[i:], pinged)
+		switch {
+		case err != nil:
+			mm.Err = err
+		case pinged && line == d.pong():
+			// Nothing more arrived before the barrier.
+			d.tr.received(c.label, line)
+			mm.Complete = true
+		default:
+			d.tr.received(c.label, line)
+			mm.Got = append([]string{line}, d.drain(mm)...)
 		}
-		d.tr.received(c.label, line)
-		if line != w.Line {
-			return false, fmt.Errorf("%s: want %q\n%*sgot  %q\n%s", c.label, w.Line, len(c.label)+2, "", line, pending(c.label, want[i:]))
-		}
+		return false, mm
 	}
 	return false, nil
 }
 
-// pending lists the lines the model still expected a client to receive.
-func pending(label string, want []model.Output) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "the model expected %s to receive, from here on:\n", label)
-	for _, w := range want {
-		if w.Close {
-			b.WriteString("    (the server closes the connection)\n")
-		} else {
-			fmt.Fprintf(&b, "    %s\n", spec.Show(w.Line))
+// maxDrain bounds the lines read after a difference to find the barrier.
+const maxDrain = 64
+
+// drain reads what else c received before its barrier, once its lines
+// have departed from the model's, so that the report shows all of them;
+// it sets mm.Complete if the barrier came.
+func (d *Driver) drain(mm *Mismatch) []string {
+	if !mm.pinged {
+		return nil
+	}
+	c := mm.client
+	var got []string
+	for range maxDrain {
+		line, err := c.readLine(d.cfg.Timeout)
+		if err != nil {
+			mm.Err = err
+			return got
+		}
+		d.tr.received(c.label, line)
+		if line == d.pong() {
+			mm.Complete = true
+			return got
+		}
+		got = append(got, line)
+	}
+	return got
+}
+
+// mismatch starts the report of c's lines departing from want (the
+// model's expected lines from the first that did not arrive).
+func (d *Driver) mismatch(c *Client, want []model.Output, pinged bool) *Mismatch {
+	mm := &Mismatch{
+		Client: c.label, ID: c.id, Want: want, Step: slices.Clone(d.step), Cause: -1,
+		client: c, pinged: pinged, pong: d.pong(),
+	}
+	if len(want) > 0 {
+		mm.Cause = causeOf(mm.Step, c.id, d.expectedBefore(c.id, len(want)))
+	}
+	return mm
+}
+
+// expectedBefore is how many of the step's outputs to id precede the last
+// n of them.
+func (d *Driver) expectedBefore(id model.ClientID, n int) int {
+	total := 0
+	for _, a := range d.step {
+		for _, o := range a.Outs {
+			if o.To == id {
+				total++
+			}
 		}
 	}
-	return b.String()
+	return total - n
+}
+
+// causeOf returns the index in step of the event that produced the k-th
+// output (from 0) to id.
+func causeOf(step []Applied, id model.ClientID, k int) int {
+	for i, a := range step {
+		for _, o := range a.Outs {
+			if o.To != id {
+				continue
+			}
+			if k == 0 {
+				return i
+			}
+			k--
+		}
+	}
+	return -1
+}
+
+// Mismatch is a step after which a client did not receive what the model
+// predicted. Its text is the same each time the same failure recurs.
+type Mismatch struct {
+	Client string         // the client's label
+	ID     model.ClientID // and its identity in the model
+	// Want is what the model still expected the client to receive in
+	// this step, from the first line that did not arrive; empty if it
+	// expected nothing more.
+	Want []model.Output
+	// Got is what the client received instead, from that point on, up to
+	// its barrier if Complete (without the PONG).
+	Got      []string
+	Complete bool
+	Err      error     // what ended the reading otherwise: a timeout, the server closing the connection
+	Step     []Applied // the events of the step
+	Cause    int       // the index in Step of the event that produced Want[0]; -1 if Want is empty
+
+	client *Client
+	pinged bool
+	pong   string
+}
+
+// Closed reports whether the server closed the connection where the model
+// did not say it would.
+func (m *Mismatch) Closed() bool { return errors.Is(m.Err, errEOF) }
+
+// Reordered reports whether the client received exactly the lines it
+// should have, but in another order.
+func (m *Mismatch) Reordered() bool {
+	if !m.Complete || m.Err != nil || len(m.Want) != len(m.Got) || len(m.Got) < 2 {
+		return false
+	}
+	var want []string
+	for _, w := range m.Want {
+		if w.Close {
+			return false
+		}
+		want = append(want, w.Line)
+	}
+	got := slices.Clone(m.Got)
+	slices.Sort(want)
+	slices.Sort(got)
+	return slices.Equal(want, got)
+}
+
+// Summary describes the difference in one line.
+func (m *Mismatch) Summary() string {
+	var want string
+	if len(m.Want) > 0 {
+		want = spec.Quote(m.Want[0].Line)
+		if m.Want[0].Close {
+			want = "the end of its connection"
+		}
+	}
+	switch {
+	case m.Reordered():
+		return fmt.Sprintf("%s received the lines the model expected in another order", m.Client)
+	case len(m.Want) == 0 && len(m.Got) > 0:
+		return fmt.Sprintf("%s received %s, which the model did not expect", m.Client, spec.Quote(m.Got[0]))
+	case len(m.Want) == 0:
+		return fmt.Sprintf("%s: %v instead of the barrier's %s", m.Client, m.Err, m.pong)
+	case len(m.Got) > 0:
+		return fmt.Sprintf("%s received %s instead of %s", m.Client, spec.Quote(m.Got[0]), want)
+	case m.Closed():
+		return fmt.Sprintf("the server closed %s's connection instead of sending %s", m.Client, want)
+	case m.Err != nil:
+		return fmt.Sprintf("%s did not receive %s (%v)", m.Client, want, m.Err)
+	}
+	return fmt.Sprintf("%s did not receive %s", m.Client, want)
+}
+
+func (m *Mismatch) Error() string {
+	var b []byte
+	pad := fmt.Sprintf("%*s", len(m.Client)+2, "")
+	got := m.pong
+	if len(m.Got) > 0 {
+		got = m.Got[0]
+	}
+	switch {
+	case len(m.Want) == 0 && len(m.Got) > 0:
+		b = fmt.Appendf(b, "%s: want nothing more before %q, got %s\n", m.Client, m.pong, spec.Quote(got))
+	case len(m.Want) == 0:
+		b = fmt.Appendf(b, "%s: want %s (the barrier), got %v\n", m.Client, m.pong, m.Err)
+	case m.Want[0].Close && len(m.Got) > 0:
+		b = fmt.Appendf(b, "%s: want the server to close the connection, got %s\n", m.Client, spec.Quote(got))
+	case m.Want[0].Close:
+		b = fmt.Appendf(b, "%s: want the server to close the connection, got %v\n", m.Client, m.Err)
+	case len(m.Got) == 0 && m.Err != nil:
+		b = fmt.Appendf(b, "%s: want %s: %v\n", m.Client, spec.Quote(m.Want[0].Line), m.Err)
+	default:
+		b = fmt.Appendf(b, "%s: want %s\n%sgot  %s\n", m.Client, spec.Quote(m.Want[0].Line), pad, spec.Quote(got))
+	}
+	if len(m.Got) > 1 {
+		b = fmt.Appendf(b, "%sthen %d more line(s):\n", pad, len(m.Got)-1)
+		for _, l := range m.Got[1:] {
+			b = fmt.Appendf(b, "%s    %s\n", pad, spec.Show(l))
+		}
+	}
+	if len(m.Got) > 0 && m.Err != nil {
+		b = fmt.Appendf(b, "%sthen: %v\n", pad, m.Err)
+	}
+	if len(m.Want) > 0 {
+		b = fmt.Appendf(b, "the model expected %s to receive, from here on:\n", m.Client)
+		for _, w := range m.Want {
+			if w.Close {
+				b = append(b, "    (the server closes the connection)\n"...)
+			} else {
+				b = fmt.Appendf(b, "    %s\n", spec.Show(w.Line))
+			}
+		}
+	}
+	return string(b)
 }

@@ -3,14 +3,25 @@
 // fails as soon as any client receives anything other than exactly the lines
 // the model predicts.
 //
-// Each step is drawn by rapid: a client connects, sends one or more lines
-// (whole, split into small writes, coalesced, with CRLF or bare LF), sends an
-// overlong line, or drops its connection (close, reset, half-close, or in the
-// middle of a line). The model says which lines every client must receive;
-// the checker reads exactly those, then proves that nothing else arrived with
-// a PING/PONG barrier on every open client (PING-2). A failure is shrunk by
-// rapid and reported as a transcript of every client, and can be saved as a
-// conformance script.
+// Each step is drawn by rapid, whole and whatever the state (steps.go): a
+// client sends one or more lines (whole, split into small writes,
+// coalesced, with CRLF or bare LF), connecting first if it has no
+// connection; sends an overlong line; sends a burst of messages; drops its
+// connection (close, reset, half-close, or in the middle of a line); or
+// clients gather in one room. The model says which lines every client must
+// receive; the checker reads exactly those, then proves that nothing else
+// arrived with a PING/PONG barrier on every open client (PING-2).
+//
+// A failure is shrunk by rapid to the few steps that still fail, blamed on
+// the rule its first differing line belongs to (blame.go), and reported
+// once: the rule, the difference, and the transcript of every client. It
+// can be saved as a conformance script, and run again by its seed.
+//
+// The checker counts, for each rule, the steps that reached the situation
+// the rule is about (a history that overflowed, a roster of three, room
+// names that sort otherwise folded to upper case, look-alike names...):
+// see Coverage. Its generator is weighted to reach every one in most runs
+// of a few hundred sequences.
 //
 // The steps themselves, the barriers and the wait for a disconnect are
 // package driver's, which the reference server's fuzz test shares.

@@ -2,7 +2,7 @@ package modelcheck
 
 import (
 	"crypto/rand"
-	"errors"
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"io"
@@ -32,7 +32,7 @@ type Options struct {
 	Seed    uint64        // rapid seed; 0 for a random one
 	SaveDir string        // where to write a failing sequence as a script
 	Verbose bool          // log every case's transcript
-	Log     io.Writer     // progress output of Run (nil: none)
+	Log     io.Writer     // where Run writes the transcripts of Verbose (nil: none)
 	Timeout time.Duration // how long to wait for one expected line (5 s)
 	NoPing  bool          // the server lacks the ping extension: use Quiet instead
 	Quiet   time.Duration // the quiet period that stands in for PING (200 ms)
@@ -76,45 +76,90 @@ func nextSuffix() string {
 	return runTag + strings.Repeat("0", 4-len(s)) + s
 }
 
+// checker is one run of the model check: the property rapid checks, the
+// coverage of the sequences that passed, and the failures recorded.
+type checker struct {
+	target Target
+	opts   Options
+	cov    Coverage
+	fails  failures
+}
+
+func newChecker(target Target, opts Options) *checker {
+	return &checker{target: target, opts: opts.withDefaults()}
+}
+
 // Property returns the rapid property that checks target against the model.
 func Property(target Target, opts Options) func(*rapid.T) {
-	opts = opts.withDefaults()
-	return func(t *rapid.T) {
-		addr, stop := target.Addr, func() {}
-		if target.Start != nil {
-			var err error
-			if addr, stop, err = target.Start(); err != nil {
-				t.Fatalf("start the server: %v", err)
-			}
+	return newChecker(target, opts).property
+}
+
+func (c *checker) property(t *rapid.T) {
+	addr, stop := c.target.Addr, func() {}
+	if c.target.Start != nil {
+		var err error
+		if addr, stop, err = c.target.Start(); err != nil {
+			t.Fatalf("start the server: %v", err)
 		}
-		defer stop()
-		m := newMachine(opts, addr, nextSuffix())
-		defer m.d.Quit()
-		t.Repeat(map[string]func(*rapid.T){
-			// rapid picks actions uniformly; repeating a key weights it.
-			"connect":  m.connect,
-			"send1":    m.send,
-			"send2":    m.send,
-			"send3":    m.send,
-			"send4":    m.send,
-			"send5":    m.send,
-			"sendLong": m.sendLong,
-			"drop":     m.drop,
-			"": func(t *rapid.T) {
-				if err := m.d.Model().Check(); err != nil {
-					t.Fatalf("model invariant: %v", err)
-				}
-			},
-		})
-		if opts.Verbose {
-			t.Logf("%s", m.d.Transcript())
+	}
+	defer stop()
+	m := newMachine(c.opts, addr, nextSuffix(), &c.fails)
+	defer m.d.Quit()
+	for range 10 * avgSteps() {
+		st := m.steps.Draw(t, "step")
+		if st.end {
+			break
+		}
+		m.run(t, st)
+		if err := m.d.Model().Check(); err != nil {
+			t.Fatalf("model invariant: %v", err)
+		}
+	}
+	c.cov.add(&m.trk.counts, m.step)
+	if c.opts.Verbose {
+		if c.opts.Log != nil {
+			fmt.Fprint(c.opts.Log, m.transcript())
+		} else {
+			t.Logf("%s", m.transcript())
 		}
 	}
 }
 
+// failure is what a failing case recorded of itself.
+type failure struct {
+	rule, summary, report, script string
+	steps                         int
+	at                            time.Time
+}
+
+// failures records the failures of a case: the first, as found, and the
+// last, which rapid's final replay of the shrunk case makes.
+type failures struct {
+	mu          sync.Mutex
+	first, last *failure
+}
+
+func (fs *failures) record(f failure) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	f.at = time.Now()
+	if fs.first == nil {
+		fs.first = &f
+	}
+	fs.last = &f
+}
+
+func (fs *failures) reset() {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.first, fs.last = nil, nil
+}
+
 // Check runs the model check inside a Go test. Unless -rapid.checks is
-// given, it runs opts.Checks cases.
-func Check(t *testing.T, target Target, opts Options) {
+// given, it runs opts.Checks cases. It returns the coverage of the cases
+// that passed. A failure is reported once: rapid's line with the flags
+// that reproduce it, then the shrunk case's report.
+func Check(t *testing.T, target Target, opts Options) *Coverage {
 	if opts.Checks > 0 && !flagGiven("rapid.checks") {
 		setFlag(t, "rapid.checks", strconv.Itoa(opts.Checks))
 	}
@@ -127,10 +172,23 @@ func Check(t *testing.T, target Target, opts Options) {
 	if opts.ShrinkTime > 0 && !flagGiven("rapid.shrinktime") {
 		setFlag(t, "rapid.shrinktime", opts.ShrinkTime.String())
 	}
+	c := newChecker(target, opts)
 	start, steps0 := time.Now(), stepCounter.Load()
-	rapid.Check(t, Property(target, opts))
+	rapid.Check(quietTB{t}, c.property)
 	steps := stepCounter.Load() - steps0
-	t.Logf("model check: %d steps in %v (%.0f steps/s)", steps, time.Since(start).Round(time.Millisecond), float64(steps)/time.Since(start).Seconds())
+	t.Logf("model check: %d steps in %v (%.0f steps/s); %s", steps, time.Since(start).Round(time.Millisecond), float64(steps)/time.Since(start).Seconds(), c.cov.Summary())
+	return &c.cov
+}
+
+// quietTB is a test's T without rapid's log of every draw, which a
+// report of the steps and the transcript make redundant.
+type quietTB struct{ *testing.T }
+
+func (q quietTB) Logf(format string, args ...any) {
+	if !strings.HasPrefix(format, "[rapid] draw") {
+		q.T.Helper()
+		q.T.Logf(format, args...)
+	}
 }
 
 // stepCounter counts the steps executed by every machine, shrinking included.
@@ -148,68 +206,152 @@ func setFlag(t *testing.T, name, value string) {
 	t.Cleanup(func() { flag.Set(name, old) })
 }
 
+// Result is the outcome of Run.
+type Result struct {
+	Sequences int       // sequences run, a failing one included
+	Coverage  *Coverage // of the sequences that passed
+	Failure   *Failure  // nil if the server agreed with the model throughout
+}
+
+// Failure is a sequence on which the server departed from the model,
+// shrunk by rapid to as few steps as still fail.
+type Failure struct {
+	Rule    string // the rule the first differing line belongs to ("" if none)
+	Summary string // one line: the rule and the difference
+	Report  string // the difference in full and the transcript of every client
+	// Seed is the failing sequence's own seed: a Run with this Seed and
+	// Checks 1 runs it first.
+	Seed       uint64
+	Sequence   int           // which of the run's sequences failed, from 1
+	Steps      int           // steps of the shrunk sequence
+	FoundSteps int           // steps of the sequence as found
+	ShrinkTime time.Duration // the time rapid took to shrink it
+	Script     string        // the saved script, if Options.SaveDir was set
+}
+
+func (f *Failure) Error() string { return f.Summary + "\n" + f.Details() }
+
+// Details is the report of a failure without its summary line: how it was
+// found and shrunk, the difference, and the transcript.
+func (f *Failure) Details() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "sequence %d (seed %d) failed after %d steps; shrunk to %d steps in %v\n",
+		f.Sequence, f.Seed, f.FoundSteps, f.Steps, f.ShrinkTime.Round(10*time.Millisecond))
+	b.WriteString(f.Report)
+	if f.Script != "" {
+		fmt.Fprintf(&b, "the shrunk sequence is saved as the script %s\n", f.Script)
+	}
+	return b.String()
+}
+
 // Run checks target against the model outside `go test`, for opts.Checks
-// cases (100 by default), and returns an error holding the shrunk failing
-// transcript if the server departs from the model.
-func Run(target Target, opts Options) error {
+// sequences (100 by default). Sequence i (from 0) has the seed opts.Seed+i
+// (a random one if opts.Seed is 0), so that a failing sequence can be run
+// again on its own. If the server departs from the model, Run shrinks the
+// failing sequence and returns it as a *Failure, which is also the error.
+func Run(target Target, opts Options) (Result, error) {
 	initOnce.Do(func() {
 		testing.Init()
 		if !flag.Parsed() {
 			flag.CommandLine.Parse(nil)
 		}
 	})
-	if opts.Checks <= 0 {
-		opts.Checks = 100
+	checks := opts.Checks
+	if checks <= 0 {
+		checks = 100
 	}
-	flag.Set("rapid.checks", strconv.Itoa(opts.Checks))
-	flag.Set("rapid.seed", strconv.FormatUint(opts.Seed, 10))
-	flag.Set("rapid.nofailfile", "true")
+	seed := opts.Seed
+	for seed == 0 {
+		var b [8]byte
+		rand.Read(b[:])
+		seed = binary.LittleEndian.Uint64(b[:])
+	}
+	set := map[string]string{"rapid.checks": "1", "rapid.nofailfile": "true"}
 	if opts.ShrinkTime > 0 {
-		flag.Set("rapid.shrinktime", opts.ShrinkTime.String())
+		set["rapid.shrinktime"] = opts.ShrinkTime.String()
 	}
 	if opts.Steps > 0 {
-		flag.Set("rapid.steps", strconv.Itoa(opts.Steps))
+		set["rapid.steps"] = strconv.Itoa(opts.Steps)
 	}
-	tb := &runTB{log: opts.Log}
-	done := make(chan struct{})
-	go func() { // FailNow ends this goroutine, as in package testing
-		defer close(done)
-		rapid.Check(tb, Property(target, opts))
-	}()
-	<-done
-	if tb.Failed() {
-		return errors.New(strings.Join(append(tb.errors, tb.logs...), "\n"))
+	defer setFlags(set)()
+
+	c := newChecker(target, opts)
+	res := Result{Coverage: &c.cov}
+	for i := range checks {
+		s := seed + uint64(i)
+		if s == 0 { // rapid's "random"
+			continue
+		}
+		flag.Set("rapid.seed", strconv.FormatUint(s, 10))
+		c.fails.reset()
+		tb := &runTB{}
+		done := make(chan struct{})
+		go func() { // FailNow ends this goroutine, as in package testing
+			defer close(done)
+			rapid.Check(tb, c.property)
+		}()
+		<-done
+		res.Sequences++
+		if tb.Failed() {
+			f := c.failure(tb, s, i+1)
+			res.Failure = f
+			return res, f
+		}
 	}
-	return nil
+	return res, nil
+}
+
+// failure makes the report of a failed sequence from what its machines
+// recorded, or from rapid's error if they recorded nothing.
+func (c *checker) failure(tb *runTB, seed uint64, seq int) *Failure {
+	c.fails.mu.Lock()
+	first, last := c.fails.first, c.fails.last
+	c.fails.mu.Unlock()
+	f := &Failure{Seed: seed, Sequence: seq}
+	if last == nil {
+		msg := strings.Join(tb.errors, "\n")
+		f.Summary, f.Report = firstLine(msg), msg+"\n"
+		return f
+	}
+	f.Rule, f.Summary, f.Report, f.Script = last.rule, last.summary, last.report, last.script
+	f.Steps, f.FoundSteps, f.ShrinkTime = last.steps, first.steps, last.at.Sub(first.at)
+	if msg := strings.Join(tb.errors, "\n"); strings.Contains(msg, "[rapid] flaky") {
+		f.Report += "rapid could not reproduce the failure as found: the server's answers vary from one replay to the next\n"
+	}
+	return f
+}
+
+// setFlags sets rapid's flags and returns how to restore them.
+func setFlags(set map[string]string) (restore func()) {
+	old := map[string]string{}
+	for name, v := range set {
+		old[name] = flag.Lookup(name).Value.String()
+		flag.Set(name, v)
+	}
+	old["rapid.seed"] = flag.Lookup("rapid.seed").Value.String()
+	return func() {
+		for name, v := range old {
+			flag.Set(name, v)
+		}
+	}
 }
 
 var initOnce sync.Once
 
-// runTB is the rapid.TB of Run: it records failures and prints logs.
+// runTB is the rapid.TB of Run: it records failures and drops the logs,
+// which the machine's report replaces.
 type runTB struct {
 	mu     sync.Mutex
-	log    io.Writer
 	failed bool
 	errors []string
-	logs   []string // after the first failure: the shrunk case's output
 }
 
-func (tb *runTB) Helper()      {}
-func (tb *runTB) Name() string { return "modelcheck" }
-func (tb *runTB) Logf(format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if tb.log != nil {
-		fmt.Fprintln(tb.log, msg)
-	}
-	if tb.Failed() && !strings.HasPrefix(msg, "[rapid] draw") {
-		tb.mu.Lock()
-		tb.logs = append(tb.logs, msg)
-		tb.mu.Unlock()
-	}
-}
-func (tb *runTB) Log(args ...any)                  { tb.Logf("%s", fmt.Sprint(args...)) }
-func (tb *runTB) Skipf(format string, args ...any) { tb.Logf(format, args...); runtime.Goexit() }
-func (tb *runTB) Skip(args ...any)                 { tb.Log(args...); runtime.Goexit() }
+func (tb *runTB) Helper()                          {}
+func (tb *runTB) Name() string                     { return "modelcheck" }
+func (tb *runTB) Logf(format string, args ...any)  {}
+func (tb *runTB) Log(args ...any)                  {}
+func (tb *runTB) Skipf(format string, args ...any) { runtime.Goexit() }
+func (tb *runTB) Skip(args ...any)                 { runtime.Goexit() }
 func (tb *runTB) SkipNow()                         { runtime.Goexit() }
 func (tb *runTB) Errorf(format string, args ...any) {
 	tb.mu.Lock()

@@ -18,6 +18,7 @@ import (
 type scriptWriter struct {
 	sfx   string // replaced by $U, the script's unique suffix
 	lines []string
+	rule  string // the rule the failure shows broken
 	note  string
 }
 
@@ -119,7 +120,8 @@ func (w *scriptWriter) await(watcher, name string) {
 	w.add("await %s %s %s", watcher, w.word(probe), w.word(gone))
 }
 
-func (w *scriptWriter) failure(msg string) { w.note = msg }
+// failure records the rule a failure shows broken and its message.
+func (w *scriptWriter) failure(rule, msg string) { w.rule, w.note = rule, msg }
 
 // save writes the script into dir and returns its path.
 func (w *scriptWriter) save(dir string) (string, error) {
@@ -135,7 +137,11 @@ func (w *scriptWriter) save(dir string) (string, error) {
 	for _, l := range strings.Split(w.note, "\n") {
 		b.WriteString("#   " + l + "\n")
 	}
-	b.WriteString("# tags: core, ping, input\n# rules: ORDER-1\n\n")
+	rule := w.rule
+	if rule == "" {
+		rule = "ORDER-1"
+	}
+	fmt.Fprintf(&b, "# tags: core, ping, input\n# rules: %s\n\n", rule)
 	for _, l := range w.lines {
 		b.WriteString(l + "\n")
 	}

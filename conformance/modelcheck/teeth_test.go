@@ -1,6 +1,7 @@
 package modelcheck
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,7 +14,8 @@ import (
 )
 
 // faults are deliberately broken servers: each rewrites the model's
-// outputs the way a plausible bug would. The checker must catch every one.
+// outputs the way a plausible bug would. The checker must catch every one,
+// and blame the rule in faultRules.
 var faults = map[string]func(model.ClientID, model.Event, []model.Output) []model.Output{
 	"skips the echo": func(id model.ClientID, _ model.Event, outs []model.Output) []model.Output {
 		return slices.DeleteFunc(outs, func(o model.Output) bool { return o.To == id && strings.HasPrefix(o.Line, "ROOM ") })
@@ -57,6 +59,17 @@ var faults = map[string]func(model.ClientID, model.Event, []model.Output) []mode
 	"sends bare LF": nil, // see lfServer below
 }
 
+// faultRules are the rules a failure of each fault may be blamed on.
+var faultRules = map[string][]string{
+	"skips the echo":                      {"MSG-2"},
+	"drops JOIN notices":                  {"JOIN-5"},
+	"reverses the roster":                 {"JOIN-4"},
+	"forgets the disconnect announcement": {"DISC-1"},
+	"ignores overlong lines":              {"FRAME-5"},
+	// A duplicate in other case is NAME-3's.
+	"accepts duplicate names": {"USER-2", "NAME-3"},
+}
+
 func TestCheckerCatchesBrokenServers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("slow: shrinks a failure per fault")
@@ -69,13 +82,20 @@ func TestCheckerCatchesBrokenServers(t *testing.T) {
 			dir := t.TempDir()
 			addr, stop := startModelServer(t, fault)
 			defer stop()
-			err := Run(Target{Addr: addr}, Options{Checks: 1000, Steps: 50, SaveDir: dir, ShrinkTime: 2 * time.Second, Timeout: time.Second})
+			_, err := Run(Target{Addr: addr}, Options{Checks: 1000, Steps: 50, SaveDir: dir, ShrinkTime: 2 * time.Second})
 			if err == nil {
 				t.Fatalf("the checker passed a server that %s", name)
 			}
-			t.Logf("caught: %s", firstLine(err.Error()))
+			var f *Failure
+			if !errors.As(err, &f) {
+				t.Fatalf("not a failure of the server: %v", err)
+			}
+			t.Logf("caught in %d steps: %s", f.Steps, f.Summary)
 			if testing.Verbose() {
 				t.Log(err)
+			}
+			if !slices.Contains(faultRules[name], f.Rule) {
+				t.Errorf("blamed %q; want one of %q:\n%v", f.Rule, faultRules[name], err)
 			}
 			saved, _ := filepath.Glob(filepath.Join(dir, "*.txtar"))
 			if len(saved) == 0 {
@@ -98,16 +118,11 @@ func TestCheckerCatchesBrokenServers(t *testing.T) {
 }
 
 func TestRunPassesTheModelServer(t *testing.T) {
-	err := Run(Target{Start: func() (string, func(), error) {
+	_, err := Run(Target{Start: func() (string, func(), error) {
 		addr, stop := startModelServer(t, nil)
 		return addr, stop, nil
 	}}, Options{Checks: 20})
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-func firstLine(s string) string {
-	first, _, _ := strings.Cut(s, "\n")
-	return first
 }

@@ -54,6 +54,7 @@ type Client struct {
 	arrived  []time.Duration // parallel to lines: when each arrived, since start
 	next     int             // index of the first line the script has not consumed
 	end      error           // io.EOF, a reset or read error; nil while the reader runs
+	endAt    time.Duration   // when end was set, since start
 	partial  []byte          // bytes after the last LF when the stream ended
 	notify   chan struct{}   // capacity 1: signalled when lines or end change
 	gate     chan struct{}   // closed while reading is allowed
@@ -61,11 +62,48 @@ type Client struct {
 	hangup   chan struct{}   // closed when hungUp is set, to cut a paced flood short
 	wroteEOF bool            // the client half-closed
 	rate     int             // bytes per second the reader may read; 0 for no limit (readrate)
+	// last is what the script consumed last: a line, or the end of the
+	// stream once closed has seen it, with when it arrived (arrived).
+	last consumption
 }
 
-// Dial connects a client called name to addr, recording into tr.
-func Dial(addr, name string, tr *Transcript, timeout time.Duration) (*Client, error) {
+// A consumption is what the script consumed last from a client, for
+// arrived: a line or the end of the stream, and when it arrived.
+type consumption struct {
+	line []byte        // the line, terminator included; nil for the end of the stream
+	at   time.Duration // when it arrived, since the client connected
+	ok   bool          // the script has consumed something
+}
+
+// String describes what was consumed, for failure messages.
+func (k consumption) String() string {
+	if k.line == nil {
+		return "the end of the stream"
+	}
+	return "the line " + quote(bytes.TrimSuffix(k.line, []byte("\r\n")))
+}
+
+// Dial connects a client called name to addr, recording into tr. A
+// positive rcvbuf sets the socket's receive buffer (SO_RCVBUF) before it
+// connects, which also turns off the kernel's tuning of it: a client that
+// stops reading then holds at most about that much, and what the server
+// sends beyond it stays in the server's own buffers and queue.
+func Dial(addr, name string, tr *Transcript, timeout time.Duration, rcvbuf int) (*Client, error) {
 	d := net.Dialer{Timeout: timeout}
+	if rcvbuf > 0 {
+		d.Control = func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			if err := rc.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
+			}); err != nil {
+				return err
+			}
+			if serr != nil {
+				return fmt.Errorf("set SO_RCVBUF to %d: %w", rcvbuf, serr)
+			}
+			return nil
+		}
+	}
 	nc, err := d.Dial("tcp", addr)
 	if err != nil {
 		return nil, err
@@ -81,7 +119,11 @@ func Dial(addr, name string, tr *Transcript, timeout time.Duration) (*Client, er
 		hangup:     make(chan struct{}),
 	}
 	close(c.gate)
-	tr.add(event{client: c, kind: evNote, text: "connected"})
+	if rcvbuf > 0 {
+		tr.add(event{client: c, kind: evNote, text: fmt.Sprintf("connected, with a receive buffer of %d bytes", rcvbuf)})
+	} else {
+		tr.add(event{client: c, kind: evNote, text: "connected"})
+	}
 	go c.read()
 	return c, nil
 }
@@ -151,6 +193,7 @@ func (c *Client) finish(err error, partial []byte) {
 	c.mu.Lock()
 	hungUp := c.hungUp
 	c.end = err
+	c.endAt = time.Since(c.start)
 	c.partial = partial
 	c.mu.Unlock()
 	if len(partial) > 0 {
@@ -239,9 +282,25 @@ func (c *Client) NextAt(timeout time.Duration) ([]byte, time.Time, error) {
 	}
 	c.mu.Lock()
 	at := c.start.Add(c.arrived[c.next])
+	c.last = consumption{line: line, at: c.arrived[c.next], ok: true}
 	c.next++
 	c.mu.Unlock()
 	return line, at, nil
+}
+
+// consumedEnd records that the script has consumed the end of the stream
+// (closed), for arrived.
+func (c *Client) consumedEnd() {
+	c.mu.Lock()
+	c.last = consumption{at: c.endAt, ok: true}
+	c.mu.Unlock()
+}
+
+// lastConsumed returns what the script consumed last, and when it arrived.
+func (c *Client) lastConsumed() (what string, at time.Time, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.last.String(), c.start.Add(c.last.at), c.last.ok
 }
 
 // Peek is Next without consuming the line.

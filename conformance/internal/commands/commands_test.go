@@ -167,6 +167,9 @@ func TestCommands(t *testing.T) {
 		{name: "recvrooms_unsorted", want: "not sorted", script: "connect a\nsend a 'ROOMLIST #b #a'\nrecvrooms a\n"},
 		{name: "recvrooms_mine", pass: true, script: "connect a\nsend a 'ROOMLIST #a #b$U #zz'\nrecvrooms a '#b$U'\n"},
 		{name: "connect_refused", pass: true, script: "env ADDR=127.0.0.1:1\n! connect a\n"},
+		{name: "connect_rcvbuf", pass: true, script: "connect -rcvbuf 8192 a b\nsend a 'OK x'\nrecv a 'OK x'\nsend b 'OK y'\nrecv b 'OK y'\nquiet a b\n"},
+		{name: "connect_rcvbuf_transcript", want: "a: connected, with a receive buffer of 8192 bytes", script: "connect -rcvbuf 8192 a\nrecv a 'OK x'\n"},
+		{name: "connect_rcvbuf_zero", want: "want a positive number of bytes", script: "connect -rcvbuf 0 a\n"},
 		{name: "await", pass: true, script: "connect a\nawait a 'OK x' 'OK x'\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -241,7 +244,8 @@ func TestLoadCommands(t *testing.T) {
 }
 
 // TestTimingCommands checks floodsend -rate, recvmany -skip, -from, -within
-// and -spread, and closed -reset: each option can fail, and can pass.
+// and -spread, closed -reset, mark and arrived: each option can fail, and
+// can pass.
 func TestTimingCommands(t *testing.T) {
 	echo := startEcho(t)
 	delayed := startDelayed(t, 100*time.Millisecond)
@@ -290,6 +294,19 @@ func TestTimingCommands(t *testing.T) {
 		{name: "reset_not_skipped", addr: resetter, want: "want the connection closed, got a line first", script: "connect a\nsend a go\nrecv a 'OK 1'\nclosed -reset a\n"},
 		{name: "reset_eof", want: "closed the connection gracefully", script: "connect a\nhalfclose a\nclosed -reset a\n"},
 		{name: "reset_eof_rule", want: "LIMIT-8", script: "connect a\nsend a 'OK bye'\nhalfclose a\nclosed -skip '^OK bye$' -reset a\n"},
+		// mark and arrived: the bounds are wide, so that only the side
+		// under test can fail, however loaded the machine.
+		{name: "arrived_line", pass: true, want: "arrived a: the line \"OK x\" arrived", script: "connect a\nmark t\nsend a 'OK x'\nrecv a 'OK x'\narrived -before 30s t a\n"},
+		{name: "arrived_too_soon", want: "sooner than -after 30s", script: "connect a\nmark t\nsend a 'OK x'\nrecv a 'OK x'\narrived -after 30s t a\n"},
+		{name: "arrived_too_late", addr: delayed, want: "not before -before 50ms", script: "connect a\nmark t\nsend a 'OK x'\nrecv a 'OK x'\narrived -after 10ms -before 50ms t a\n"},
+		{name: "arrived_arrival_not_consumption", pass: true, script: "connect a\nmark t\nsend a 'OK x'\nsleep 1s\nrecv a 'OK x'\narrived -before 500ms t a\n"},
+		{name: "arrived_end", addr: resetter, pass: true, want: "the end of the stream arrived", script: "connect a\nmark t\nsend a go\nclosed -skip '^OK [12]$' a\narrived -before 30s t a\n"},
+		{name: "arrived_end_too_soon", addr: resetter, want: "the end of the stream arrived", script: "connect a\nmark t\nsend a go\nclosed -skip '^OK [12]$' a\narrived -after 30s t a\n"},
+		{name: "arrived_nothing_consumed", want: "has consumed nothing from a yet", script: "connect a\nmark t\narrived -before 1s t a\n"},
+		{name: "arrived_no_mark", want: `no stopwatch called "t"`, script: "connect a\nsend a 'OK x'\nrecv a 'OK x'\narrived -before 1s t a\n"},
+		{name: "arrived_no_bound", want: "give -after, -before or both", script: "connect a\nmark t\narrived t a\n"},
+		{name: "arrived_empty_bounds", want: "is not later than -after", script: "connect a\nmark t\narrived -after 2s -before 1s t a\n"},
+		{name: "mark_own_names", pass: true, script: "connect a\nmark a\nsend a 'OK x'\nrecv a 'OK x'\narrived -before 30s a a\n"},
 		// ! stays refused.
 		{name: "floodsend_neg", want: "floodsend does not support !", script: "connect a\n! floodsend -rate 1 a 1 'OK %d'\n"},
 		{name: "recvmany_neg", want: "recvmany does not support !", script: "connect a\n! recvmany -skip x a 1 'OK %d'\n"},

@@ -9,7 +9,7 @@ import (
 // The commands of connections: connect, connectmany, disconnect, reset,
 // halfclose, stopread, resumeread, readrate (churn has a file of its own).
 
-// connect NAME...
+// connect [-rcvbuf BYTES] NAME...
 //
 // ! connect NAME: the server must refuse the connection.
 func cmdConnect(c *call) {
@@ -17,17 +17,26 @@ func cmdConnect(c *call) {
 	if c.neg && len(names) != 1 {
 		c.usage()
 	}
+	rcvbuf := 0
+	if c.opts.has("-rcvbuf") {
+		rcvbuf = countArg(c.ts, c.opts.value("-rcvbuf"))
+		if rcvbuf == 0 {
+			c.ts.Fatalf("connect -rcvbuf: want a positive number of bytes")
+		}
+	}
 	for _, name := range names {
-		c.s.connect(c.ts, name, c.neg)
+		c.s.connect(c.ts, name, c.neg, rcvbuf)
 	}
 }
 
-func (s *session) connect(ts *testscript.TestScript, name string, neg bool) {
+// connect opens a connection called name; with neg, the server must
+// refuse it. A positive rcvbuf is the socket's receive buffer (Dial).
+func (s *session) connect(ts *testscript.TestScript, name string, neg bool, rcvbuf int) {
 	old, existed := s.clients[name]
 	if existed && !old.HungUp() && old.Ended() == nil {
 		ts.Fatalf("%s is already connected", name)
 	}
-	c, err := Dial(ts.Getenv(envAddr), name, s.tr, timeout(ts))
+	c, err := Dial(ts.Getenv(envAddr), name, s.tr, timeout(ts), rcvbuf)
 	if neg {
 		if err == nil {
 			c.Close(false)
@@ -57,7 +66,7 @@ func cmdConnectMany(c *call) {
 	}
 	prefix := expand(c.ts, c.args[1])
 	for i := 1; i <= n; i++ {
-		c.s.connect(c.ts, prefix+strconv.Itoa(i), false)
+		c.s.connect(c.ts, prefix+strconv.Itoa(i), false, 0)
 	}
 }
 

@@ -418,6 +418,7 @@ func cmdClosed(c *call) {
 				if skipped > 0 {
 					ts.Logf("closed %s: skipped %d lines before the close", cl.name, skipped)
 				}
+				cl.consumedEnd()
 				break
 			}
 			got := s.check(ts, cl, "closed", line)

@@ -86,13 +86,14 @@ type sessionKey struct{}
 type session struct {
 	tr      *Transcript
 	clients map[string]*Client
-	order   []string // client names, in the order first connected
-	server  Server   // the server started for this script, or nil
-	quiets  int      // PING tokens used by quiet so far
+	order   []string             // client names, in the order first connected
+	server  Server               // the server started for this script, or nil
+	quiets  int                  // PING tokens used by quiet so far
+	marks   map[string]time.Time // the stopwatches of mark, by name
 }
 
 func newSession(server Server) *session {
-	return &session{tr: NewTranscript(), clients: map[string]*Client{}, server: server}
+	return &session{tr: NewTranscript(), clients: map[string]*Client{}, server: server, marks: map[string]time.Time{}}
 }
 
 // close closes every client and waits for their reader goroutines and

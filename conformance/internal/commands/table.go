@@ -36,9 +36,13 @@ type section struct {
 // table is every command, in the order and the groups of the reference.
 var table = []section{
 	{title: "Connections:", cmds: []*command{
-		{name: "connect", args: "NAME...", run: cmdConnect,
+		{name: "connect", args: "[-rcvbuf BYTES] NAME...", run: cmdConnect,
 			summary: `open one TCP connection per name to $ADDR; a name may be reused
-				once its connection is over`,
+				once its connection is over. -rcvbuf sets each socket's receive
+				buffer to BYTES before it connects (SO_RCVBUF, which the kernel may
+				round up), so that once NAME stops reading the server's output to it
+				is pending after a few kilobytes, however large the kernel would
+				have let the buffer grow (for WriteTimeout: LIMIT-4)`,
 			neg: &negForm{args: "NAME", summary: `the server must refuse the connection`}},
 		{name: "connectmany", args: "N PREFIX", run: cmdConnectMany,
 			summary: `connect PREFIX1 ... PREFIXN`},
@@ -165,8 +169,19 @@ var table = []section{
 			summary: `SIGTERM to the server started for this script (needs a "# server:"
 				header)`},
 		{name: "sleep", args: "DURATION", run: cmdSleep,
-			summary: `wait, for the timeouts of LIMIT-7; never to synchronise (use
-				quiet)`},
+			summary: `wait, for the timeouts of sections 8 and 9 (LIMIT-7, SHUT-2);
+				never to synchronise (use quiet)`},
+		{name: "mark", args: "MARK", run: cmdMark,
+			summary: `start the stopwatch MARK now, for arrived (stopwatches have names
+				of their own: MARK may be a client's name too)`},
+		{name: "arrived", args: "[-after DURATION] [-before DURATION] MARK NAME", run: cmdArrived,
+			summary: `what the script consumed last from NAME (the line of the latest
+				recv, expect, ..., or the end of the stream that closed saw) arrived
+				at least -after and less than -before after mark MARK, by the time
+				the client received it, not when the script got to it: a lower and
+				an upper bound on a timeout (LIMIT-4, LIMIT-7, LIMIT-11). Give
+				bounds seconds wide of the value the protocol implies, so that a
+				loaded machine passes and a timeout off by a whole period fails`},
 	}},
 }
 

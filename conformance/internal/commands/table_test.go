@@ -72,7 +72,7 @@ func (sy *syntax) describe() string {
 // command: its options and how many arguments it takes.
 func TestSyntaxOfTable(t *testing.T) {
 	want := map[string]string{
-		"connect":     "1..any",
+		"connect":     "[-rcvbuf BYTES] 1..any",
 		"! connect":   "1..1",
 		"connectmany": "2..2",
 		"disconnect":  "1..any",
@@ -104,6 +104,8 @@ func TestSyntaxOfTable(t *testing.T) {
 		"await":       "3..3",
 		"shutdown":    "0..0",
 		"sleep":       "1..1",
+		"mark":        "1..1",
+		"arrived":     "[-after DURATION] [-before DURATION] 2..2",
 	}
 	got := map[string]string{}
 	for name, cmd := range byName {
