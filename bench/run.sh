@@ -1,60 +1,130 @@
 #!/bin/sh
 # bench/run.sh runs every measurement of BENCHMARKS.md and draws its plots:
 #
-#	bench/run.sh                      # everything, 3 runs per point (~15-20 min)
+#	bench/run.sh                      # everything, 3 runs per point (~40 min)
 #	REPS=1 bench/run.sh               # one run per point
 #	BASELINE=a4e6e21 bench/run.sh     # also measure the server of that revision
+#	NOW=HEAD bench/run.sh             # measure the server of a revision, not the working tree's
 #	ONLY='target idle' bench/run.sh   # only the groups named (see below)
 #
-# Groups: target roomsize rooms rate coalesce idle baseline gobench modelcheck.
-# Each chatbench run starts its own chatd (-exec) on a free loopback port,
-# checks every delivery and writes its JSON report to
+# Groups: target roomsize rooms rate coalesce idle stall flood baseline
+# gobench modelcheck. Each chatbench run starts its own chatd (-exec) on a
+# free loopback port, checks every delivery and writes its JSON report to
 # $OUT/results/SERIES/X/REP.json; cmd/benchplot then turns them into
-# $OUT/*.svg and $OUT/summary.md. The Go benchmarks go to $OUT/gobench.txt,
-# the model check's throughput to $OUT/modelcheck.txt, the commands run
-# (appended) to $OUT/run.log. Every run is bounded (chatbench -timeout 2m).
-# OUT defaults to docs/bench; BASELINE needs a git checkout.
+# $OUT/*.svg and $OUT/summary.md. The stall group also writes the latency
+# timelines $OUT/stall.csv and $OUT/stall-unbounded.csv and draws them as
+# $OUT/stall.svg and $OUT/stall-unbounded.svg. The baseline group's series
+# are named base-REV-*, REV being BASELINE's short hash. The Go benchmarks
+# go to $OUT/gobench.txt, the model check's throughput to
+# $OUT/modelcheck.txt, the commands run and the load average before each
+# point (appended) to $OUT/run.log. Every run is bounded (chatbench
+# -timeout 2m). OUT defaults to docs/bench; BASELINE and NOW need a git
+# checkout, and are built from `git archive` (the working tree is not
+# touched).
 set -eu
 cd "$(dirname "$0")/.."
 OUT=${OUT:-docs/bench}
 REPS=${REPS:-3}
-ONLY=${ONLY:-target roomsize rooms rate coalesce idle baseline gobench modelcheck}
+ONLY=${ONLY:-target roomsize rooms rate coalesce idle stall flood baseline gobench modelcheck}
 BASELINE=${BASELINE:-}
+NOW=${NOW:-}
 
 BIN=$(mktemp -d)
 trap 'rm -rf "$BIN"' EXIT
-go build -o "$BIN/chatd" ./cmd/chatd
+
+# buildrev REV OUTPUT: builds the chatd of revision REV, from git archive.
+buildrev() {
+	src=$(mktemp -d)
+	git archive "$1" | tar -x -C "$src"
+	(cd "$src" && go build -o "$2" ./cmd/chatd)
+	rm -rf "$src"
+}
+
+now=working-tree
+if [ -n "$NOW" ]; then
+	now=$(git rev-parse --short "$NOW")
+	buildrev "$now" "$BIN/chatd"
+else
+	go build -o "$BIN/chatd" ./cmd/chatd
+fi
 go build -o "$BIN/chatbench" ./cmd/chatbench
 mkdir -p "$OUT/results"
 LOG=$OUT/run.log
-echo "# $(date -u +%Y-%m-%dT%H:%MZ) ONLY='$ONLY' REPS=$REPS BASELINE=$BASELINE; $(nproc) CPUs, $(go version); load average $(cut -d' ' -f1-3 /proc/loadavg)" >>"$LOG"
+echo "# $(date -u +%Y-%m-%dT%H:%MZ) ONLY='$ONLY' REPS=$REPS BASELINE=$BASELINE; chatd of $now (HEAD $(git rev-parse --short HEAD 2>/dev/null || echo '?')); $(nproc) CPUs, $(go version); load average $(cut -d' ' -f1-3 /proc/loadavg)" >>"$LOG"
 FAILED=0
 
 want() { case " $ONLY " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 # bench SERIES X REPS 'CHATD FLAGS' CHATBENCH ARGS...: REPS runs of one point.
+# CHATD=path runs another server; TIMELINE=file gives the first run
+# -timeline file; XFAIL=why marks a point whose runs may fail (a healthy
+# member dropped, say): a failure is logged with why, and is not an error.
+# REP=i makes only run i of the REPS (run 1 clears the point's results), so
+# that the runs of two points can alternate. (Shell functions share the
+# script's variables: bench sets series, x, reps, flags, server, timeline,
+# xfail, rep, dir, i, what and tl.)
 bench() {
 	series=$1 x=$2 reps=$3 flags=$4
 	shift 4
+	# Taken, then cleared, in case a shell keeps such assignments after the call.
+	server=${CHATD:-$BIN/chatd} timeline=${TIMELINE:-} xfail=${XFAIL:-} rep=${REP:-}
+	CHATD= TIMELINE= XFAIL= REP=
 	dir=$OUT/results/$series/$x
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	echo "chatbench -exec 'chatd -addr 127.0.0.1:{port}$flags' $*   # $series x=$x, $reps runs" | tee -a "$LOG"
 	i=1
+	if [ -n "$rep" ]; then
+		i=$rep reps=$rep
+	fi
+	if [ "$i" -eq 1 ]; then
+		rm -rf "$dir"
+	fi
+	mkdir -p "$dir"
+	what="$reps runs"
+	[ -n "$rep" ] && what="run $rep"
+	echo "chatbench -exec 'chatd -addr 127.0.0.1:{port}$flags' $*   # $series x=$x, $what; load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$LOG"
 	while [ "$i" -le "$reps" ]; do
-		if ! "$BIN/chatbench" -json -progress off -timeout 2m \
-			-exec "${CHATD:-$BIN/chatd} -addr 127.0.0.1:{port}$flags" "$@" >"$dir/$i.json" 2>>"$LOG"; then
-			echo "  run $i FAILED (see $dir/$i.json)" | tee -a "$LOG"
-			FAILED=1
+		tl=
+		if [ "$i" -eq 1 ] && [ -n "$timeline" ]; then tl="-timeline $timeline"; fi
+		# $tl is split on purpose: "-timeline FILE" or nothing.
+		# shellcheck disable=SC2086
+		if ! "$BIN/chatbench" -json -progress off -timeout 2m $tl \
+			-exec "$server -addr 127.0.0.1:{port}$flags" "$@" >"$dir/$i.json" 2>>"$LOG"; then
+			if [ -n "$xfail" ]; then
+				echo "  run $i failed, as it may: $xfail (see $dir/$i.json)" | tee -a "$LOG"
+			else
+				echo "  run $i FAILED (see $dir/$i.json)" | tee -a "$LOG"
+				FAILED=1
+			fi
 		fi
 		i=$((i + 1))
 	done
 }
 
-# The targets of the performance issue, 5 runs each.
+# The chatd of BASELINE, for the baseline group.
+rev=
+if want baseline && [ -n "$BASELINE" ]; then
+	rev=$(git rev-parse --short "$BASELINE")
+	buildrev "$rev" "$BIN/chatd-base"
+	echo "# baseline: chatd of $rev" | tee -a "$LOG"
+fi
+
+# The targets of the performance issue, 5 runs each. With the baseline
+# group, the baseline's runs of the targets alternate with these, so that
+# both see the same machine.
+TARGET_FLAT='-clients 50 -rooms 1 -senders 50 -lines 200 -size 32'
+TARGET_PACED="$TARGET_FLAT -rate 50"
+# $TARGET_FLAT and $TARGET_PACED are split on purpose.
+# shellcheck disable=SC2086
 if want target; then
-	bench target-flat 1 5 '' -clients 50 -rooms 1 -senders 50 -lines 200 -size 32
-	bench target-paced 1 5 '' -clients 50 -rooms 1 -senders 50 -lines 200 -size 32 -rate 50
+	for t in flat paced; do
+		args=$TARGET_FLAT
+		[ "$t" = paced ] && args=$TARGET_PACED
+		for r in 1 2 3 4 5; do
+			REP=$r bench "target-$t" 1 5 '' $args
+			if [ -n "$rev" ]; then
+				REP=$r CHATD=$BIN/chatd-base bench "base-$rev-target-$t" 1 5 '' $args
+			fi
+		done
+	done
 fi
 
 # One room of M members; 10 senders; flat out and paced at ~100,000
@@ -104,17 +174,73 @@ if want idle; then
 	done
 fi
 
-# The server of another revision, on the targets.
-if want baseline && [ -n "$BASELINE" ]; then
-	src=$(mktemp -d)
-	git archive "$BASELINE" | tar -x -C "$src"
-	(cd "$src" && go build -o "$BIN/chatd-base" ./cmd/chatd)
-	rm -rf "$src"
-	echo "# baseline: chatd of $BASELINE" | tee -a "$LOG"
-	CHATD=$BIN/chatd-base bench base-target-flat 1 5 '' -clients 50 -rooms 1 -senders 50 -lines 200 -size 32
-	CHATD=$BIN/chatd-base bench base-target-paced 1 5 '' -clients 50 -rooms 1 -senders 50 -lines 200 -size 32 -rate 50
+# drawtl NAME TITLE draws $OUT/NAME.csv, a chatbench -timeline, as $OUT/NAME.svg.
+drawtl() {
+	if [ -s "$OUT/$1.csv" ]; then
+		go run ./cmd/benchplot -timeline "$OUT/$1.csv" -out "$OUT" -target-ms 250 -title "$2"
+	else
+		echo "  no timeline $OUT/$1.csv" | tee -a "$LOG"
+	fi
+}
+
+# A member that stops reading (PROTOCOL.md LIMIT-4, LIMIT-9): 10 members,
+# 5 of them sending 500 lines/s each (2,500 lines/s of 480 bytes in all)
+# for 20 s, and K more that never read after their JOIN, floor(K/2) of them
+# sending too. X is K. With the default 1 MiB queue and with 64 KiB; and
+# under the first edition's rule, which let a stalled member hold its room
+# back until its write timeout (-stall-budget 1h); and with no pacing at all
+# (-stall-budget 0), to see what the 100 ms budget costs. The first run with one
+# never-reader of each rule writes a latency timeline, drawn as
+# $OUT/stall.svg and $OUT/stall-unbounded.svg.
+STALL='-clients 10 -senders 5 -rate 500 -size 480 -lines 10000'
+if want stall; then
+	for k in 0 1 5; do
+		tl=
+		[ "$k" -eq 1 ] && tl=$OUT/stall.csv
+		# $STALL is split on purpose.
+		# shellcheck disable=SC2086
+		TIMELINE=$tl bench stall "$k" "$REPS" '' $STALL -stalled "$k" -stalled-senders "$((k / 2))"
+		# shellcheck disable=SC2086
+		bench stall-64k "$k" "$REPS" ' -max-queue-bytes 65536' $STALL -stalled "$k" -stalled-senders "$((k / 2))"
+	done
+	for k in 1 5; do
+		tl=
+		[ "$k" -eq 1 ] && tl=$OUT/stall-unbounded.csv
+		# shellcheck disable=SC2086
+		TIMELINE=$tl bench stall-unbounded "$k" "$REPS" ' -stall-budget 1h' $STALL -stalled "$k" -stalled-senders "$((k / 2))"
+		# shellcheck disable=SC2086
+		bench stall-nopace "$k" "$REPS" ' -stall-budget 0' $STALL -stalled "$k" -stalled-senders "$((k / 2))"
+	done
+	drawtl stall 'one member stops reading: healthy members at 2,500 lines/s (chatd default)'
+	drawtl stall-unbounded 'the same under the first rule (chatd -stall-budget 1h)'
+fi
+
+# A member that sends as fast as the server takes its lines, in the same
+# room and load as the stall group's, with chatd -line-rate L (LIMIT-11)
+# and without (X = L, 0 for none); and, for comparison, no flooder. Without
+# a limit a healthy member may fall 1 MiB behind and be dropped: such a run
+# fails, as it may.
+if want flood; then
+	for l in 0 1000; do
+		flag= xf='a flooder without -line-rate'
+		[ "$l" -gt 0 ] && flag=" -line-rate $l" xf=
+		# shellcheck disable=SC2086
+		XFAIL=$xf bench flood "$l" "$REPS" "$flag" $STALL -flooders 1
+		# shellcheck disable=SC2086
+		bench flood-none "$l" "$REPS" "$flag" $STALL
+	done
+fi
+
+# The server of another revision, on the targets (alternating with the
+# target group's runs, if it runs too) and on idle connections.
+# shellcheck disable=SC2086
+if [ -n "$rev" ]; then
+	if ! want target; then
+		CHATD=$BIN/chatd-base bench "base-$rev-target-flat" 1 5 '' $TARGET_FLAT
+		CHATD=$BIN/chatd-base bench "base-$rev-target-paced" 1 5 '' $TARGET_PACED
+	fi
 	for n in 1000 10000 19000; do
-		CHATD=$BIN/chatd-base bench base-idle "$n" "$REPS" ' -max-clients 19500' -idle "$n" -hold 5s
+		CHATD=$BIN/chatd-base bench "base-$rev-idle" "$n" "$REPS" ' -max-clients 19500' -idle "$n" -hold 5s
 	done
 fi
 

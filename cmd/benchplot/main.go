@@ -11,12 +11,16 @@
 // and OUT/summary.md with a table per series. It uses nothing outside the
 // standard library.
 //
-//	benchplot -timeline stall.csv [-out docs/bench]
+//	benchplot -timeline stall.csv [-out docs/bench] [-title TEXT] [-target-ms 250]
 //
 // draws instead the CSV written by chatbench -timeline as OUT/stall.svg:
 // the latency of the healthy members over the run (p50, p99 and max per
 // 10 ms of send time) with a dashed line at each stalled member's
-// disconnect.
+// disconnect, and, with -target-ms, a dashed horizontal line there.
+//
+// The series base-REV-target-flat, base-REV-target-paced and base-REV-idle
+// are the server of revision REV (bench/run.sh's BASELINE=REV); each such
+// idle series is drawn in idle.svg as "before (REV)".
 package main
 
 import (
@@ -26,20 +30,30 @@ import (
 	"flag"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"roomchat.dev/roomchat/cmd/internal/buildinfo"
 )
 
 func main() {
 	in := flag.String("in", "docs/bench/results", "`directory` of SERIES/X/REP.json reports")
 	out := flag.String("out", "docs/bench", "`directory` for the SVG files and summary.md")
 	timeline := flag.String("timeline", "", "draw only this chatbench -timeline CSV `file`, as OUT/<its name>.svg")
+	title := flag.String("title", "", "with -timeline: the plot's `title` (default: from the file's name)")
+	target := flag.Float64("target-ms", 0, "with -timeline: draw a target latency of `ms` milliseconds")
+	version := flag.Bool("version", false, "print the version and exit")
 	flag.Parse()
+	if *version {
+		fmt.Println(buildinfo.String("benchplot"))
+		return
+	}
 	if *timeline != "" {
-		path, err := drawTimeline(*timeline, *out)
+		path, err := drawTimeline(*timeline, *out, *title, *target)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "benchplot:", err)
 			os.Exit(1)
@@ -56,7 +70,10 @@ func main() {
 // report is the part of a chatbench -json report that benchplot reads.
 type report struct {
 	Server struct {
-		Exec string `json:"exec"`
+		Exec        string `json:"exec"`
+		LoadAverage struct {
+			Start []float64 `json:"start"`
+		} `json:"load_average"`
 	} `json:"server"`
 	Load *struct {
 		Clients    int     `json:"clients"`
@@ -70,15 +87,27 @@ type report struct {
 		Duplicated int64   `json:"duplicated"`
 		Reordered  int64   `json:"reordered"`
 		Garbled    int64   `json:"garbled"`
+		Dropped    int     `json:"healthy_dropped"`
 		Seconds    float64 `json:"seconds"`
 		PerSec     float64 `json:"deliveries_per_sec"`
 		Latency    struct {
 			P50 float64 `json:"p50"`
 			P99 float64 `json:"p99"`
+			Max float64 `json:"max"`
 		} `json:"latency_us"`
 		Server *struct {
 			CPUPerDeliveryUS float64 `json:"cpu_us_per_delivery"`
 		} `json:"server"`
+		Stall *struct {
+			Members []struct {
+				Disconnected bool     `json:"disconnected"`
+				LeaveSeconds *float64 `json:"leave_seconds"`
+				OverLimit    *float64 `json:"over_limit_seconds"`
+			} `json:"members"`
+		} `json:"stall"`
+		Flooders []struct {
+			LinesPerSec float64 `json:"lines_per_sec"`
+		} `json:"flooders"`
 	} `json:"load"`
 	Idle *struct {
 		Opened   int `json:"opened"`
@@ -153,6 +182,61 @@ var (
 			return 0, false
 		}
 		return r.Load.Latency.P99 / 1e3, true
+	}}
+	maxLat = metric{"max ms", func(r report) (float64, bool) {
+		if r.Load == nil {
+			return 0, false
+		}
+		return r.Load.Latency.Max / 1e3, true
+	}}
+	// dropAt is when the last stalled member was dropped, in seconds since
+	// the start of sending (its LEAVE at the first healthy member).
+	dropAt = metric{"last stalled dropped at s", func(r report) (float64, bool) {
+		if r.Load == nil || r.Load.Stall == nil || len(r.Load.Stall.Members) == 0 {
+			return 0, false
+		}
+		worst := 0.0
+		for _, m := range r.Load.Stall.Members {
+			if m.LeaveSeconds == nil {
+				return 0, false
+			}
+			worst = max(worst, *m.LeaveSeconds)
+		}
+		return worst, true
+	}}
+	// overLimit is the longest time, over the stalled members, from its
+	// pending output passing MaxQueueBytes to its drop (chatbench's
+	// estimate; negative if dropped before).
+	overLimit = metric{"worst over-limit s", func(r report) (float64, bool) {
+		if r.Load == nil || r.Load.Stall == nil || len(r.Load.Stall.Members) == 0 {
+			return 0, false
+		}
+		worst := math.Inf(-1)
+		for _, m := range r.Load.Stall.Members {
+			if m.OverLimit == nil {
+				return 0, false
+			}
+			worst = max(worst, *m.OverLimit)
+		}
+		return worst, true
+	}}
+	// flood is the lowest rate at which the server took a flooder's lines.
+	flood = metric{"flooder lines/s", func(r report) (float64, bool) {
+		if r.Load == nil || len(r.Load.Flooders) == 0 {
+			return 0, false
+		}
+		least := math.Inf(1)
+		for _, f := range r.Load.Flooders {
+			least = min(least, f.LinesPerSec)
+		}
+		return least, true
+	}}
+	// loadAvg is the machine's 1-minute load average when the run started.
+	loadAvg = metric{"load average", func(r report) (float64, bool) {
+		if len(r.Server.LoadAverage.Start) == 0 {
+			return 0, false
+		}
+		return r.Server.LoadAverage.Start[0], true
 	}}
 	rate = metric{"deliveries/s", func(r report) (float64, bool) {
 		if r.Load == nil {
@@ -247,7 +331,7 @@ var figures = []figure{
 	},
 	{
 		file: "idle.svg", title: "idle connections", xlabel: "connections", logX: true,
-		lines: []line{{"idle", "now"}, {"base-idle", "before (a4e6e21)"}},
+		lines: []line{{"idle", "now"}}, // and base-REV-idle, "before (REV)": baselines adds them
 		panels: []panel{
 			{m: idleKiB, ylabel: "server RSS per connection (KiB)", limit: 10000.0 / 1024, limitLabel: "target 10 KB"},
 		},
@@ -263,6 +347,7 @@ func run(in, out string) error {
 		return err
 	}
 	for _, f := range figures {
+		f.lines = append(f.lines, res.baselines(f.lines)...)
 		var charts []chart
 		for i, p := range f.panels {
 			c := chart{XLabel: f.xlabel, YLabel: p.ylabel, LogX: f.logX, LogY: p.logY, Limit: p.limit, LimitLabel: p.limitLabel}
@@ -288,8 +373,33 @@ func run(in, out string) error {
 	return os.WriteFile(filepath.Join(out, "summary.md"), []byte(summary(res)), 0o644)
 }
 
+// baselines returns, for each line of series S, a line for every series
+// base-REV-S of res (the server of revision REV), named "before (REV)", in
+// the order of the revisions' names.
+func (res results) baselines(lines []line) []line {
+	var more []line
+	for _, l := range lines {
+		var revs []string
+		for s := range res {
+			if rest, ok := strings.CutPrefix(s, "base-"); ok {
+				if rev, ok := strings.CutSuffix(rest, "-"+l.series); ok && rev != "" {
+					revs = append(revs, rev)
+				}
+			}
+		}
+		slices.Sort(revs)
+		for _, rev := range revs {
+			more = append(more, line{series: "base-" + rev + "-" + l.series, name: "before (" + rev + ")"})
+		}
+	}
+	return more
+}
+
 // summary writes a Markdown table per series: median [min–max] of each
-// metric over the runs at each point, and whether every run passed.
+// metric over the runs at each point, whether every run passed, and the
+// machine's 1-minute load average as each run started (where the report
+// has it). A series with stalled members or flooders gets their columns
+// too.
 func summary(res results) string {
 	var b strings.Builder
 	b.WriteString("<!-- Generated by cmd/benchplot from the reports in results/. -->\n")
@@ -306,10 +416,26 @@ func summary(res results) string {
 		}
 		slices.Sort(xs)
 		idle := res[s][xs[0]][0].Idle != nil
+		stall, flooders := false, false
+		for _, runs := range res[s] {
+			for _, r := range runs {
+				stall = stall || r.Load != nil && r.Load.Stall != nil
+				flooders = flooders || r.Load != nil && len(r.Load.Flooders) > 0
+			}
+		}
 		if idle {
-			b.WriteString("| x | runs | RSS KiB/conn | all answered PING | ok |\n|---|---|---|---|---|\n")
+			b.WriteString("| x | runs | RSS KiB/conn | all answered PING | ok | load average |\n|---|---|---|---|---|---|\n")
 		} else {
-			b.WriteString("| x | runs | clients/rooms/senders×lines @rate | CPU µs/delivery | p50 ms | p99 ms | deliveries/s | lost/dup/reord/garbled | ok |\n|---|---|---|---|---|---|---|---|---|\n")
+			cols := []string{"x", "runs", "clients/rooms/senders×lines @rate", "CPU µs/delivery", "p50 ms", "p99 ms", "max ms",
+				"deliveries/s", "lost/dup/reord/garbled", "healthy dropped"}
+			if stall {
+				cols = append(cols, dropAt.name, overLimit.name)
+			}
+			if flooders {
+				cols = append(cols, flood.name)
+			}
+			cols = append(cols, "ok", "load average")
+			fmt.Fprintf(&b, "| %s |\n|%s\n", strings.Join(cols, " | "), strings.Repeat("---|", len(cols)))
 		}
 		for _, x := range xs {
 			runs := res[s][x]
@@ -330,21 +456,30 @@ func summary(res results) string {
 				for _, r := range runs {
 					answered = answered && r.Idle.Answered == r.Idle.Opened
 				}
-				fmt.Fprintf(&b, "| %s | %d | %s | %v | %v |\n", num(x), len(runs), cell(idleKiB), answered, ok)
+				fmt.Fprintf(&b, "| %s | %d | %s | %v | %v | %s |\n", num(x), len(runs), cell(idleKiB), answered, ok, cell(loadAvg))
 				continue
 			}
 			l := runs[0].Load
 			var bad int64
+			dropped := 0
 			for _, r := range runs {
 				bad += r.Load.Lost + r.Load.Duplicated + r.Load.Reordered + r.Load.Garbled
+				dropped += r.Load.Dropped
 			}
 			pace := "flat out"
 			if l.Rate > 0 {
 				pace = fmt.Sprintf("@%g/s", l.Rate)
 			}
-			fmt.Fprintf(&b, "| %s | %d | %d/%d/%d×%d %s | %s | %s | %s | %s | %d | %v |\n",
-				num(x), len(runs), l.Clients, l.Rooms, l.Senders, l.Lines, pace,
-				cell(cpu), cell(p50), cell(p99), cell(rate), bad, ok)
+			row := []string{num(x), strconv.Itoa(len(runs)), fmt.Sprintf("%d/%d/%d×%d %s", l.Clients, l.Rooms, l.Senders, l.Lines, pace),
+				cell(cpu), cell(p50), cell(p99), cell(maxLat), cell(rate), strconv.FormatInt(bad, 10), strconv.Itoa(dropped)}
+			if stall {
+				row = append(row, cell(dropAt), cell(overLimit))
+			}
+			if flooders {
+				row = append(row, cell(flood))
+			}
+			row = append(row, strconv.FormatBool(ok), cell(loadAvg))
+			fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))
 		}
 	}
 	return b.String()

@@ -33,6 +33,13 @@ func TestRun(t *testing.T) {
 			write("roomsize-paced", x, rep, fmt.Sprintf(load, 2000, v))
 		}
 		write("idle", "10000", rep, `{"idle": {"opened": 10000, "answered": 10000, "server": {"bytes_per_conn": 4700}}, "ok": true}`)
+		write("base-0ce5d22-idle", "10000", rep, `{"idle": {"opened": 10000, "answered": 10000, "server": {"bytes_per_conn": 4600}}, "ok": true}`)
+		write("stall", "1", rep, fmt.Sprintf(`{"server": {"load_average": {"start": [1.5, 2, 3], "end": [1, 2, 3]}}, "load": {"clients": 10, "rooms": 1, "senders": 5, "lines": 10000, "rate": 500,
+			"latency_us": {"p50": 900, "p99": 4000, "max": %d}, "healthy_dropped": 0,
+			"stall": {"members": [{"disconnected": true, "leave_seconds": 3.5, "over_limit_seconds": -0.001},
+				{"disconnected": true, "leave_seconds": 3.%d, "over_limit_seconds": 0.02}]}}, "ok": true}`, 101000+rep*1000, rep+6))
+		write("flood", "1000", rep, fmt.Sprintf(`{"load": {"clients": 10, "rooms": 1, "senders": 5, "lines": 10000, "rate": 500,
+			"latency_us": {"p50": 900, "p99": 4000, "max": 9000}, "flooders": [{"lines_per_sec": %d}]}, "ok": true}`, 1000+rep))
 	}
 	if err := run(in, out); err != nil {
 		t.Fatal(err)
@@ -52,6 +59,9 @@ func TestRun(t *testing.T) {
 			}
 		}
 	}
+	if b, err := os.ReadFile(filepath.Join(out, "idle.svg")); err != nil || !strings.Contains(string(b), ">before (0ce5d22)<") {
+		t.Errorf("idle.svg has no curve for the baseline series base-0ce5d22-idle (%v)", err)
+	}
 	if _, err := os.Stat(filepath.Join(out, "rooms.svg")); err == nil {
 		t.Error("rooms.svg drawn without any report of its series")
 	}
@@ -59,7 +69,10 @@ func TestRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"### coalesce", "### idle", "### roomsize-paced", "| 1 | 3 | 50/1/50×200 @50/s | 2.2 [2.1–2.3] |", "4.59 [4.59–4.59]"} {
+	for _, want := range []string{"### coalesce", "### idle", "### roomsize-paced", "| 1 | 3 | 50/1/50×200 @50/s | 2.2 [2.1–2.3] |", "4.59 [4.59–4.59]",
+		"| healthy dropped | last stalled dropped at s | worst over-limit s | ok | load average |\n|---|---|",
+		"| 1 | 3 | 10/1/5×10000 @500/s | – | 0.9 [0.9–0.9] | 4 [4–4] | 102 [101–103] | 0 [0–0] | 0 | 0 | 3.7 [3.6–3.8] | 0.02 [0.02–0.02] | true | 1.5 [1.5–1.5] |",
+		"| 1000 | 3 | 10/1/5×10000 @500/s | – | 0.9 [0.9–0.9] | 4 [4–4] | 9 [9–9] | 0 [0–0] | 0 | 0 | 1001 [1000–1002] | true | – |"} {
 		if !strings.Contains(string(sum), want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum)
 		}
@@ -82,7 +95,7 @@ func TestTimeline(t *testing.T) {
 	if err := os.WriteFile(csv, []byte(body), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	path, err := drawTimeline(csv, filepath.Join(dir, "out"))
+	path, err := drawTimeline(csv, filepath.Join(dir, "out"), "one stalled member", 250)
 	if err != nil || path != filepath.Join(dir, "out", "stall.svg") {
 		t.Fatalf("drawTimeline = %q, %v", path, err)
 	}
@@ -94,7 +107,7 @@ func TestTimeline(t *testing.T) {
 	if err := xml.Unmarshal(b, new(struct{})); err != nil {
 		t.Errorf("not XML: %v", err)
 	}
-	for _, want := range []string{">max<", ">p99<", ">p50<", ">stalled0 LEAVE<", ">stalled1 socket failed<"} {
+	for _, want := range []string{">max<", ">p99<", ">p50<", ">stalled0 LEAVE<", ">stalled1 socket failed<", ">one stalled member<", ">target 250 ms<"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("SVG lacks %q", want)
 		}

@@ -23,8 +23,9 @@ const minLatencyMS = 0.001
 // in cmd/chatbench/internal/bench/timeline.go) as OUT/NAME.svg, NAME being
 // the CSV file's name without its extension: p50, p99 and max latency of
 // the healthy members by send time, on a log axis, with a dashed line at
-// each stalled member's disconnect. It returns the SVG file's path.
-func drawTimeline(file, out string) (string, error) {
+// each stalled member's disconnect. title, if not "", is the plot's title;
+// targetMS, if > 0, is drawn as a target. It returns the SVG file's path.
+func drawTimeline(file, out, title string, targetMS float64) (string, error) {
 	f, err := os.Open(file)
 	if err != nil {
 		return "", err
@@ -35,6 +36,12 @@ func drawTimeline(file, out string) (string, error) {
 		return "", fmt.Errorf("%s: %w", file, err)
 	}
 	c.Title = "latency of healthy members: " + filepath.Base(file)
+	if title != "" {
+		c.Title = title
+	}
+	if targetMS > 0 {
+		c.Limit, c.LimitLabel = targetMS, fmt.Sprintf("target %g ms", targetMS)
+	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return "", err
 	}

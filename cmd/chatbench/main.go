@@ -11,7 +11,11 @@
 //
 // With -stalled K, K members that stop reading join the room too, and the
 // report says when the server dropped each and how the healthy members'
-// latency fared (-timeline FILE: over time).
+// latency fared (-timeline FILE: over time). With -flooders F, F members
+// send as fast as the server takes their lines meanwhile, and the report
+// says how many lines a second it took from each:
+//
+//	chatbench -exec 'chatd -addr 127.0.0.1:{port} -line-rate 1000' -clients 10 -senders 5 -rate 500 -lines 5000 -size 480 -flooders 1
 //
 // Run it with -h for every flag. It exits 1 if any line was lost,
 // duplicated, reordered or garbled, or a check failed, and 2 on a usage or

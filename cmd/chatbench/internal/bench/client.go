@@ -28,19 +28,22 @@ func readBufSize(n int) int {
 type loadClient struct {
 	// Immutable after dial.
 	id, room int
-	bufSize  int // of the reader
+	name     string // its username
+	bufSize  int    // of the reader
 	conn     net.Conn
 	acks     chan ack      // reader -> coordinator or sender: one per PONG
 	stop     chan struct{} // closed by the coordinator before it closes conn
 	done     chan struct{} // closed by the reader when it returns
 
 	// Owned by the reader until done is closed, then read-only.
-	rx          *receiver
-	notes       *stallNotes // notes about the stalled members; nil without -stalled
-	final       tally       // the receiver's tally, set when the reader ends
-	fromStalled int64       // lines of stalled senders received, set when the reader ends
-	last        ack         // the reader's state when it ended
-	readErr     error       // why the reader ended, nil if after stop
+	rx           *receiver    // checks the room's lines; nil for a flooder
+	echo         *echoCounter // a flooder's: counts its own lines coming back; nil for others
+	notes        *stallNotes  // notes about the stalled members; nil without -stalled
+	final        tally        // the receiver's tally, set when the reader ends
+	fromStalled  int64        // lines of stalled senders received, set when the reader ends
+	fromFlooders []int64      // lines of each flooder received, set when the reader ends
+	last         ack          // the reader's state when it ended
+	readErr      error        // why the reader ended, nil if after stop
 
 	delivered *atomic.Int64 // ROOM lines received, for the progress line
 }
@@ -121,7 +124,11 @@ func (c *loadClient) read() {
 		line = bytes.TrimSuffix(bytes.TrimSuffix(line, nl), cr)
 		switch {
 		case bytes.HasPrefix(line, prefixRoom):
-			c.rx.roomLine(line[len(prefixRoom):], sr.last)
+			if c.echo != nil {
+				c.echo.roomLine(line[len(prefixRoom):])
+			} else {
+				c.rx.roomLine(line[len(prefixRoom):], sr.last)
+			}
 			c.notes.roomLine(n, sr.last)
 			pending++
 		case bytes.HasPrefix(line, prefixPong):
@@ -144,7 +151,8 @@ func (c *loadClient) read() {
 			st.joins++
 			c.notes.join(line[len(prefixJoin):], n, sr.last)
 		case bytes.HasPrefix(line, prefixLeave):
-			if !c.notes.leave(line[len(prefixLeave):], n, sr.last) {
+			// A flooder does not check who leaves: the healthy members do.
+			if !c.notes.leave(line[len(prefixLeave):], n, sr.last) && c.echo == nil {
 				st.leaves++
 				note(line)
 			}
@@ -164,8 +172,10 @@ func (c *loadClient) read() {
 		}
 	}
 	c.delivered.Add(pending)
-	c.final = c.rx.finish()
-	c.fromStalled = c.rx.fromStalled
+	if c.rx != nil {
+		c.final = c.rx.finish()
+		c.fromStalled, c.fromFlooders = c.rx.fromStalled, c.rx.fromFlooders
+	}
 	c.last = st
 }
 
@@ -199,14 +209,14 @@ func (c *loadClient) await(ctx context.Context, token uint64) (ack, error) {
 				return a, nil
 			}
 		case <-c.done:
-			err := fmt.Errorf("%s: connection ended while waiting for PONG %d: %v", clientName(c.id), token, c.readErr)
+			err := fmt.Errorf("%s: connection ended while waiting for PONG %d: %v", c.name, token, c.readErr)
 			if c.last.first != "" {
 				err = fmt.Errorf("%w (after %q)", err, c.last.first)
 			}
 			return ack{}, err
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-				return ack{}, fmt.Errorf("%s: no PONG %d before -timeout", clientName(c.id), token)
+				return ack{}, fmt.Errorf("%s: no PONG %d before -timeout", c.name, token)
 			}
 			return ack{}, ctx.Err()
 		}
@@ -227,7 +237,7 @@ func barrier(ctx context.Context, clients []*loadClient, token uint64) ([]ack, [
 	errs := make([]error, len(clients))
 	for i, c := range clients {
 		if err := c.ping(token); err != nil {
-			errs[i] = fmt.Errorf("%s: PING: %w", clientName(c.id), err)
+			errs[i] = fmt.Errorf("%s: PING: %w", c.name, err)
 		}
 	}
 	acks := make([]ack, len(clients))

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"roomchat.dev/roomchat/cmd/internal/buildinfo"
 	"roomchat.dev/roomchat/spec"
 )
 
@@ -38,6 +39,11 @@ type Config struct {
 	StalledSenders int
 	MaxQueueBytes  int
 
+	// The flood scenario (with Rooms == 1): Flooders more members of the
+	// load's room, registered as flooder<f>, that send as fast as the
+	// server takes their lines while the senders send (flood.go).
+	Flooders int
+
 	// Timeline, if not "", is a file for the healthy members' latency over
 	// time (timeline.go).
 	Timeline string
@@ -53,6 +59,7 @@ type Config struct {
 	JSON     bool // print the report as JSON
 	Verbose  bool // copy the started server's output to stderr
 	Progress bool // print a progress line on stderr (default: when it is a terminal)
+	Version  bool // print the version and exit: nothing else is read or checked
 }
 
 // execQueueBytes finds chatd's -max-queue-bytes in an -exec command.
@@ -85,6 +92,8 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	fs.IntVar(&c.MaxQueueBytes, "max-queue-bytes", spec.MaxQueueBytes, "the server's limit on a client's pending output, in `bytes`: only used, with\n"+
 		"-stalled, to estimate how long after passing it each stalled member was dropped;\n"+
 		"by default the -max-queue-bytes of the -exec command, if it has one")
+	fs.IntVar(&c.Flooders, "flooders", 0, "add `F` members flooder0..F-1 to the room (needs -rooms 1) that send flat out while\n"+
+		"the senders send; the report gives the lines/s the server took from each")
 	fs.StringVar(&c.Timeline, "timeline", "", "write the healthy members' latency by send time (p50, p99, max per 10 ms)\n"+
 		"and the stalled members' disconnects to `file`, as CSV")
 	fs.IntVar(&c.Idle, "idle", 0, "open `N` idle connections that register a name, hold them, then check each answers PING")
@@ -93,6 +102,7 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	fs.BoolVar(&c.JSON, "json", false, "print the report as JSON")
 	fs.BoolVar(&c.Verbose, "v", false, "copy the output of the server started by -exec to stderr")
 	progress := fs.String("progress", "auto", "progress line on stderr: `auto` (when a terminal), on or off")
+	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: chatbench (-addr host:port [-pid PID] | -exec 'CMD ... {port}') [flags]\n\n"+
 			"Sends numbered, timestamped lines through a roomchat server and checks that each\n"+
@@ -100,7 +110,11 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 			"With -stalled K, K more members of the room stop reading after their JOIN, and the\n"+
 			"report says when the server dropped each, e.g.:\n\n"+
 			"  chatbench -exec 'chatd -addr 127.0.0.1:{port}' -clients 3 -senders 1 -rate 2500 \\\n"+
-			"      -lines 25000 -size 480 -stalled 1 -timeline stall.csv\n\n")
+			"      -lines 25000 -size 480 -stalled 1 -timeline stall.csv\n\n"+
+			"With -flooders F, F more members send flat out meanwhile, and the report says how\n"+
+			"many lines a second the server took from each, e.g. under a rate limit:\n\n"+
+			"  chatbench -exec 'chatd -addr 127.0.0.1:{port} -line-rate 1000' -clients 10 -senders 5 \\\n"+
+			"      -rate 500 -lines 5000 -size 480 -flooders 1\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -108,6 +122,9 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if c.Version {
+		return c, nil
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
@@ -136,6 +153,10 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	return c, c.validate()
 }
 
+// printVersion prints what -version prints: one line naming the program
+// and its build.
+func printVersion(w io.Writer) { fmt.Fprintln(w, buildinfo.String("chatbench")) }
+
 func (c Config) validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
@@ -159,6 +180,12 @@ func (c Config) validate() error {
 	}
 	if c.Stalled > 0 && (c.Clients == 0 || c.Rooms != 1) {
 		bad("-stalled needs -clients and -rooms 1: the stalled members join the one room of the load")
+	}
+	if c.Flooders < 0 {
+		bad("-flooders cannot be negative")
+	}
+	if c.Flooders > 0 && (c.Clients == 0 || c.Rooms != 1 || c.Senders == 0 || c.Lines == 0) {
+		bad("-flooders needs -clients, -rooms 1 and some -senders and -lines: the flooders join the one room of the load and flood while its senders send")
 	}
 	if c.MaxQueueBytes <= 0 {
 		bad("-max-queue-bytes must be positive")
@@ -193,6 +220,13 @@ func stalledName(k int) string { return fmt.Sprintf("stalled%d", k) }
 // stalledID returns the sender id in the payloads of stalled member k:
 // after every load client's, so that no two senders share one.
 func (c Config) stalledID(k int) int { return c.Clients + k }
+
+// flooderName returns the username of flooder f.
+func flooderName(f int) string { return fmt.Sprintf("flooder%d", f) }
+
+// flooderID returns the sender id in the payloads of flooder f: after
+// every load client's and stalled member's.
+func (c Config) flooderID(f int) int { return c.Clients + c.Stalled + f }
 
 // idleName returns the username of idle connection i.
 func idleName(i int) string { return fmt.Sprintf("idle%d", i) }

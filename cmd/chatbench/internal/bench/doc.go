@@ -50,6 +50,19 @@
 // time in 10 ms buckets, and the stalled members' disconnects, as CSV
 // (timeline.go gives the format; benchplot -timeline draws it).
 //
+// # The flood scenario
+//
+// -flooders F (with -rooms 1) adds F members flooder0..F-1 to the load's
+// room after the healthy and stalled members. From the start of sending
+// until the last healthy sender's PONG, each sends lines as fast as the
+// server takes them (batched writes, each blocking until the kernel takes
+// it), then stops. They read what they are sent, counting only their own
+// lines coming back: the echoes that had arrived when sending ended, over
+// its duration, are the rate at which the server took a flooder's lines,
+// which a server's per-client rate limit (chatd -line-rate) should hold
+// down. Their lines reach the healthy members, which check them like the
+// stalled senders' (once, intact, in order; not lost, not in the latency).
+//
 // # The idle scenario
 //
 // -idle N opens N connections registered as idle<i>, reads the server's RSS

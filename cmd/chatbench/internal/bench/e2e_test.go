@@ -75,6 +75,11 @@ func TestChatdSmallScenario(t *testing.T) {
 	if rep.Server.Exit != "exit status 0" {
 		t.Errorf("chatd after SIGTERM: %s", rep.Server.Exit)
 	}
+	if la := rep.Server.LoadAverage; len(la.Start) != 3 || len(la.End) != 3 {
+		if _, err := os.Stat("/proc/loadavg"); err == nil {
+			t.Errorf("load average: %+v", la)
+		}
+	}
 }
 
 // Paced senders with idle connections held meanwhile.
@@ -157,6 +162,65 @@ func TestChatdStalledMember(t *testing.T) {
 	}
 }
 
+// A flooder under chatd's token bucket (-line-rate 50, -line-burst 10) is
+// read no faster than the bucket allows, none of its lines is refused, and
+// the healthy members lose nothing. The bound checked is a lower bound on
+// time, hence an upper bound on the lines counted, which a loaded machine
+// cannot break: by LIMIT-11 the server processes a client's n-th line no
+// sooner than (n - burst)/rate after its connection opened, and the
+// flooder's first three lines were USERNAME, JOIN and PING.
+func TestChatdFlooderRateLimited(t *testing.T) {
+	chatd := buildChatd(t)
+	const rate, burst = 50, 10
+	code, rep, stderr := runMain(t, "-exec", fmt.Sprintf("'%s' -addr 127.0.0.1:{port} -line-rate %d -line-burst %d", chatd, rate, burst),
+		"-clients", "3", "-senders", "1", "-rate", "20", "-lines", "40", "-size", "64", "-flooders", "1")
+	if code != 0 || rep == nil || !rep.OK {
+		t.Fatalf("exit %d, report %+v\nstderr:\n%s", code, rep, stderr)
+	}
+	l := rep.Load
+	if l.Expected != 3*40 || l.Delivered != l.Expected || l.bad() || l.Dropped != 0 {
+		t.Errorf("healthy members: %+v, %d dropped", l.tally, l.Dropped)
+	}
+	if len(l.Flooders) != 1 {
+		t.Fatalf("flooders: %+v", l.Flooders)
+	}
+	f := l.Flooders[0]
+	if f.Name != "flooder0" || f.Echoed == 0 || f.Sent < f.Echoed || f.Seconds <= 0 || f.SinceDialSeconds < f.Seconds {
+		t.Errorf("flooder: %+v", f)
+	}
+	if most := burst + rate*f.SinceDialSeconds - 3; float64(f.Echoed) > most {
+		t.Errorf("flooder: the server took %d lines in %.3fs of connection; its bucket allows at most %.0f", f.Echoed, f.SinceDialSeconds, most)
+	}
+	var out bytes.Buffer
+	if err := rep.WriteText(&out); err != nil || !strings.Contains(out.String(), "lines of flooder0 in") {
+		t.Errorf("text report:\n%s", out.String())
+	}
+}
+
+// A flooder's lines are checked by the healthy members: a server that
+// duplicates one fails the run, though they are not counted as lost.
+func TestFlooderDuplicateIsCaught(t *testing.T) {
+	s := startFake(t, func(int) int { return 1 })
+	s.mu.Lock()
+	s.dupFrom = "flooder0"
+	s.mu.Unlock()
+	code, rep, stderr := runMain(t, "-addr", s.ln.Addr().String(), "-clients", "3", "-senders", "1", "-lines", "20",
+		"-rate", "100", "-flooders", "1")
+	if code != 1 || rep == nil || rep.OK {
+		t.Fatalf("exit %d, report %+v; want exit 1 and a failed report\nstderr:\n%s", code, rep, stderr)
+	}
+	s.mu.Lock()
+	extra := s.extra
+	s.mu.Unlock()
+	l := rep.Load
+	if extra == 0 || l.Duplicated == 0 || l.Duplicated > int64(extra) || l.Lost != 0 || l.Delivered != l.Expected {
+		t.Errorf("report %+v; want some of the %d duplicates, nothing lost", l.tally, extra)
+	}
+	if len(l.Flooders) != 1 || l.Flooders[0].Delivered == 0 {
+		t.Errorf("flooders: %+v", l.Flooders)
+	}
+}
+
 // With -exec but no {port}, the address comes from the server's log.
 func TestChatdAddrFromLog(t *testing.T) {
 	chatd := buildChatd(t)
@@ -164,6 +228,23 @@ func TestChatdAddrFromLog(t *testing.T) {
 		"-clients", "2", "-lines", "3")
 	if code != 0 || rep == nil || !strings.HasPrefix(rep.Server.Addr, "127.0.0.1:") {
 		t.Fatalf("exit %d, report %+v\nstderr:\n%s", code, rep, stderr)
+	}
+}
+
+// A server's log may give the address it was asked for, port 0, before the
+// one it listens on.
+func TestLogAddr(t *testing.T) {
+	for line, want := range map[string]string{
+		`level=INFO msg=listening addr=127.0.0.1:9999`:             "127.0.0.1:9999",
+		`{"level":"INFO","msg":"listening","addr":"[::1]:4000"}`:   "[::1]:4000",
+		`{"level":"INFO","msg":"starting","addr":"127.0.0.1:0"}`:   "",
+		`level=INFO msg=starting addr=127.0.0.1:0 version=(devel)`: "",
+		`level=INFO msg=listening addr=:7000`:                      ":7000",
+		`level=INFO msg="no address here"`:                         "",
+	} {
+		if got, ok := logAddr(line); got != want || ok != (want != "") {
+			t.Errorf("logAddr(%q) = %q, %v; want %q", line, got, ok, want)
+		}
 	}
 }
 
@@ -185,6 +266,9 @@ type fault func(n int) (copies int)
 type fakeServer struct {
 	ln    net.Listener
 	fault fault
+	// dupFrom, if set, is a user every 50th of whose lines is delivered
+	// twice to everyone.
+	dupFrom string
 
 	mu         sync.Mutex
 	rooms      map[string][]*fakeConn
@@ -197,6 +281,7 @@ type fakeServer struct {
 type fakeConn struct {
 	net.Conn
 	name, room string
+	sent       int // MSG lines
 }
 
 func startFake(t *testing.T, f fault) *fakeServer {
@@ -249,9 +334,13 @@ func (s *fakeServer) serve(c *fakeConn) {
 			s.rooms[arg] = append(members, c)
 		case "MSG":
 			line := fmt.Sprintf("ROOM %s %s %s\r\n", c.room, c.name, arg)
+			c.sent++
 			for _, m := range s.rooms[c.room] {
 				s.deliveries++
 				n := s.fault(s.deliveries)
+				if c.name == s.dupFrom && c.sent%50 == 0 {
+					n = 2
+				}
 				switch {
 				case n < 0:
 					m.Close()

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -36,6 +37,10 @@ type LoadResult struct {
 	Rate     float64 `json:"rate"`
 	Expected int64   `json:"expected"`
 	tally
+	// Dropped is the healthy members whose connection the server ended
+	// during the run (their reader saw a reset or the end of the stream
+	// before chatbench closed it; not -timeout).
+	Dropped       int     `json:"healthy_dropped"`
 	SetupSeconds  float64 `json:"setup_seconds"`
 	SetupPerSec   float64 `json:"setup_per_sec"` // connections set up (dial, USERNAME, JOIN, PONG) per second
 	SendSeconds   float64 `json:"send_seconds"`  // start until every sender had its PONG
@@ -47,6 +52,9 @@ type LoadResult struct {
 	// Stall is what became of the -stalled members; the figures above are
 	// the healthy members' alone.
 	Stall *StallResult `json:"stall,omitempty"`
+	// Flooders is what the -flooders achieved; the figures above are the
+	// healthy members' alone.
+	Flooders []FlooderResult `json:"flooders,omitempty"`
 
 	timeline *timeline // with -timeline
 }
@@ -128,6 +136,17 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 		}
 	}
 
+	// Then the flooders.
+	var flood *floodSet
+	if cfg.Flooders > 0 {
+		prog.set("flooders", func() string { return fmt.Sprintf("%d members that will flood", cfg.Flooders) })
+		flood, err = dialFlooders(ctx, cfg, addr, deadline)
+		defer flood.close()
+		if err != nil {
+			return nil, nil, fmt.Errorf("setup of the flooders: %w", err)
+		}
+	}
+
 	// Settle: once every JOIN has been processed, a PING from each client
 	// proves it has received every JOIN note meant for it.
 	prog.set("settle", func() string { return "" })
@@ -136,7 +155,7 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 		return nil, nil, fmt.Errorf("settle: %w", err)
 	}
 	for i, a := range settled {
-		if want := cfg.members(cfg.roomOf(i)) - 1 + cfg.Stalled; a.joins != want {
+		if want := cfg.members(cfg.roomOf(i)) - 1 + cfg.Stalled + cfg.Flooders; a.joins != want {
 			problems = append(problems, fmt.Sprintf("%s: %d JOIN notes after everyone joined, want %d", clientName(i), a.joins, want))
 		}
 		if p := a.problem(); p != "" {
@@ -166,6 +185,9 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 	if stall != nil {
 		stall.startSenders(ctx, cfg, start, &t0, deadline)
 	}
+	if flood != nil {
+		flood.start(cfg, start)
+	}
 	t0 = time.Now()
 	if lat.tl != nil {
 		lat.tl.t0.Store(t0.UnixNano())
@@ -173,6 +195,11 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 	close(start)
 	wg.Wait()
 	sendDone := time.Since(t0)
+	// The flooders flood while the senders send, and no longer.
+	if flood != nil {
+		flood.snapshot()
+		flood.halt()
+	}
 	// A sender that failed (the server closed its connection, say) is a
 	// problem of the server's; the lines it could not send show up as lost.
 	problems = appendErrs(problems, "send", errs)
@@ -200,6 +227,15 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 	for _, c := range clients {
 		c.close()
 		res.tally.add(c.final)
+		if c.readErr != nil && !errors.Is(c.readErr, os.ErrDeadlineExceeded) {
+			res.Dropped++
+		}
+	}
+	if flood != nil {
+		flood.close()
+		var fp []string
+		res.Flooders, fp = flood.results(clients, t0)
+		problems = append(problems, fp...)
 	}
 	if stall != nil {
 		stall.finish()
@@ -230,7 +266,7 @@ func dialLoad(ctx context.Context, cfg *Config, i int, addr string, deadline tim
 	}
 	conn.SetDeadline(deadline)
 	c := &loadClient{
-		id: i, room: cfg.roomOf(i), conn: conn, bufSize: readBufSize(cfg.Clients),
+		id: i, room: cfg.roomOf(i), name: clientName(i), conn: conn, bufSize: readBufSize(cfg.Clients),
 		acks: make(chan ack, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		delivered: delivered,
 	}

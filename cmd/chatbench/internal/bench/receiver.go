@@ -12,6 +12,9 @@ import (
 // Lines of stalled senders (-stalled-senders) are checked alike, but
 // counted apart, in fromStalled, and not in the latency, nor lost when
 // missing: the server may drop a stalled sender before reading all it sent.
+// So are the flooders' lines (-flooders), in fromFlooders: a flooder stops
+// at the end of sending with lines still in the kernels' buffers, which the
+// server may take long after the run, at its -line-rate.
 type receiver struct {
 	lines, size   int
 	rooms, nsend  int // Config.Rooms and Config.Senders
@@ -20,10 +23,13 @@ type receiver struct {
 	trackers      []seqTracker // by sender slot: sender i is slot i/rooms of room i%rooms
 	firstStalled  int          // the sender id of stalled0 (Config.stalledID)
 	stalled       []seqTracker // by stalled sender
+	firstFlooder  int          // the sender id of flooder0 (Config.flooderID)
+	flooders      []seqTracker // by flooder
 	lat           *latencyBatch
 	scratch, user []byte
-	tally         tally // Lost is filled in by finish
-	fromStalled   int64 // distinct intact lines of stalled senders
+	tally         tally   // Lost is filled in by finish
+	fromStalled   int64   // distinct intact lines of stalled senders
+	fromFlooders  []int64 // distinct intact lines of each flooder
 }
 
 func newReceiver(cfg *Config, roomIdx int, lat *latencyBatch) *receiver {
@@ -34,6 +40,9 @@ func newReceiver(cfg *Config, roomIdx int, lat *latencyBatch) *receiver {
 		trackers:     make([]seqTracker, cfg.sendersIn(roomIdx)),
 		stalled:      make([]seqTracker, cfg.StalledSenders),
 		firstStalled: cfg.stalledID(0),
+		flooders:     make([]seqTracker, cfg.Flooders),
+		firstFlooder: cfg.flooderID(0),
+		fromFlooders: make([]int64, cfg.Flooders),
 		lat:          lat,
 		scratch:      make([]byte, 0, maxSize+32),
 		user:         make([]byte, 0, 32),
@@ -43,6 +52,9 @@ func newReceiver(cfg *Config, roomIdx int, lat *latencyBatch) *receiver {
 	}
 	for i := range r.stalled {
 		r.stalled[i] = newSeqTracker()
+	}
+	for i := range r.flooders {
+		r.flooders[i] = newSeqTracker()
 	}
 	return r
 }
@@ -63,13 +75,18 @@ func (r *receiver) roomLine(rest []byte, now int64) {
 		return
 	}
 	var tr *seqTracker
-	switch k := h.id - r.firstStalled; {
+	lines := r.lines
+	k, f := h.id-r.firstStalled, h.id-r.firstFlooder
+	switch {
 	case h.id < r.nsend && h.id%r.rooms == r.roomIdx:
 		r.user = strconv.AppendInt(append(r.user[:0], "bench"...), int64(h.id), 10)
 		tr = &r.trackers[h.id/r.rooms]
 	case k >= 0 && k < len(r.stalled):
 		r.user = strconv.AppendInt(append(r.user[:0], "stalled"...), int64(k), 10)
 		tr = &r.stalled[k]
+	case f >= 0 && f < len(r.flooders):
+		r.user = strconv.AppendInt(append(r.user[:0], "flooder"...), int64(f), 10)
+		tr, lines = &r.flooders[f], floodMaxLines
 	default:
 		r.tally.Garbled++
 		return
@@ -78,7 +95,7 @@ func (r *receiver) roomLine(rest []byte, now int64) {
 		r.tally.Garbled++
 		return
 	}
-	switch tr.observe(h.seq, r.lines) {
+	switch tr.observe(h.seq, lines) {
 	case outOfRange:
 		r.tally.Garbled++
 		return
@@ -88,7 +105,11 @@ func (r *receiver) roomLine(rest []byte, now int64) {
 	case reordered:
 		r.tally.Reordered++
 	}
-	if h.id >= r.firstStalled {
+	switch {
+	case f >= 0 && f < len(r.flooders):
+		r.fromFlooders[f]++
+		return
+	case h.id >= r.firstStalled:
 		r.fromStalled++
 		return
 	}

@@ -33,6 +33,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	default:
 		line("server", "%s  (no -pid: no CPU or memory figures)", s.Addr)
 	}
+	if la := s.LoadAverage; len(la.Start) == 3 && len(la.End) == 3 {
+		line("machine", "load average %.2f %.2f %.2f at the start, %.2f %.2f %.2f at the end",
+			la.Start[0], la.Start[1], la.Start[2], la.End[0], la.End[1], la.End[2])
+	}
 	if l := r.Load; l != nil {
 		pace := "flat out"
 		if l.Rate > 0 {
@@ -43,7 +47,8 @@ func (r *Report) WriteText(w io.Writer) error {
 		line("setup", "%d connections in %s (%.0f/s)", l.Clients, seconds(l.SetupSeconds), l.SetupPerSec)
 		line("result", "%d of %d delivered in %s (%.0f deliveries/s; sending took %s)",
 			l.Delivered, l.Expected, seconds(l.Seconds), l.DeliveriesSec, seconds(l.SendSeconds))
-		line("checks", "lost %d, duplicated %d, reordered %d, garbled %d", l.Lost, l.Duplicated, l.Reordered, l.Garbled)
+		line("checks", "lost %d, duplicated %d, reordered %d, garbled %d; %d members dropped by the server",
+			l.Lost, l.Duplicated, l.Reordered, l.Garbled, l.Dropped)
 		lt := l.Latency
 		line("latency", "p50 %s  p99 %s  p99.9 %s  max %s  (mean %s)",
 			micros(lt.P50), micros(lt.P99), micros(lt.P999), micros(lt.Max), micros(lt.Mean))
@@ -54,6 +59,10 @@ func (r *Report) WriteText(w io.Writer) error {
 		line("client", "CPU %.2fs (chatbench itself, same phase)", l.ClientCPU)
 		if st := l.Stall; st != nil {
 			writeStall(&b, line, st)
+		}
+		for _, f := range l.Flooders {
+			line("flooder", "the server took %d lines of %s in %s: %.0f lines/s (%d handed to its kernel); they reached healthy members %d times",
+				f.Echoed, f.Name, seconds(f.Seconds), f.LinesPerSec, f.Sent, f.Delivered)
 		}
 	}
 	if i := r.Idle; i != nil {

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -27,6 +29,13 @@ type ServerInfo struct {
 	Exit    string `json:"exit,omitempty"` // how the server started by -exec ended after SIGTERM
 	NoFile  uint64 `json:"rlimit_nofile"`  // chatbench's open-file limit (inherited by -exec)
 	Started string `json:"started"`        // start of the run, RFC 3339
+	// LoadAverage is the machine's 1-, 5- and 15-minute load averages
+	// (/proc/loadavg) at the start and at the end of the run: how busy the
+	// machine was besides. Empty where unknown.
+	LoadAverage struct {
+		Start []float64 `json:"start"`
+		End   []float64 `json:"end"`
+	} `json:"load_average"`
 }
 
 // Main runs chatbench with the given arguments and returns its exit code:
@@ -39,6 +48,10 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "chatbench: %v\n", err)
 		return 2
+	}
+	if cfg.Version {
+		printVersion(stdout)
+		return 0
 	}
 	rep, err := Run(ctx, cfg, stderr)
 	if err != nil {
@@ -71,7 +84,9 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) (*Report, error) {
 		fmt.Fprintf(stderr, "chatbench: cannot raise RLIMIT_NOFILE: %v\n", err)
 	}
 	rep.Server.NoFile = nofile
-	if conns := cfg.Clients + cfg.Stalled + cfg.Idle; nofile != 0 && uint64(conns)+16 > nofile {
+	rep.Server.LoadAverage.Start = loadAverage()
+	defer func() { rep.Server.LoadAverage.End = loadAverage() }()
+	if conns := cfg.Clients + cfg.Stalled + cfg.Flooders + cfg.Idle; nofile != 0 && uint64(conns)+16 > nofile {
 		return nil, fmt.Errorf("%d connections need more than the %d open files allowed (RLIMIT_NOFILE)", conns, nofile)
 	}
 	var timeline *os.File
@@ -146,4 +161,26 @@ func isTerminal(w io.Writer) bool {
 	}
 	fi, err := f.Stat()
 	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// loadAverage returns the 1-, 5- and 15-minute load averages of the
+// machine, or nil if /proc/loadavg cannot be read.
+func loadAverage() []float64 {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return nil
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return nil
+	}
+	var la []float64
+	for _, s := range f[:3] {
+		v, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil
+		}
+		la = append(la, v)
+	}
+	return la
 }

@@ -38,8 +38,8 @@ const stopTimeout = 10 * time.Second
 // startServer runs command with /bin/sh, as "exec command" so that the
 // server itself has the shell's PID. Each {port} in command is replaced by
 // a free loopback port; without {port}, the server's address is taken from
-// the first addr=HOST:PORT in its output. It returns once the server
-// answers PING on that address.
+// the first addr=HOST:PORT in its output whose port is not 0. It returns
+// once the server answers PING on that address.
 func startServer(ctx context.Context, command string, verbose io.Writer, deadline time.Time) (*execServer, error) {
 	s := &execServer{exited: make(chan struct{}), drained: make(chan struct{}), output: &tail{max: 40}}
 	if strings.Contains(command, "{port}") {
@@ -94,8 +94,23 @@ func startServer(ctx context.Context, command string, verbose io.Writer, deadlin
 	return s, nil
 }
 
+// logAddr returns the address a log line gives, unless its port is 0: a
+// server may log the address it was asked for (chatd's "starting
+// addr=127.0.0.1:0") before the one it listens on.
+func logAddr(line string) (string, bool) {
+	m := addrPattern.FindStringSubmatch(line)
+	if m == nil {
+		return "", false
+	}
+	if _, port, err := net.SplitHostPort(m[1]); err == nil && port == "0" {
+		return "", false
+	}
+	return m[1], true
+}
+
 // scan reads the server's output: it keeps a tail for error messages,
-// copies it to verbose if not nil, and sends the first address it logs.
+// copies it to verbose if not nil, and sends the first address it logs
+// (logAddr).
 func (s *execServer) scan(r io.ReadCloser, verbose io.Writer, found chan<- string) {
 	defer close(s.drained)
 	defer r.Close()
@@ -109,8 +124,8 @@ func (s *execServer) scan(r io.ReadCloser, verbose io.Writer, found chan<- strin
 			fmt.Fprintf(verbose, "server: %s\n", line)
 		}
 		if !sent {
-			if m := addrPattern.FindStringSubmatch(line); m != nil {
-				found <- m[1]
+			if a, ok := logAddr(line); ok {
+				found <- a
 				sent = true
 			}
 		}
