@@ -53,6 +53,7 @@ type client struct {
 	over      bool          // pending output over high water, as the loop last saw it
 	hot       bool          // over, with stall budget left: it may hold others back
 	stallLeft time.Duration // what is left of its Config.StallBudget (LIMIT-9)
+	waitLeft  time.Duration // how much longer its lines may wait for others, in all (LIMIT-9)
 	stalling  bool          // some line waits for it; its stall began at stallFrom
 	stallFrom time.Duration // a now() reading
 	listed    bool          // on loop.stallers
@@ -77,6 +78,7 @@ func newClient(s *Server, id uint64, conn net.Conn) *client {
 		resumeIn:   make(chan struct{}, 1),
 		readerDone: make(chan struct{}),
 		stallLeft:  s.cfg.StallBudget,
+		waitLeft:   s.cfg.StallBudget,
 	}
 	return c
 }

@@ -27,7 +27,8 @@ type Config struct {
 	WriteTimeout time.Duration
 	// StallBudget bounds pacing (LIMIT-9): the time during which lines are
 	// postponed on account of one client, over its whole connection, and
-	// the time any one line is postponed. Default spec.StallBudget; a
+	// the time one client's lines are postponed on account of others, in
+	// all over its connection. Default spec.StallBudget; a
 	// negative value turns pacing off, so that output is only queued.
 	StallBudget time.Duration
 	// IdleTimeout is how long a connection may send no line before it is

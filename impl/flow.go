@@ -29,11 +29,14 @@ import (
 // waits for a client is charged to that client, and once
 // Config.StallBudget is spent over its connection it is never hot again:
 // output to it is only queued, until it drains or passes MaxQueueBytes.
-// Nor does any one line wait for others for more than StallBudget in all:
-// one timer (stallTimer) fires at the earliest moment a budget or a line's
-// wait runs out. A client that stops reading thus holds its room back
-// once, for StallBudget at most; one that reads a trickle cannot hold its
-// room to its pace. A sender that is over itself waits for itself without
+// Nor do one client's lines, in all, wait for others for more than
+// StallBudget over its connection (waitLeft): with several clients that stop
+// reading one after another, the stalls a sender sees do not add up. One
+// timer (stallTimer) fires at the earliest moment a budget or a line's wait
+// runs out. A client that stops reading thus holds its room back once, for
+// StallBudget at most; one that reads a trickle cannot hold its room to its
+// pace; and no sender is held back for others longer than StallBudget,
+// however many of them stop reading. A sender that is over itself waits for itself without
 // limit: that delays nobody else, and it holds a client that sends faster
 // than it reads its own echoes to its reading pace, instead of dropping it.
 //
@@ -51,8 +54,8 @@ type waiter struct {
 }
 
 // gate reports whether c's line must wait, and if so postpones it: c
-// waits on every hot client the line could add output to, unless it has
-// waited StallBudget for others already, and on itself if it is over. The
+// waits on every hot client the line could add output to, unless its lines
+// have waited StallBudget for others already, and on itself if it is over. The
 // recipients are over-approximated from c's state and the command, which
 // may postpone a line needlessly but never lets one through to a hot
 // client within the budget.
@@ -65,7 +68,7 @@ func (l *loop) gate(c *client, it item) bool {
 	}
 	t := now()
 	hot := l.scratch[:0]
-	if c.deferredAt == 0 || t-c.deferredAt < l.cfg.StallBudget {
+	if c.waitLeft > 0 && (c.deferredAt == 0 || t-c.deferredAt < c.waitLeft) {
 		hot = l.collectRecipients(hot, c, it)
 	}
 	l.scratch = hot[:0]
@@ -89,7 +92,7 @@ func (l *loop) gate(c *client, it item) bool {
 	if len(hot) > 0 && c.deferredAt == 0 {
 		c.deferredAt = t
 		l.watch(&l.postponed, c, &c.postponedListed)
-		l.armStall(t + l.cfg.StallBudget)
+		l.armStall(t + c.waitLeft)
 	}
 	clear(hot)
 	d := it // only a postponed line goes to the heap
@@ -197,6 +200,15 @@ func (l *loop) release(c *client) {
 	c.waiters = c.waiters[:0]
 }
 
+// endWait charges c's waiting budget with the time its line, about to
+// run, waited for other clients (since deferredAt).
+func (l *loop) endWait(c *client) {
+	if c.deferredAt != 0 {
+		c.waitLeft = max(0, c.waitLeft-(now()-c.deferredAt))
+		c.deferredAt = 0
+	}
+}
+
 // watch puts c on list unless *listed says it is there already. The lists
 // of the stall timer are pruned lazily, when it fires.
 func (l *loop) watch(list *[]*client, c *client, listed *bool) {
@@ -217,8 +229,8 @@ func (l *loop) armStall(at time.Duration) {
 }
 
 // onStallTimer ends the stalls whose client has spent its budget, and the
-// waits of lines postponed for StallBudget, then arms the timer for the
-// next such moment.
+// waits of lines whose sender has spent what it may wait for others, then
+// arms the timer for the next such moment.
 func (l *loop) onStallTimer() {
 	l.stallArmed = false
 	t := now()
@@ -243,12 +255,13 @@ func (l *loop) onStallTimer() {
 	l.stallers = keep
 	keepP := l.postponed[:0]
 	for _, c := range l.postponed {
-		switch end := c.deferredAt + l.cfg.StallBudget; {
+		switch end := c.deferredAt + c.waitLeft; {
 		case c.deferred == nil || !c.reading():
 			c.postponedListed = false
 		case end <= t:
-			// The line has waited StallBudget: it runs now, whoever it
-			// waits for; its entries in their waiter lists are stale.
+			// The sender has waited for others as long as it may: the
+			// line runs now, whoever it waits for; its entries in their
+			// waiter lists are stale.
 			c.postponedListed = false
 			c.deferGen++
 			c.waitCount = 0

@@ -184,7 +184,7 @@ func (l *loop) process(c *client, it item) {
 	if l.gate(c, it) {
 		return // the reader stays paused until the line has run
 	}
-	c.deferredAt = 0
+	l.endWait(c)
 	l.actor = c
 	l.dispatch(c, it)
 	l.actor = nil

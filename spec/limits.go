@@ -31,7 +31,8 @@ const (
 	WriteTimeout = 10 * time.Second
 	// StallBudget is the default bound on the time for which lines may be
 	// postponed on account of one client, over its whole connection, and on
-	// the time any one line may be postponed (LIMIT-9).
+	// the time one client's lines may be postponed on account of others, in
+	// all over its connection (LIMIT-9).
 	StallBudget = 100 * time.Millisecond
 	// IdleTimeout is how long a connection may send no line (LIMIT-7).
 	IdleTimeout = 300 * time.Second
