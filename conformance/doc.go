@@ -212,6 +212,17 @@
 //	                         loaded machine passes and a timeout off by a whole
 //	                         period fails
 //
+// Verdicts. A failure counts against a MUST of PROTOCOL.md unless it happens
+// between should and must:
+//
+//	should RULE              the assertions from here on check RULE, a SHOULD
+//	                         of PROTOCOL.md (a recommendation): if one fails,
+//	                         the script's verdict is NON-STRICT, not FAIL,
+//	                         unless chatconform runs with -strict. The script's
+//	                         "# rules:" header names RULE
+//	must                     the assertions from here on check MUSTs again (the
+//	                         default)
+//
 // Only connect, recv and expect accept the ! prefix; every other command
 // refuses it.
 //

@@ -15,11 +15,14 @@ import (
 )
 
 // Summary counts the results of a run, each once: as passed, failed,
+// non-strict (a SHOULD missed), unimplemented (an extension not declared),
 // skipped or an expected failure (XFAIL, which is neither passed nor
 // failed). An unexpected pass (XPASS) counts as failed. It also says how to
 // reproduce the failures.
 type Summary struct {
 	Passed, Failed, Skipped int
+	NonStrict               int // SHOULDs missed (NON-STRICT): not failures
+	Unimplemented           int // scripts of extensions the manifest does not declare
 	XFailed                 int // expected failures (XFAIL)
 	XPassed                 int // unexpected passes (XPASS), among Failed
 
@@ -47,14 +50,20 @@ func Summarize(seed uint64, results []Result) Summary {
 		case XPass:
 			s.Failed++
 			s.XPassed++
+		case NonStrict:
+			s.NonStrict++
+		case Unimplemented:
+			s.Unimplemented++
 		case Skip:
 			s.Skipped++
 		}
-		if r.Status.Failed() && r.Script.File != "" {
+		if (r.Status.Failed() || r.Status == NonStrict) && r.Script.File != "" {
 			failed = append(failed, regexp.QuoteMeta(r.Script.Name))
 		}
 	}
 	switch {
+	case len(failed) > 0 && s.Failed == 0:
+		s.Reproduce = fmt.Sprintf("-seed %d -run '^(%s)$'", seed, strings.Join(failed, "|"))
 	case len(failed) > 0:
 		s.Reproduce = fmt.Sprintf("-seed %d -run '^(%s)$'", seed, strings.Join(failed, "|"))
 	case s.Failed > 0:
@@ -64,13 +73,21 @@ func Summarize(seed uint64, results []Result) Summary {
 }
 
 // String is the closing line of a run, such as
-// "40 passed, 1 failed, 3 skipped, 2 expected failures".
+// "40 passed, 1 failed, 3 skipped, 2 expected failures", with the counts of
+// NON-STRICT and UNIMPLEMENTED results where there are any.
 func (s Summary) String() string {
 	noun := "expected failures"
 	if s.XFailed == 1 {
 		noun = "expected failure"
 	}
-	return fmt.Sprintf("%d passed, %d failed, %d skipped, %d %s", s.Passed, s.Failed, s.Skipped, s.XFailed, noun)
+	out := fmt.Sprintf("%d passed, %d failed", s.Passed, s.Failed)
+	if s.NonStrict > 0 {
+		out += fmt.Sprintf(", %d non-strict (a SHOULD missed)", s.NonStrict)
+	}
+	if s.Unimplemented > 0 {
+		out += fmt.Sprintf(", %d unimplemented", s.Unimplemented)
+	}
+	return out + fmt.Sprintf(", %d skipped, %d %s", s.Skipped, s.XFailed, noun)
 }
 
 // ResultLine is the one-line report of a result, such as
@@ -109,6 +126,8 @@ type jsonResult struct {
 	Seconds  float64  `json:"seconds"`
 	Tags     []string `json:"tags"`
 	Rules    []string `json:"rules"`
+	Strength Strength `json:"strength"`
+	Should   string   `json:"should,omitempty"`
 	Reason   string   `json:"reason,omitempty"`
 	U        string   `json:"u,omitempty"`
 	Output   string   `json:"output,omitempty"`
@@ -120,7 +139,7 @@ type jsonResult struct {
 func WriteJSON(w io.Writer, r Result) error {
 	return json.NewEncoder(w).Encode(jsonResult{
 		Script: r.Script.Name, Status: r.Status, Seconds: r.Duration.Seconds(),
-		Tags: r.Script.Tags, Rules: r.Script.Rules, Reason: r.Reason, U: r.U,
+		Tags: r.Script.Tags, Rules: r.Script.Rules, Strength: r.Script.Strength(), Should: r.Should, Reason: r.Reason, U: r.U,
 		Output: r.Log, Server: r.ServerLog,
 	})
 }
@@ -132,6 +151,8 @@ type jsonSummary struct {
 	Passed    int    `json:"passed"`
 	Failed    int    `json:"failed"`
 	Skipped   int    `json:"skipped"`
+	NonStrict int    `json:"non_strict"`
+	Unimpl    int    `json:"unimplemented"`
 	XFail     int    `json:"xfail"`
 	XPass     int    `json:"xpass"`
 	Seed      string `json:"seed"`
@@ -143,6 +164,7 @@ type jsonSummary struct {
 func WriteJSONSummary(w io.Writer, s Summary) error {
 	return json.NewEncoder(w).Encode(jsonSummary{
 		Summary: s.String(), Passed: s.Passed, Failed: s.Failed, Skipped: s.Skipped,
+		NonStrict: s.NonStrict, Unimpl: s.Unimplemented,
 		XFail: s.XFailed, XPass: s.XPassed, Seed: strconv.FormatUint(s.Seed, 10), Reproduce: s.Reproduce,
 	})
 }
@@ -174,6 +196,7 @@ type junitCase struct {
 	Time      string        `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
 	Skipped   *junitMessage `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
 }
 
 type junitMessage struct {
@@ -192,6 +215,8 @@ func WriteJUnit(file string, sum Summary, results []Result) error {
 		{"passed", strconv.Itoa(sum.Passed)},
 		{"failed", strconv.Itoa(sum.Failed)},
 		{"skipped", strconv.Itoa(sum.Skipped)},
+		{"non-strict", strconv.Itoa(sum.NonStrict)},
+		{"unimplemented", strconv.Itoa(sum.Unimplemented)},
 		{"xfail", strconv.Itoa(sum.XFailed)},
 		{"xpass", strconv.Itoa(sum.XPassed)},
 		{"seed", strconv.FormatUint(sum.Seed, 10)},
@@ -213,6 +238,13 @@ func WriteJUnit(file string, sum Summary, results []Result) error {
 		case Skip:
 			c.Skipped = &junitMessage{Message: r.Reason}
 			run.Skipped++
+		case Unimplemented:
+			c.Skipped = &junitMessage{Type: "unimplemented", Message: "UNIMPLEMENTED: " + r.Reason}
+			run.Skipped++
+		case NonStrict:
+			// Not a failure: a SHOULD missed. The case passes, with the
+			// report in its output.
+			c.SystemOut = "NON-STRICT: " + r.Reason + "\n" + Details(r)
 		case XFail:
 			c.Skipped = &junitMessage{Type: "xfail", Message: "XFAIL: " + r.Reason, Body: Details(r)}
 			run.Skipped++

@@ -63,6 +63,7 @@ func TestWriteJSONSummary(t *testing.T) {
 	want := map[string]any{
 		"summary": "1 passed, 3 failed, 1 skipped, 2 expected failures",
 		"passed":  1.0, "failed": 3.0, "skipped": 1.0, "xfail": 2.0, "xpass": 1.0,
+		"non_strict": 0.0, "unimplemented": 0.0,
 		"seed":      "18446744073709551615",
 		"reproduce": `-seed 18446744073709551615 -run '^(b_fail|e_x\.pass)$'`,
 	}

@@ -9,22 +9,83 @@ import (
 
 // A Requirement is one rule of PROTOCOL.md.
 type Requirement struct {
-	ID  string // such as JOIN-4
-	Tag string // core or an extension
+	ID       string   // such as JOIN-4
+	Tag      string   // core or an extension
+	Strength Strength // whether a server that breaks it fails (MUST) or only departs from a recommendation (SHOULD)
+	Section  string   // the heading of the section it is in, such as "5.3 JOIN"
+	Text     string   // its text in PROTOCOL.md (Markdown), after the ID and tag
 }
+
+// Strength is how binding a requirement is (PROTOCOL.md 1.1): a
+// requirement whose text says SHOULD, and nothing stronger, is a
+// recommendation; every other one is absolute.
+type Strength string
+
+// The strengths.
+const (
+	Must   Strength = "MUST"
+	Should Strength = "SHOULD"
+)
 
 // requirementLine matches a requirement at the start of a bullet item,
 // such as "- **JOIN-4** [core] The joiner then receives...".
-var requirementLine = regexp.MustCompile(`(?m)^- \*\*([A-Z]+-[0-9]+)\*\* \[([a-z]+)\]`)
+var requirementLine = regexp.MustCompile(`^- \*\*([A-Z]+-[0-9]+)\*\* \[([a-z]+)\] ?(.*)$`)
+
+// stronger matches the key words that make a requirement absolute even if
+// it also says SHOULD.
+var stronger = regexp.MustCompile(`\b(MUST|SHALL|REQUIRED)\b`)
+
+// recommends matches the key words of a recommendation.
+var recommends = regexp.MustCompile(`\b(SHOULD|RECOMMENDED)\b`)
 
 // parseRequirements returns the requirements of a PROTOCOL.md text in the
-// order they appear.
+// order they appear, each with its section, text and strength. A
+// requirement's text runs to the end of its bullet item: the next line that
+// is not indented, or a blank line.
 func parseRequirements(protocol string) []Requirement {
 	var reqs []Requirement
-	for _, m := range requirementLine.FindAllStringSubmatch(protocol, -1) {
-		reqs = append(reqs, Requirement{ID: m[1], Tag: m[2]})
+	section := ""
+	var cur *Requirement
+	finish := func() {
+		if cur == nil {
+			return
+		}
+		cur.Strength = Must
+		if recommends.MatchString(cur.Text) && !stronger.MatchString(cur.Text) {
+			cur.Strength = Should
+		}
+		reqs = append(reqs, *cur)
+		cur = nil
 	}
+	for _, line := range strings.Split(protocol, "\n") {
+		if cur != nil && strings.HasPrefix(line, "  ") && strings.TrimSpace(line) != "" {
+			cur.Text += " " + strings.TrimSpace(line)
+			continue
+		}
+		finish()
+		if h, ok := strings.CutPrefix(line, "## "); ok {
+			section = h
+		} else if h, ok := strings.CutPrefix(line, "### "); ok {
+			section = h
+		}
+		if m := requirementLine.FindStringSubmatch(line); m != nil {
+			cur = &Requirement{ID: m[1], Tag: m[2], Section: strings.TrimSuffix(section, "."), Text: m[3]}
+		}
+	}
+	finish()
 	return reqs
+}
+
+// requirement returns the requirement called id (in any case) from
+// Requirements.
+func requirement(id string) (Requirement, bool) {
+	id = strings.ToUpper(id)
+	for _, r := range Requirements {
+		if r.ID == id {
+			return r, true
+		}
+	}
+	return Requirement{}, false
 }
 
 // ruleCoverage is what checks one requirement: the scripts, and the means

@@ -48,6 +48,10 @@ type Config struct {
 	Seed     uint64        // derives each script's $U
 	Parallel int           // scripts at once; 0 means 2×GOMAXPROCS, at least 4
 	Verbose  bool          // keep the log of passing scripts too
+	// Strict counts a failed SHOULD as a failure (FAIL), not NON-STRICT.
+	Strict bool
+	// Wire keeps every script's wire log (Result.Wire), for an HTML report.
+	Wire bool
 }
 
 // Status is the outcome of one script.
@@ -55,12 +59,22 @@ type Status string
 
 // The outcomes.
 const (
-	Pass  Status = "PASS"
-	Fail  Status = "FAIL"
-	Skip  Status = "SKIP"
-	XFail Status = "XFAIL" // failed, as the manifest says it does
-	XPass Status = "XPASS" // passed, though the manifest says it fails: a failure
+	Pass Status = "PASS"
+	Fail Status = "FAIL" // a MUST of PROTOCOL.md is broken
+	// NonStrict: an assertion of a SHOULD failed (a "should" region of the
+	// script): the server departs from a recommendation and still
+	// conforms. Config.Strict makes it a Fail.
+	NonStrict Status = "NON-STRICT"
+	// Unimplemented: the script tests an extension that the manifest does
+	// not declare, so it did not run.
+	Unimplemented Status = "UNIMPLEMENTED"
+	Skip          Status = "SKIP"  // not run, for another reason: -tags, -addr for a script that needs -exec
+	XFail         Status = "XFAIL" // failed, as the manifest says it does
+	XPass         Status = "XPASS" // passed, though the manifest says it fails: a failure
 )
+
+// Statuses lists every status, in the order reports count them.
+var Statuses = []Status{Pass, Fail, NonStrict, Unimplemented, Skip, XFail, XPass}
 
 // Failed reports whether the status counts as a failure.
 func (s Status) Failed() bool { return s == Fail || s == XPass }
@@ -80,7 +94,28 @@ type Result struct {
 	// when the script failed.
 	ServerLog string
 	U         string // the script's $U
+	// Should is the SHOULD rule whose assertion failed, for NON-STRICT (or
+	// a FAIL under Config.Strict).
+	Should string
+	// Wire is the script's wire log, with Config.Wire: every client's lines
+	// sent and received and its connection events, floods folded.
+	Wire []WireEvent
 }
+
+// WireEvent is one row of a script's wire log: a line sent or received by
+// a client, a connection event, or a note for rows not shown.
+type WireEvent = commands.WireEvent
+
+// WireKind says what a WireEvent is.
+type WireKind = commands.WireKind
+
+// The kinds of WireEvent.
+const (
+	WireSent     = commands.WireSent
+	WireReceived = commands.WireReceived
+	WireNote     = commands.WireNote
+	WireElided   = commands.WireElided
+)
 
 // A Runner runs scripts under a Config.
 type Runner struct {
@@ -188,17 +223,19 @@ func (r *Runner) RunAll(report func(done, total int, res Result)) []Result {
 	return results
 }
 
-// skipReason says why sc cannot run under this configuration, or "".
-func (r *Runner) skipReason(sc *Script) string {
+// skipReason says why sc cannot run under this configuration, and whether
+// that makes it UNIMPLEMENTED (an extension the manifest does not declare)
+// or SKIP; "" if it can run.
+func (r *Runner) skipReason(sc *Script) (Status, string) {
 	for _, t := range sc.Tags {
 		if !slices.Contains(r.tags, t) {
 			if m := r.cfg.Manifest; m != nil && m.Implements != nil && isExtension(t) && !slices.Contains(m.Implements, t) {
-				return fmt.Sprintf("needs the %s extension, which the manifest does not declare", t)
+				return Unimplemented, fmt.Sprintf("needs the %s extension, which the manifest does not declare", t)
 			}
 			if !isExtension(t) {
-				return fmt.Sprintf("is a %s script, not selected by -tags", t)
+				return Skip, fmt.Sprintf("is a %s script, not selected by -tags", t)
 			}
-			return fmt.Sprintf("needs the %s extension, not selected by -tags", t)
+			return Skip, fmt.Sprintf("needs the %s extension, not selected by -tags", t)
 		}
 	}
 	if sc.Fresh && r.cfg.Start == nil {
@@ -206,9 +243,9 @@ func (r *Runner) skipReason(sc *Script) string {
 		if len(sc.ServerFlags) > 0 {
 			what += " started with " + strings.Join(sc.ServerFlags, " ")
 		}
-		return "needs " + what + " (-exec)"
+		return Skip, "needs " + what + " (-exec)"
 	}
-	return ""
+	return "", ""
 }
 
 // suffix returns the $U of a script: 6 lower-case letters and digits drawn
@@ -232,7 +269,7 @@ func (r *Runner) RunScript(sc *Script) Result {
 	res.Duration = time.Since(start)
 	if reason, ok := r.deviation(sc); ok {
 		switch res.Status {
-		case Fail:
+		case Fail, NonStrict:
 			res.Status, res.Reason = XFail, reason
 		case Pass:
 			res.Status, res.Reason = XPass, "passes although the manifest declares a deviation ("+reason+"): update the manifest"
@@ -262,8 +299,8 @@ func (r *Runner) deviation(sc *Script) (string, bool) {
 
 func (r *Runner) runScript(sc *Script) Result {
 	res := Result{Script: sc, U: r.suffix(sc.Name)}
-	if reason := r.skipReason(sc); reason != "" {
-		res.Status, res.Reason = Skip, reason
+	if status, reason := r.skipReason(sc); reason != "" {
+		res.Status, res.Reason = status, reason
 		return res
 	}
 	addr := r.cfg.Addr
@@ -282,10 +319,11 @@ func (r *Runner) runScript(sc *Script) Result {
 		addr = srv.Addr()
 	}
 	st := &scriptT{verbose: r.cfg.Verbose}
+	var tr *commands.Transcript
 	params := testscript.Params{
 		Files: []string{filepath.Join(r.dir, sc.Name+".txtar")},
 		Setup: func(env *testscript.Env) error {
-			commands.Setup(env, commands.Config{
+			tr = commands.Setup(env, commands.Config{
 				Addr:    addr,
 				U:       res.U,
 				Timeout: r.cfg.Timeout,
@@ -314,6 +352,12 @@ func (r *Runner) runScript(sc *Script) Result {
 	defer st.mu.Unlock()
 	log := strings.ReplaceAll(st.log.String(), r.dir+string(filepath.Separator), "")
 	switch {
+	case st.failed && tr != nil && tr.FailedShould() != "":
+		res.Should = tr.FailedShould()
+		res.Status, res.Reason = NonStrict, "a SHOULD failed: "+res.Should
+		if r.cfg.Strict {
+			res.Status, res.Reason = Fail, "a SHOULD failed: "+res.Should+" (-strict)"
+		}
 	case st.failed:
 		res.Status = Fail
 	case st.skipped:
@@ -321,7 +365,10 @@ func (r *Runner) runScript(sc *Script) Result {
 	default:
 		res.Status = Pass
 	}
-	if res.Status == Fail || r.cfg.Verbose {
+	if r.cfg.Wire && tr != nil {
+		res.Wire = tr.Events()
+	}
+	if res.Status == Fail || res.Status == NonStrict || r.cfg.Verbose {
 		res.Log = log
 		if stopErr != nil {
 			res.Log += "\nnote: " + stopErr.Error() + "\n"

@@ -99,12 +99,12 @@ recv alice 'OK Welcome, alice$U!'
 }
 
 func TestSplitWords(t *testing.T) {
-	got, err := splitWords(`./chatd -addr 127.0.0.1:{port} -name "two words" 'x y'`)
+	got, err := SplitWords(`./chatd -addr 127.0.0.1:{port} -name "two words" 'x y'`)
 	want := []string{"./chatd", "-addr", "127.0.0.1:{port}", "-name", "two words", "x y"}
 	if err != nil || strings.Join(got, "|") != strings.Join(want, "|") {
-		t.Errorf("splitWords = %q, %v; want %q", got, err, want)
+		t.Errorf("SplitWords = %q, %v; want %q", got, err, want)
 	}
-	if _, err := splitWords(`a "b`); err == nil {
+	if _, err := SplitWords(`a "b`); err == nil {
 		t.Errorf("unterminated quote: no error")
 	}
 }
@@ -215,7 +215,7 @@ func TestRuleDeviation(t *testing.T) {
 
 func TestParseRequirements(t *testing.T) {
 	reqs := parseRequirements("- **A-1** [core] x\n  - **B-2** [ping] indented: not a rule\n- **C-3** [input] y\nsee **D-4** [core]\n")
-	if len(reqs) != 2 || reqs[0] != (Requirement{"A-1", "core"}) || reqs[1] != (Requirement{"C-3", "input"}) {
+	if len(reqs) != 2 || reqs[0].ID != "A-1" || reqs[0].Tag != "core" || reqs[1].ID != "C-3" || reqs[1].Tag != "input" {
 		t.Errorf("parseRequirements = %v", reqs)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 
@@ -107,7 +108,7 @@ func parseScript(file string, data []byte) (*Script, error) {
 			sc.Rules = append(sc.Rules, strings.FieldsFunc(value, isListSep)...)
 		case "server":
 			sc.Fresh = true
-			flags, err := splitWords(value)
+			flags, err := SplitWords(value)
 			if err != nil {
 				return nil, fmt.Errorf("%s: server header: %v", file, err)
 			}
@@ -121,6 +122,32 @@ func parseScript(file string, data []byte) (*Script, error) {
 		return nil, fmt.Errorf("%s: no '# rules:' header line", file)
 	}
 	return sc, nil
+}
+
+// Strength is what a failure of the script breaks: Should if every rule it
+// names is a SHOULD of PROTOCOL.md (Requirements), else Must. A script that
+// checks both marks its SHOULD assertions with the should command, and the
+// result of a failure there is NON-STRICT.
+func (sc *Script) Strength() Strength {
+	for _, id := range sc.Rules {
+		if r, ok := requirement(id); !ok || r.Strength != Should {
+			return Must
+		}
+	}
+	return Should
+}
+
+// shouldCommand matches a should command of a script, with its rule.
+var shouldCommand = regexp.MustCompile(`(?m)^\s*should\s+(\S+)\s*$`)
+
+// ShouldRules returns the rules the script's should commands name, in
+// order.
+func (sc *Script) ShouldRules() []string {
+	var ids []string
+	for _, m := range shouldCommand.FindAllStringSubmatch(string(sc.Text), -1) {
+		ids = append(ids, strings.ToUpper(m[1]))
+	}
+	return ids
 }
 
 func isListSep(r rune) bool { return r == ',' || r == ' ' || r == '\t' }

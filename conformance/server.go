@@ -61,7 +61,7 @@ func ExecServerTimeout(command string, ready time.Duration) (StartFunc, error) {
 	if ready <= 0 {
 		ready = DefaultStartTimeout
 	}
-	argv, err := splitWords(command)
+	argv, err := SplitWords(command)
 	if err != nil {
 		return nil, err
 	}
@@ -262,9 +262,9 @@ func freePort() (int, error) {
 	}
 }
 
-// splitWords splits a command line into words at spaces; single or double
+// SplitWords splits a command line into words at spaces; single or double
 // quotes group words, without escapes.
-func splitWords(s string) ([]string, error) {
+func SplitWords(s string) ([]string, error) {
 	var words []string
 	var cur strings.Builder
 	inWord := false

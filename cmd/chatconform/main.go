@@ -13,9 +13,10 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
+	"time"
 
 	"roomchat.dev/roomchat/cmd/internal/buildinfo"
 	"roomchat.dev/roomchat/conformance"
@@ -49,33 +50,56 @@ Exit status:
      protocol's grammar, or the -exec server exited or never listened
 `
 
+// options are chatconform's flags.
+type options struct {
+	addr, execCmd, runRE, tags  string
+	verbose, jsonOut, coverage  bool
+	timeout, startTimeout       time.Duration
+	seed                        uint64
+	model, parallel             int
+	junit, manifest, saveDir    string
+	dir, htmlDir, servers       string
+	expect, writeExpect         string
+	strict, list, version       bool
+}
+
+// flags defines the flags of chatconform on fl.
+func (o *options) flags(fl *flag.FlagSet) {
+	fl.StringVar(&o.addr, "addr", "", "run against the server at `host:port`, shared by all scripts")
+	fl.StringVar(&o.execCmd, "exec", "", "start a fresh server for each script with `command`; {port} in it is replaced by a free port")
+	fl.StringVar(&o.runRE, "run", "", "run only the scripts whose name matches `regexp`")
+	fl.StringVar(&o.tags, "tags", "", "test only these comma-separated `extensions` (core,ping,input,limits,ratelimit,shutdown) and robustness for the robustness scripts (default all)")
+	fl.BoolVar(&o.verbose, "v", false, "print the log of every script, not only of failures")
+	fl.DurationVar(&o.timeout, "timeout", conformance.DefaultTimeout, "how long a script, or the pre-flight, waits for one line")
+	fl.Uint64Var(&o.seed, "seed", 0, "seed for the scripts' unique names and the model checker (0: random)")
+	fl.IntVar(&o.model, "model", 0, "also run the model-based checker for `n` random sequences (sequence i has the seed -seed+i)")
+	fl.StringVar(&o.junit, "junit", "", "write a JUnit XML report to `file`")
+	fl.BoolVar(&o.jsonOut, "json", false, "print one JSON object per script instead of text")
+	fl.StringVar(&o.manifest, "manifest", "", "read the server's declared extensions and known deviations from `file`")
+	fl.StringVar(&o.saveDir, "save-failures", "", "write each failing script and its report into `dir`")
+	fl.BoolVar(&o.coverage, "coverage", false, "print how many means check each requirement of PROTOCOL.md (each script, the model checker, the transcripts) and which scripts; exit 1 if one has fewer than two")
+	fl.IntVar(&o.parallel, "parallel", 0, "scripts to run at once (default 2×GOMAXPROCS, at least 4)")
+	fl.StringVar(&o.dir, "dir", "", "run the *.txtar scripts in `dir` instead of the built-in suite")
+	fl.DurationVar(&o.startTimeout, "start-timeout", conformance.DefaultStartTimeout, "how long a server started by -exec may take to accept connections")
+	fl.StringVar(&o.htmlDir, "html", "", "write a self-contained HTML report into `dir`: index.html, a table per section of PROTOCOL.md, a page per script with its wire log")
+	fl.StringVar(&o.servers, "servers", "", "run the suite against every server listed in `file` (NAME -exec 'COMMAND' | NAME -addr HOST:PORT, then optionally -manifest FILE, one a line) and write a matrix into the -html directory, as index.html and matrix.json")
+	fl.BoolVar(&o.strict, "strict", false, "count a missed SHOULD (NON-STRICT) as a failure")
+	fl.BoolVar(&o.list, "list", false, "list the scripts, with their strength, tags and rules, without running anything")
+	fl.StringVar(&o.expect, "expect", "", "compare the verdicts with those committed in `file` (see -write-expect) and fail only if one changed, naming each change")
+	fl.StringVar(&o.writeExpect, "write-expect", "", "write the verdicts of this run to `file`, for -expect")
+	fl.BoolVar(&o.version, "version", false, "print the version and exit")
+}
+
 // run is the chatconform command: it parses args (without the program
 // name), runs the suite and returns the exit status (exitPass, exitFail,
 // exitUsage or exitUntestable).
 func run(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("chatconform", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	var (
-		addr     = fl.String("addr", "", "run against the server at `host:port`, shared by all scripts")
-		execCmd  = fl.String("exec", "", "start a fresh server for each script with `command`; {port} in it is replaced by a free port")
-		runRE    = fl.String("run", "", "run only the scripts whose name matches `regexp`")
-		tags     = fl.String("tags", "", "test only these comma-separated `extensions` (core,ping,input,limits,shutdown) and robustness for the robustness scripts (default all)")
-		verbose  = fl.Bool("v", false, "print the log of every script, not only of failures")
-		timeout  = fl.Duration("timeout", conformance.DefaultTimeout, "how long a script, or the pre-flight, waits for one line")
-		seed     = fl.Uint64("seed", 0, "seed for the scripts' unique names and the model checker (0: random)")
-		model    = fl.Int("model", 0, "also run the model-based checker for `n` random sequences (sequence i has the seed -seed+i)")
-		junit    = fl.String("junit", "", "write a JUnit XML report to `file`")
-		jsonOut  = fl.Bool("json", false, "print one JSON object per script instead of text")
-		manifest = fl.String("manifest", "", "read the server's declared extensions and known deviations from `file`")
-		saveDir  = fl.String("save-failures", "", "write each failing script and its report into `dir`")
-		coverage = fl.Bool("coverage", false, "print how many means check each requirement of PROTOCOL.md (each script, the model checker, the transcripts) and which scripts; exit 1 if one has fewer than two")
-		parallel = fl.Int("parallel", 0, "scripts to run at once (default 2×GOMAXPROCS, at least 4)")
-		dir      = fl.String("dir", "", "run the *.txtar scripts in `dir` instead of the built-in suite")
-		startTO  = fl.Duration("start-timeout", conformance.DefaultStartTimeout, "how long a server started by -exec may take to accept connections")
-		version  = fl.Bool("version", false, "print the version and exit")
-	)
+	var o options
+	o.flags(fl)
 	fl.Usage = func() {
-		fmt.Fprintf(stderr, "usage: chatconform (-addr host:port | -exec 'command {port}') [flags]\n\n")
+		fmt.Fprintf(stderr, "usage: chatconform (-addr host:port | -exec 'command {port}' | -servers file -html dir | -list) [flags]\n\n")
 		fmt.Fprintf(stderr, "Runs the roomchat conformance suite against a server.\n\n")
 		fl.PrintDefaults()
 		fmt.Fprint(stderr, exitStatuses)
@@ -90,7 +114,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "chatconform: unexpected arguments %q\n", fl.Args())
 		return exitUsage
 	}
-	if *version {
+	if o.version {
 		fmt.Fprintln(stdout, buildinfo.String("chatconform"))
 		return exitPass
 	}
@@ -100,44 +124,70 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	var scriptFS fs.FS = testscripts.FS
-	if *dir != "" {
-		scriptFS = os.DirFS(*dir)
+	if o.dir != "" {
+		scriptFS = os.DirFS(o.dir)
 	}
 	scripts, err := conformance.LoadScripts(scriptFS)
 	if err != nil {
 		return fail(err)
 	}
-	reqs := conformance.Requirements
-
-	cfg := conformance.Config{Addr: *addr, Scripts: scripts, Timeout: *timeout, Seed: *seed, Parallel: *parallel, Verbose: *verbose}
-	if *runRE != "" {
-		if cfg.Run, err = regexp.Compile(*runRE); err != nil {
+	base := conformance.Config{Scripts: scripts, Timeout: o.timeout, Seed: o.seed, Parallel: o.parallel,
+		Verbose: o.verbose, Strict: o.strict, Wire: o.htmlDir != ""}
+	if o.runRE != "" {
+		if base.Run, err = regexp.Compile(o.runRE); err != nil {
 			return fail(fmt.Errorf("-run: %v", err))
 		}
 	}
-	if *tags != "" {
-		cfg.Tags = strings.FieldsFunc(*tags, isListSep)
+	if o.tags != "" {
+		base.Tags = strings.FieldsFunc(o.tags, isListSep)
 	}
-	if *manifest != "" {
-		data, err := os.ReadFile(*manifest)
+	var want conformance.Expectations
+	if o.expect != "" {
+		data, err := os.ReadFile(o.expect)
 		if err != nil {
 			return fail(err)
 		}
-		if cfg.Manifest, err = conformance.ParseManifest(data, scripts); err != nil {
-			return fail(fmt.Errorf("%s: %v", *manifest, err))
+		if want, err = conformance.ParseExpectations(data); err != nil {
+			return fail(fmt.Errorf("%s: %v", o.expect, err))
 		}
 	}
-	if *execCmd != "" {
-		if *addr != "" {
-			return fail(errors.New("give -addr or -exec, not both"))
-		}
-		if cfg.Start, err = conformance.ExecServerTimeout(*execCmd, *startTO); err != nil {
+	switch {
+	case o.list:
+		if err := writeList(stdout, base); err != nil {
 			return fail(err)
 		}
+		return exitPass
+	case o.servers != "":
+		if o.addr != "" || o.execCmd != "" || o.manifest != "" {
+			return fail(errors.New("-servers names the servers: give no -addr, -exec or -manifest with it"))
+		}
+		if o.htmlDir == "" {
+			return fail(errors.New("-servers writes its matrix into the -html directory: give -html too"))
+		}
+		if o.jsonOut || o.junit != "" {
+			return fail(errors.New("-json and -junit report one server: not with -servers"))
+		}
+		if base.Seed == 0 {
+			base.Seed = rand.Uint64()
+		}
+		return runMatrix(o, base, want, stdout, stderr)
 	}
-	if *addr == "" && *execCmd == "" {
-		if *coverage {
-			if conformance.WriteCoverage(stdout, reqs, scripts, nil) > 0 {
+	if o.manifest != "" {
+		data, err := os.ReadFile(o.manifest)
+		if err != nil {
+			return fail(err)
+		}
+		if base.Manifest, err = conformance.ParseManifest(data, scripts); err != nil {
+			return fail(fmt.Errorf("%s: %v", o.manifest, err))
+		}
+	}
+	target := server{name: "server", addr: o.addr, exec: o.execCmd}
+	if o.execCmd != "" && o.addr != "" {
+		return fail(errors.New("give -addr or -exec, not both"))
+	}
+	if o.addr == "" && o.execCmd == "" {
+		if o.coverage {
+			if conformance.WriteCoverage(stdout, conformance.Requirements, scripts, nil) > 0 {
 				return exitFail
 			}
 			return exitPass
@@ -145,96 +195,79 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fl.Usage()
 		return exitUsage
 	}
-	if cfg.Seed == 0 {
-		cfg.Seed = rand.Uint64()
+	if base.Seed == 0 {
+		base.Seed = rand.Uint64()
 	}
-
-	runner, err := conformance.NewRunner(cfg)
+	cfg, err := target.config(base, o.startTimeout)
 	if err != nil {
 		return fail(err)
 	}
-	defer runner.Close()
-
-	target := "-addr " + *addr
-	if *execCmd != "" {
-		target = "-exec " + *execCmd
+	rep, status := runSuite(o, cfg, target, "", stdout, stderr)
+	if status != exitPass {
+		return status
 	}
-	if err := runner.Preflight(); err != nil {
-		fmt.Fprintf(stderr, "chatconform: cannot test %s: %v\n", target, err)
-		return exitUntestable
+	if o.coverage && !o.jsonOut {
+		conformance.WriteCoverage(stdout, conformance.Requirements, scripts, rep.results)
 	}
-	tty := isTerminal(stdout)
-	if !*jsonOut {
-		fmt.Fprintf(stdout, "chatconform: %d scripts against %s (seed %d)\n", len(runner.Selected()), target, cfg.Seed)
-	}
-	var saveErrs []error
-	results := runner.RunAll(func(done, total int, r conformance.Result) {
-		if *jsonOut {
-			conformance.WriteJSON(stdout, r)
-		} else {
-			line := conformance.ResultLine(r)
-			if tty {
-				line = fmt.Sprintf("[%d/%d] %s", done, total, line)
-			}
-			fmt.Fprintln(stdout, line)
-			if r.Status == conformance.Fail || r.Status == conformance.XFail || (*verbose && r.Log != "") {
-				fmt.Fprint(stdout, conformance.Details(r))
-			}
-		}
-		if r.Status.Failed() && *saveDir != "" {
-			if err := conformance.SaveFailure(*saveDir, r); err != nil {
-				saveErrs = append(saveErrs, err)
-			}
-		}
-	})
-	if *model > 0 {
-		log := stdout
-		if *jsonOut {
-			log = io.Discard
-		}
-		r := runModel(modelRun{
-			cfg: cfg, exec: *execCmd, checks: *model, saveDir: *saveDir, verbose: *verbose, log: log,
-			noPing: !slices.Contains(runner.Tags(), "ping"),
-		})
-		results = append(results, r)
-		if *jsonOut {
-			conformance.WriteJSON(stdout, r)
-		} else {
-			fmt.Fprintln(stdout, conformance.ResultLine(r))
-			if r.Status == conformance.Fail || *verbose && r.Log != "" {
-				fmt.Fprint(stdout, conformance.Details(r))
-			}
-		}
-	}
-	for _, err := range saveErrs {
-		fmt.Fprintf(stderr, "chatconform: -save-failures: %v\n", err)
-	}
-	if *coverage && !*jsonOut {
-		conformance.WriteCoverage(stdout, reqs, scripts, results)
-	}
-	sum := conformance.Summarize(cfg.Seed, results)
-	if *junit != "" {
-		if err := conformance.WriteJUnit(*junit, sum, results); err != nil {
+	if o.junit != "" {
+		if err := conformance.WriteJUnit(o.junit, rep.sum, rep.results); err != nil {
 			fmt.Fprintf(stderr, "chatconform: -junit: %v\n", err)
 		}
 	}
-	if *jsonOut {
-		conformance.WriteJSONSummary(stdout, sum)
-	} else {
-		switch {
-		case sum.XPassed == 1:
-			fmt.Fprintln(stdout, "1 unexpected pass (XPASS): update the manifest")
-		case sum.XPassed > 1:
-			fmt.Fprintf(stdout, "%d unexpected passes (XPASS): update the manifest\n", sum.XPassed)
+	if o.htmlDir != "" {
+		if err := writeReport(o.htmlDir, rep); err != nil {
+			fmt.Fprintf(stderr, "chatconform: -html: %v\n", err)
+		} else if !o.jsonOut {
+			fmt.Fprintf(stdout, "HTML report: %s\n", filepath.Join(o.htmlDir, "index.html"))
 		}
-		if sum.Reproduce != "" {
-			fmt.Fprintf(stdout, "to reproduce: %s\n", sum.Reproduce)
-		}
-		fmt.Fprintln(stdout, sum)
 	}
-	if sum.Failed > 0 {
+	if o.jsonOut {
+		conformance.WriteJSONSummary(stdout, rep.sum)
+	} else {
+		printSummary(stdout, rep.sum)
+	}
+	return verdict(o, want, conformance.ResultExpectations("", rep.results), rep.sum.Failed > 0, stdout, stderr)
+}
+
+// printSummary prints the closing lines of one server's run.
+func printSummary(w io.Writer, sum conformance.Summary) {
+	switch {
+	case sum.XPassed == 1:
+		fmt.Fprintln(w, "1 unexpected pass (XPASS): update the manifest")
+	case sum.XPassed > 1:
+		fmt.Fprintf(w, "%d unexpected passes (XPASS): update the manifest\n", sum.XPassed)
+	}
+	if sum.Reproduce != "" {
+		fmt.Fprintf(w, "to reproduce: %s\n", sum.Reproduce)
+	}
+	fmt.Fprintln(w, sum)
+}
+
+// verdict writes the verdicts for -write-expect and returns the exit
+// status: with -expect, exitFail if a verdict changed, naming each change,
+// whatever failed; without, exitFail if something failed.
+func verdict(o options, want, got conformance.Expectations, failed bool, stdout, stderr io.Writer) int {
+	if o.writeExpect != "" {
+		if err := os.WriteFile(o.writeExpect, got.Format(), 0o644); err != nil {
+			fmt.Fprintf(stderr, "chatconform: -write-expect: %v\n", err)
+			return exitUsage
+		}
+	}
+	if want == nil {
+		if failed {
+			return exitFail
+		}
+		return exitPass
+	}
+	changes := want.Compare(got)
+	for _, c := range changes {
+		fmt.Fprintln(stdout, c)
+	}
+	if len(changes) > 0 {
+		fmt.Fprintf(stdout, "%d verdicts differ from %s: update it with -write-expect if the change is meant\n", len(changes), o.expect)
 		return exitFail
 	}
+	fmt.Fprintf(stdout, "every verdict is as %s expects\n", o.expect)
 	return exitPass
 }
 

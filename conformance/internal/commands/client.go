@@ -284,7 +284,9 @@ func (c *Client) NextAt(timeout time.Duration) ([]byte, time.Time, error) {
 	at := c.start.Add(c.arrived[c.next])
 	c.last = consumption{line: line, at: c.arrived[c.next], ok: true}
 	c.next++
+	index := c.next - 1
 	c.mu.Unlock()
+	c.tr.consume(c, index)
 	return line, at, nil
 }
 

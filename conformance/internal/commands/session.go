@@ -55,8 +55,9 @@ type Config struct {
 
 // Setup prepares one script for the commands, from testscript.Params.Setup:
 // it sets the script's environment variables and installs its session,
-// whose clients are closed when the script ends.
-func Setup(env *testscript.Env, cfg Config) {
+// whose clients are closed when the script ends. It returns the session's
+// transcript, for a report of the script once it has ended.
+func Setup(env *testscript.Env, cfg Config) *Transcript {
 	s := newSession(cfg.Server)
 	env.Values[sessionKey{}] = s
 	env.Defer(s.close)
@@ -65,6 +66,7 @@ func Setup(env *testscript.Env, cfg Config) {
 	env.Setenv(envTimeout, cfg.Timeout.String())
 	env.Setenv(envPing, boolEnv(cfg.Ping))
 	env.Setenv(envFresh, boolEnv(cfg.Server != nil))
+	return s.tr
 }
 
 func boolEnv(b bool) string {
@@ -90,6 +92,7 @@ type session struct {
 	server  Server               // the server started for this script, or nil
 	quiets  int                  // PING tokens used by quiet so far
 	marks   map[string]time.Time // the stopwatches of mark, by name
+	should  string               // the SHOULD rule of the assertions from here on (should); "" for MUST
 }
 
 func newSession(server Server) *session {
@@ -119,6 +122,10 @@ func getSession(ts *testscript.TestScript) *session {
 // every client.
 func (s *session) fatalf(ts *testscript.TestScript, format string, args ...any) {
 	msg := strings.TrimRight(fmt.Sprintf(format, args...), "\n")
+	s.tr.fail(s.should)
+	if s.should != "" {
+		msg += fmt.Sprintf("\n(this assertion checks %s, a SHOULD)", s.should)
+	}
 	ts.Fatalf("%s\n\ntranscript (> sent by a client, < received by it):\n%s", msg, s.tr.String())
 }
 

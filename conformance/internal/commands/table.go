@@ -183,6 +183,16 @@ var table = []section{
 				bounds seconds wide of the value the protocol implies, so that a
 				loaded machine passes and a timeout off by a whole period fails`},
 	}},
+	{title: `Verdicts. A failure counts against a MUST of PROTOCOL.md unless it happens
+		between should and must:`, cmds: []*command{
+		{name: "should", args: "RULE", run: cmdShould,
+			summary: `the assertions from here on check RULE, a SHOULD of PROTOCOL.md
+				(a recommendation): if one fails, the script's verdict is NON-STRICT,
+				not FAIL, unless chatconform runs with -strict. The script's
+				"# rules:" header names RULE`},
+		{name: "must", args: "", run: cmdMust,
+			summary: `the assertions from here on check MUSTs again (the default)`},
+	}},
 }
 
 // byName is the table by name, with the synopses parsed.
@@ -249,6 +259,7 @@ func (cmd *command) dispatch(ts *testscript.TestScript, neg bool, args []string)
 		ts.Fatalf("%s: %v", cmd.name, err)
 	}
 	c.s = getSession(ts)
+	c.s.tr.beginCommand()
 	cmd.run(c)
 }
 

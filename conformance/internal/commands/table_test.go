@@ -106,6 +106,8 @@ func TestSyntaxOfTable(t *testing.T) {
 		"sleep":       "1..1",
 		"mark":        "1..1",
 		"arrived":     "[-after DURATION] [-before DURATION] 2..2",
+		"should":      "1..1",
+		"must":        "0..0",
 	}
 	got := map[string]string{}
 	for name, cmd := range byName {
