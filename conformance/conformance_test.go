@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"go/format"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -139,8 +140,12 @@ func TestRequirementsUpToDate(t *testing.T) {
 			r.ID, r.Tag, map[Strength]string{Must: "Must", Should: "Should"}[r.Strength], r.Section, r.Text)
 	}
 	b.WriteString("}\n")
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
 	if *flagUpdate {
-		if err := os.WriteFile("requirements_gen.go", b.Bytes(), 0o644); err != nil {
+		if err := os.WriteFile("requirements_gen.go", src, 0o644); err != nil {
 			t.Fatal(err)
 		}
 		return

@@ -234,6 +234,20 @@
 // tested at all (it starts, listens and answers in the grammar of
 // PROTOCOL.md), so that a wrong address fails once rather than in every
 // script.
+//
+// Each script ends with one verdict (Status): PASS; FAIL, a MUST of
+// PROTOCOL.md broken; NON-STRICT, an assertion of a SHOULD failed (inside a
+// should region), which is reported but is no failure unless Config.Strict;
+// UNIMPLEMENTED, the script tests an extension that the manifest does not
+// declare; SKIP, not run for another reason (-tags, or a script that needs
+// a server of its own against -addr); XFAIL, a failure the manifest
+// declares as a deviation; XPASS, a declared deviation that passes, a
+// failure asking for the manifest to be updated. Expectations pin the
+// verdicts of a run, so that a later run fails only when one changes.
+// WriteHTML and WriteMatrix write reports people read: a page per script
+// with its wire log and the rules it checks, a table per section of
+// PROTOCOL.md, and a matrix of several servers.
+//
 // Coverage of the requirements of PROTOCOL.md is reported by WriteCoverage,
 // from Requirements, which go generate keeps in step with PROTOCOL.md: for
 // each requirement, how many independent means check it, each script one,

@@ -15,28 +15,13 @@ import (
 // faultFunc rewrites what the model server sends for one event.
 type faultFunc = modelserver.Fault
 
-// dropLines removes the outputs for which drop is true.
-func dropLines(drop func(ev model.Event, id model.ClientID, o model.Output) bool) faultFunc {
-	return func(_ *modelServer, id model.ClientID, ev model.Event, outs []model.Output) []model.Output {
-		return slices.DeleteFunc(outs, func(o model.Output) bool { return drop(ev, id, o) })
-	}
-}
-
-// editLines rewrites every output line.
-func editLines(edit func(line string) string) faultFunc {
-	return func(_ *modelServer, _ model.ClientID, _ model.Event, outs []model.Output) []model.Output {
-		for i := range outs {
-			if !outs[i].Close {
-				outs[i].Line = edit(outs[i].Line)
-			}
-		}
-		return outs
-	}
-}
-
-func isCommand(ev model.Event, word string) bool {
-	return ev.Kind == model.Line && (ev.Line == word || strings.HasPrefix(ev.Line, word+" "))
-}
+// The fault helpers live beside the catalogue of named bugs, in package
+// modelserver (bugs.go), which builds its bugs from them too.
+var (
+	dropLines = modelserver.DropLines // removes the outputs for which a func is true
+	editLines = modelserver.EditLines // rewrites every output line
+	isCommand = modelserver.IsCommand // whether an event is a line of a command
+)
 
 // TestSuiteCatchesBrokenServers runs scripts against model servers with one
 // deliberate departure from PROTOCOL.md each, and requires the script that

@@ -52,15 +52,15 @@ Exit status:
 
 // options are chatconform's flags.
 type options struct {
-	addr, execCmd, runRE, tags  string
-	verbose, jsonOut, coverage  bool
-	timeout, startTimeout       time.Duration
-	seed                        uint64
-	model, parallel             int
-	junit, manifest, saveDir    string
-	dir, htmlDir, servers       string
-	expect, writeExpect         string
-	strict, list, version       bool
+	addr, execCmd, runRE, tags string
+	verbose, jsonOut, coverage bool
+	timeout, startTimeout      time.Duration
+	seed                       uint64
+	model, parallel            int
+	junit, manifest, saveDir   string
+	dir, htmlDir, servers      string
+	expect, writeExpect        string
+	strict, list, version      bool
 }
 
 // flags defines the flags of chatconform on fl.
@@ -94,6 +94,9 @@ func (o *options) flags(fl *flag.FlagSet) {
 // name), runs the suite and returns the exit status (exitPass, exitFail,
 // exitUsage or exitUntestable).
 func run(args []string, stdout, stderr io.Writer) int {
+	if status, ok := serveModel(args, stdout, stderr); ok {
+		return status
+	}
 	fl := flag.NewFlagSet("chatconform", flag.ContinueOnError)
 	fl.SetOutput(stderr)
 	var o options

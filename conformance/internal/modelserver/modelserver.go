@@ -1,12 +1,14 @@
-// Package modelserver serves the model of PROTOCOL.md over TCP, for tests:
-// the ideal server against which the conformance scripts and the model
-// checker are themselves checked, and, with a Fault, the deliberately broken
-// servers that prove they have teeth.
+// Package modelserver serves the model of PROTOCOL.md over TCP: the ideal
+// server against which the conformance scripts and the model checker are
+// themselves checked, and, with a Fault, the deliberately broken servers
+// that prove they have teeth. Bugs (bugs.go) names a few of those faults so
+// that "chatconform -serve-model -bug NAME" can run them as a process.
 package modelserver
 
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"strconv"
 	"sync"
@@ -38,6 +40,8 @@ type Server struct {
 	fault Fault
 	// crlf is the terminator the server writes ("\r\n" if empty).
 	crlf string
+	// log, if not nil, gets a record per connection opened and closed.
+	log *slog.Logger
 }
 
 // Fault rewrites the outputs of one event, to make a deliberately broken
@@ -47,38 +51,79 @@ type Fault func(s *Server, id model.ClientID, ev model.Event, outs []model.Outpu
 // ErrUnsupported is returned (wrapped) for a flag the server does not know.
 var ErrUnsupported = errors.New("flag not supported by the model server")
 
+// Config says how Listen starts a model server.
+type Config struct {
+	// Addr is the host:port to listen on; "127.0.0.1:0" if empty.
+	Addr string
+	// Flags are server flags of PROTOCOL.md section 8, each followed by its
+	// value. The model knows -max-clients only; any other flag is an error
+	// wrapping ErrUnsupported.
+	Flags []string
+	// Fault, if not nil, rewrites the outputs of each event. It runs under
+	// the server's lock, so it may keep state of its own, but then must not
+	// be shared with another server.
+	Fault Fault
+	// CRLF is the line terminator the server writes; "\r\n" if empty.
+	CRLF string
+	// Logger, if not nil, gets one record per connection opened and one per
+	// connection closed, for someone watching a server by hand.
+	Logger *slog.Logger
+}
+
 // Start starts a model server on a loopback port. It understands the flag
 // -max-clients N only. Its outputs go through fault, if not nil, and are
 // terminated by crlf ("\r\n" if empty).
 func Start(flags []string, fault Fault, crlf string) (*Server, error) {
+	return Listen(Config{Flags: flags, Fault: fault, CRLF: crlf})
+}
+
+// Listen starts a model server as cfg says; it serves until Stop.
+func Listen(cfg Config) (*Server, error) {
+	mcfg, err := parseFlags(cfg.Flags)
+	if err != nil {
+		return nil, err
+	}
+	addr := cfg.Addr
+	if addr == "" {
+		addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	crlf := cfg.CRLF
+	if crlf == "" {
+		crlf = "\r\n"
+	}
+	s := &Server{ln: ln, st: model.New(mcfg), conns: map[model.ClientID]net.Conn{}, fault: cfg.Fault, crlf: crlf, log: cfg.Logger}
+	s.wg.Add(1)
+	go s.accept()
+	return s, nil
+}
+
+// parseFlags turns server flags into the model's configuration.
+func parseFlags(flags []string) (model.Config, error) {
 	cfg := model.Config{}
 	for i := 0; i < len(flags); i++ {
 		switch flags[i] {
 		case "-max-clients":
 			if i+1 >= len(flags) {
-				return nil, errors.New("-max-clients needs a value")
+				return cfg, errors.New("-max-clients needs a value")
 			}
 			n, err := strconv.Atoi(flags[i+1])
 			if err != nil {
-				return nil, err
+				return cfg, fmt.Errorf("-max-clients: %w", err)
+			}
+			if n <= 0 {
+				return cfg, fmt.Errorf("-max-clients %d: must be positive", n)
 			}
 			cfg.MaxClients = n
 			i++
 		default:
-			return nil, fmt.Errorf("model server: %w: %s", ErrUnsupported, flags[i])
+			return cfg, fmt.Errorf("model server: %w: %s", ErrUnsupported, flags[i])
 		}
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	if crlf == "" {
-		crlf = "\r\n"
-	}
-	s := &Server{ln: ln, st: model.New(cfg), conns: map[model.ClientID]net.Conn{}, fault: fault, crlf: crlf}
-	s.wg.Add(1)
-	go s.accept()
-	return s, nil
+	return cfg, nil
 }
 
 // Addr is the address clients connect to.
@@ -102,6 +147,9 @@ func (s *Server) accept() {
 		s.next++
 		id := s.next
 		s.conns[id] = c
+		if s.log != nil {
+			s.log.Info("connection accepted", "conn", id, "remote", c.RemoteAddr().String())
+		}
 		s.step(id, model.Event{Kind: model.Connect})
 		_, open := s.conns[id]
 		s.mu.Unlock()
@@ -153,8 +201,7 @@ func (s *Server) step(id model.ClientID, ev model.Event) {
 			continue
 		}
 		if o.Close {
-			c.Close()
-			delete(s.conns, o.To)
+			s.close(o.To, c, closeReason(ev))
 			continue
 		}
 		c.SetWriteDeadline(time.Now().Add(5 * time.Second))
@@ -162,9 +209,32 @@ func (s *Server) step(id model.ClientID, ev model.Event) {
 	}
 	if ev.Kind == model.Disconnect {
 		if c, ok := s.conns[id]; ok {
-			c.Close()
-			delete(s.conns, id)
+			s.close(id, c, "disconnected")
 		}
+	}
+}
+
+// close closes the connection of id, for reason; s.mu is held.
+func (s *Server) close(id model.ClientID, c net.Conn, reason string) {
+	c.Close()
+	delete(s.conns, id)
+	if s.log != nil {
+		s.log.Info("connection closed", "conn", id, "reason", reason)
+	}
+}
+
+// closeReason names, for the log, why the model closed a connection during
+// ev.
+func closeReason(ev model.Event) string {
+	switch ev.Kind {
+	case model.Shutdown:
+		return "shutdown"
+	case model.Connect:
+		return "server full"
+	case model.Line:
+		return "quit"
+	default:
+		return "closed"
 	}
 }
 
