@@ -102,7 +102,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	var o options
 	o.flags(fl)
 	fl.Usage = func() {
-		fmt.Fprintf(stderr, "usage: chatconform (-addr host:port | -exec 'command {port}' | -servers file -html dir | -list) [flags]\n\n")
+		fmt.Fprintf(stderr, "usage: chatconform (-addr host:port | -exec 'command {port}' | -servers file -html dir | -list) [flags]\n")
+		fmt.Fprintf(stderr, "       chatconform -serve-model [-addr host:port] [-bug NAME]   (the model as a server; -serve-model -h)\n\n")
 		fmt.Fprintf(stderr, "Runs the roomchat conformance suite against a server.\n\n")
 		fl.PrintDefaults()
 		fmt.Fprint(stderr, exitStatuses)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -45,6 +46,12 @@ func TestStrict(t *testing.T) {
 	}
 	if !strings.Contains(out, "recv a: no line arrived within") {
 		t.Errorf("a NON-STRICT result is shown without its report:\n%s", out)
+	}
+	html := filepath.Join(t.TempDir(), "report")
+	code, out = chatconform("-addr", addr, "-tags", "core,ping", "-html", html)
+	page, err := os.ReadFile(filepath.Join(html, "scripts", "disc_should.html"))
+	if code != exitPass || !strings.Contains(out, "HTML report: "+filepath.Join(html, "index.html")) || err != nil || !strings.Contains(string(page), "NON-STRICT") {
+		t.Errorf("-html: exit %d, page %v\n%s", code, err, out)
 	}
 	code, out = chatconform("-addr", addr, "-tags", "core,ping", "-strict")
 	if code != exitFail || !strings.Contains(out, "FAIL  disc_should") || !strings.Contains(out, "(-strict)") {
@@ -109,5 +116,98 @@ func TestExpect(t *testing.T) {
 	code, out := chatconform("-addr", addr, "-expect", file)
 	if code != exitFail || !strings.Contains(out, "better: user_bad was FAIL, now PASS") || !strings.Contains(out, "worse: user_ok was PASS, now FAIL") {
 		t.Errorf("-expect with changes: exit %d\n%s", code, out)
+	}
+}
+
+// TestServers: -servers runs the suite against every server of the file
+// and writes the matrix, with a column per server; -expect covers every
+// cell. A server that cannot be tested gets a column that says so.
+func TestServers(t *testing.T) {
+	addr := startGreeter(t)
+	chatconform := suiteDir(t, greeterScripts)
+	dir := t.TempDir()
+	manifest := filepath.Join(dir, "core.manifest")
+	os.WriteFile(manifest, []byte("implements ping\n"), 0o644)
+	servers := filepath.Join(dir, "servers")
+	os.WriteFile(servers, []byte("# two names for one server, and one that is not there\n"+
+		"first -addr "+addr+"\n"+
+		"second -addr '"+addr+"' -manifest core.manifest\n"+
+		"gone -addr 127.0.0.1:1\n"), 0o644)
+	html := filepath.Join(dir, "report")
+	expect := filepath.Join(dir, "expected")
+	code, out := chatconform("-servers", servers, "-html", html, "-write-expect", expect, "-timeout", "300ms")
+	if code != exitFail {
+		t.Errorf("exit %d, want 1 (gone cannot be tested)\n%s", code, out)
+	}
+	for _, want := range []string{"== server 1 of 3: first", "== server 3 of 3: gone", "second: UNIMPLEMENTED limit_one", "gone: 0 passed, 1 failed"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	var m struct {
+		Servers []struct{ Name string }
+		Scripts []struct {
+			Name     string
+			Verdicts map[string]string
+		}
+	}
+	data, err := os.ReadFile(filepath.Join(html, "matrix.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, &m); err != nil {
+		t.Fatal(err)
+	}
+	if len(m.Servers) != 3 {
+		t.Errorf("servers %+v", m.Servers)
+	}
+	verdicts := map[string]string{}
+	for _, sc := range m.Scripts {
+		for server, v := range sc.Verdicts {
+			verdicts[server+" "+sc.Name] = v
+		}
+	}
+	for key, want := range map[string]string{
+		"first user_ok": "PASS", "first disc_should": "NON-STRICT", "first limit_one": "PASS",
+		"second limit_one": "UNIMPLEMENTED", "gone preflight": "FAIL",
+	} {
+		if verdicts[key] != want {
+			t.Errorf("%s: %q, want %q (all: %v)", key, verdicts[key], want, verdicts)
+		}
+	}
+	for _, page := range []string{"index.html", "first/index.html", "second/scripts/limit_one.html", "gone/index.html"} {
+		if _, err := os.Stat(filepath.Join(html, page)); err != nil {
+			t.Errorf("matrix page: %v", err)
+		}
+	}
+	data, _ = os.ReadFile(expect)
+	if !strings.Contains(string(data), "second limit_one UNIMPLEMENTED\n") {
+		t.Errorf("expectations of the matrix:\n%s", data)
+	}
+	if code, out := chatconform("-servers", servers, "-html", t.TempDir(), "-expect", expect, "-timeout", "300ms"); code != exitPass {
+		t.Errorf("-servers -expect with the same verdicts: exit %d\n%s", code, out)
+	}
+}
+
+// TestServersFile: the errors of a -servers file name its line.
+func TestServersFile(t *testing.T) {
+	for text, want := range map[string]string{
+		"a -addr x:1\na -addr x:2\n":     ":2: server a is listed twice",
+		"a\n":                            ":1: give a either -exec or -addr",
+		"a -exec 'x {port}' -addr x:1\n": ":1: give a either -exec or -addr",
+		"a -port 1\n":                    ":1: unknown option -port",
+		"a/b -addr x:1\n":                ":1: \"a/b\" is not a server name",
+		"a -addr\n":                      ":1: -addr needs a value",
+		"# nothing\n":                    "no servers",
+	} {
+		file := filepath.Join(t.TempDir(), "servers")
+		os.WriteFile(file, []byte(text), 0o644)
+		if _, err := parseServers(file); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", text, err, want)
+		}
+	}
+	var out bytes.Buffer
+	if code := run([]string{"-servers", "x"}, &out, &out); code != exitUsage || !strings.Contains(out.String(), "give -html too") {
+		t.Errorf("-servers without -html: exit %d\n%s", code, out.String())
 	}
 }
