@@ -3,6 +3,7 @@ module roomchat.dev/roomchat
 go 1.26.0
 
 require (
+	github.com/anishathalye/porcupine v1.3.1
 	github.com/chromedp/chromedp v0.23.1
 	github.com/creack/pty v1.1.24
 	github.com/rivo/uniseg v0.4.7

@@ -127,8 +127,13 @@ func scriptOf(r Result) *Script {
 }
 
 // isModel reports whether r is the model checker's result rather than a
-// script's: it comes from no file.
-func isModel(r Result) bool { return scriptOf(r).File == "" }
+// script's: it comes from no file, and is called "model" (chatconform
+// -model). Other results from no file, such as chatconform -concurrent's,
+// are shown as scripts.
+func isModel(r Result) bool {
+	sc := scriptOf(r)
+	return sc.File == "" && sc.Name == "model"
+}
 
 // statusRank orders the statuses from worst to best, as a rule's verdict
 // takes the worst of its scripts': a failure, then a SHOULD missed, then an

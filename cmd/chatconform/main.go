@@ -57,6 +57,7 @@ type options struct {
 	timeout, startTimeout      time.Duration
 	seed                       uint64
 	model, parallel            int
+	concurrent, histories      int
 	junit, manifest, saveDir   string
 	dir, htmlDir, servers      string
 	expect, writeExpect        string
@@ -73,6 +74,8 @@ func (o *options) flags(fl *flag.FlagSet) {
 	fl.DurationVar(&o.timeout, "timeout", conformance.DefaultTimeout, "how long a script, or the pre-flight, waits for one line")
 	fl.Uint64Var(&o.seed, "seed", 0, "seed for the scripts' unique names and the model checker (0: random)")
 	fl.IntVar(&o.model, "model", 0, "also run the model-based checker for `n` random sequences (sequence i has the seed -seed+i)")
+	fl.IntVar(&o.concurrent, "concurrent", 0, "also run the concurrent checker with `n` clients at once (2 to 16), no barrier between their lines: it finds races that the scripts and -model cannot see")
+	fl.IntVar(&o.histories, "histories", 100, "concurrent histories to run and check with -concurrent")
 	fl.StringVar(&o.junit, "junit", "", "write a JUnit XML report to `file`")
 	fl.BoolVar(&o.jsonOut, "json", false, "print one JSON object per script instead of text")
 	fl.StringVar(&o.manifest, "manifest", "", "read the server's declared extensions and known deviations from `file`")

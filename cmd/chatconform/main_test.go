@@ -226,4 +226,35 @@ func TestRunModel(t *testing.T) {
 	if code != 0 || len(lines) != 2 || !strings.Contains(lines[0], `"script":"model","status":"PASS"`) {
 		t.Errorf("-json: exit %d\n%s", code, out.String())
 	}
+	out.Reset()
+	code = run([]string{"-exec", bin + " -addr {addr}", "-run", "^$", "-concurrent", "4", "-histories", "5", "-seed", "1"}, &out, &out)
+	if code != 0 || !strings.Contains(out.String(), "PASS  concurrent") || !strings.Contains(out.String(), "5 concurrent histories of 4 clients") {
+		t.Errorf("-concurrent: exit %d\n%s", code, out.String())
+	}
+}
+
+// TestConcurrentFailure: -concurrent against a server with a race reports
+// the shrunk program, the transcripts and why no order explains them,
+// and -save-failures keeps the timeline.
+func TestConcurrentFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds cmd/chatconform")
+	}
+	bin := filepath.Join(t.TempDir(), "chatconform")
+	if out, err := exec.Command("go", "build", "-o", bin, "roomchat.dev/roomchat/cmd/chatconform").CombinedOutput(); err != nil {
+		t.Skipf("cmd/chatconform does not build:\n%s", out)
+	}
+	dir := t.TempDir()
+	var out bytes.Buffer
+	code := run([]string{"-exec", bin + " -serve-model -addr {addr} -bug rooms-reversed", "-run", "^$", "-concurrent", "2", "-histories", "40",
+		"-seed", "1", "-save-failures", dir}, &out, &out)
+	for _, want := range []string{"FAIL  concurrent", "shrunk program", "transcripts:", `would send`, "timeline: "} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q", want)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "concurrent-*.html"))
+	if code != exitFail || len(files) != 1 {
+		t.Errorf("exit %d, timelines %v\n%s", code, files, out.String())
+	}
 }

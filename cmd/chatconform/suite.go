@@ -106,6 +106,15 @@ func runSuite(o options, cfg conformance.Config, target server, prefix string, s
 		run.results = append(run.results, r)
 		show(r, 0, 0)
 	}
+	if o.concurrent > 0 {
+		log := stdout
+		if o.jsonOut {
+			log = io.Discard
+		}
+		r := runConcurrent(concurrentRun{cfg: cfg, clients: o.concurrent, histories: o.histories, saveDir: o.saveDir, log: log})
+		run.results = append(run.results, r)
+		show(r, 0, 0)
+	}
 	for _, err := range saveErrs {
 		fmt.Fprintf(stderr, "chatconform: -save-failures: %v\n", err)
 	}

@@ -298,6 +298,9 @@ type NotGone struct {
 	Watcher, Name string // the label of the client that asked, and the name it asked after
 	Answer        string // the unexpected answer to its question; "" if it kept saying OK Sent
 	Err           error  // why the wait ended otherwise
+	// AfterLeave: the answer came after the watcher's LEAVE note about
+	// the user, when the name must already be free (DISC-4).
+	AfterLeave bool
 }
 
 func (e *NotGone) Error() string {
@@ -305,6 +308,8 @@ func (e *NotGone) Error() string {
 	switch {
 	case e.Err != nil:
 		return fmt.Sprintf("%s: %v", e.Watcher, e.Err)
+	case e.AfterLeave:
+		return fmt.Sprintf("%s: %s was answered %q after the LEAVE note about %s: the name was free by then (DISC-4, ORDER-2)", e.Watcher, probe, e.Answer, e.Name)
 	case e.Answer != "":
 		return fmt.Sprintf("%s: %s was answered %q", e.Watcher, probe, e.Answer)
 	}
@@ -319,6 +324,7 @@ func (e *NotGone) Error() string {
 // same each time the same failure recurs.
 func (d *Driver) awaitGone(w *Client, name string, want []model.Output) ([]model.Output, error) {
 	probe, gone := Probe(name)
+	noted := len(want) > 0 // the watcher hears of the end: its LEAVE note
 	deadline := time.Now().Add(d.cfg.Timeout)
 	for tries := 1; ; tries++ {
 		if err := w.write(d.cfg.Timeout, []byte(probe+"\r\n")); err != nil {
@@ -336,6 +342,11 @@ func (d *Driver) awaitGone(w *Client, name string, want []model.Output) ([]model
 		case line == gone:
 			d.tr.event(w.label, fmt.Sprintf("asked after %s until it was gone (%d tries)", name, tries))
 			return want, nil
+		case noted && len(want) == 0 && line == spec.OKLine(spec.OKSent).String():
+			// The LEAVE note came first, so the end was processed before
+			// this probe (ORDER-2), and the name was free (DISC-4).
+			d.tr.received(w.label, line)
+			return want, &NotGone{Watcher: w.label, Name: name, Answer: line, AfterLeave: true}
 		case line != spec.OKLine(spec.OKSent).String():
 			d.tr.received(w.label, line)
 			if len(want) > 0 {

@@ -1,0 +1,94 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"roomchat.dev/roomchat/conformance"
+	"roomchat.dev/roomchat/conformance/concurrent"
+)
+
+// concurrentName is the name of the concurrent checker's result among the
+// scripts'.
+const concurrentName = "concurrent"
+
+// concurrentRules are the rules a concurrent history checks beyond those of
+// each command: one order for everything, the same for everyone, in real
+// time.
+var concurrentRules = []string{"ORDER-1", "ORDER-2", "ORDER-4", "USER-2", "DISC-1"}
+
+// A concurrentRun is what -concurrent runs against the target of the
+// scripts.
+type concurrentRun struct {
+	cfg       conformance.Config
+	clients   int
+	histories int
+	saveDir   string    // where to write a failure's timeline; "" for none
+	log       io.Writer // progress
+}
+
+// runConcurrent runs the concurrent checker and reports it as one more
+// result: on a failure, the shrunk program, each connection's transcript,
+// why no serialization goes further, and where its timeline was saved.
+func runConcurrent(c concurrentRun) conformance.Result {
+	sc := &conformance.Script{Name: concurrentName, Tags: []string{"core", "ping"}, Rules: concurrentRules}
+	start := time.Now()
+	target := concurrent.Target{Addr: c.cfg.Addr}
+	if c.cfg.Start != nil {
+		target.Start = func() (string, func(), error) {
+			srv, err := c.cfg.Start(nil)
+			if err != nil {
+				return "", nil, err
+			}
+			return srv.Addr(), func() { srv.Stop() }, nil
+		}
+	}
+	st, err := concurrent.Search(target, concurrent.Options{
+		Clients: c.clients, Histories: c.histories, Seed: c.cfg.Seed, Timeout: c.cfg.Timeout, Log: c.log,
+	})
+	r := conformance.Result{Script: sc, Status: conformance.Pass, Duration: time.Since(start),
+		Reason: fmt.Sprintf("%d concurrent histories of %d clients, %d operations, %d lines received; checked in %v",
+			st.Histories, c.clients, st.Ops, st.Received, st.CheckTime.Round(time.Millisecond))}
+	if st.Unknown > 0 {
+		r.Reason += fmt.Sprintf(" (%d undecided in time)", st.Unknown)
+	}
+	if err == nil {
+		return r
+	}
+	r.Status, r.Reason, r.Log = conformance.Fail, "", err.Error()
+	var f *concurrent.Failure
+	if errors.As(err, &f) {
+		r.Reason = "no serialization explains what the clients received"
+		r.Log = f.Report()
+		if c.saveDir != "" {
+			if file, err := saveTimeline(c.saveDir, f); err != nil {
+				r.Log += fmt.Sprintf("\ncould not save the timeline: %v\n", err)
+			} else {
+				r.Log += fmt.Sprintf("\ntimeline: %s\n", file)
+			}
+		}
+	}
+	return r
+}
+
+// saveTimeline writes the failure's timeline into dir.
+func saveTimeline(dir string, f *concurrent.Failure) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	file := filepath.Join(dir, fmt.Sprintf("concurrent-%d.html", f.Seed))
+	out, err := os.Create(file)
+	if err != nil {
+		return "", err
+	}
+	defer out.Close()
+	title := fmt.Sprintf("A concurrent history with no serialization (seed %d)", f.Seed)
+	if err := concurrent.WriteTimeline(out, f.History, f.Result, title); err != nil {
+		return "", err
+	}
+	return file, out.Close()
+}
