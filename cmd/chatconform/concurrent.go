@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"roomchat.dev/roomchat/conformance"
@@ -68,19 +69,25 @@ func runConcurrent(c concurrentRun) conformance.Result {
 			if file, err := saveTimeline(c.saveDir, f); err != nil {
 				r.Log += fmt.Sprintf("\ncould not save the timeline: %v\n", err)
 			} else {
-				r.Log += fmt.Sprintf("\ntimeline: %s\n", file)
+				r.Log += fmt.Sprintf("\ntimeline: %s\nreplay: chatconform -dir %s -run '^%s$' (a race shows again only sometimes)\n",
+					file, shellQuote(c.saveDir), strings.TrimSuffix(filepath.Base(file), ".html"))
 			}
 		}
 	}
 	return r
 }
 
-// saveTimeline writes the failure's timeline into dir.
+// saveTimeline writes the failure's timeline into dir, and beside it the
+// script that replays its history (chatconform -dir DIR -run NAME).
 func saveTimeline(dir string, f *concurrent.Failure) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	file := filepath.Join(dir, fmt.Sprintf("concurrent-%d.html", f.Seed))
+	name := fmt.Sprintf("concurrent-%d", f.Seed)
+	if err := os.WriteFile(filepath.Join(dir, name+".txtar"), []byte(f.Script(name)), 0o644); err != nil {
+		return "", err
+	}
+	file := filepath.Join(dir, name+".html")
 	out, err := os.Create(file)
 	if err != nil {
 		return "", err

@@ -40,7 +40,11 @@
 // histories and shrinks the first Illegal one by running smaller programs
 // again (a race shows only sometimes, so each is tried several times);
 // WriteTimeline draws a history, one lane per client, with the point where
-// no serialization goes further highlighted.
+// no serialization goes further highlighted, and Failure.Script writes it
+// as a conformance script that sends the same lines in the same order and
+// ends with the serializable command, which runs this checker over what
+// the script's clients sent and received (NewHistory): the race may show
+// again, and a correct server always passes.
 //
 // Connections end with QUIT only; a connection that simply drops is not
 // generated, since the moment the server notices it is not observable

@@ -276,7 +276,7 @@ func (r *recorder) history() *History {
 	for k := range h.Conns {
 		h.Conns[k].Received = upToBarrier(h.Conns[k].Received)
 	}
-	setReturns(h)
+	bound(h, true)
 	return h
 }
 
@@ -292,18 +292,18 @@ func upToBarrier(rs []Arrival) []Arrival {
 	return rs
 }
 
-// setReturns gives each op the earliest time by which it has surely been
+// bound gives each op the earliest time by which it has surely been
 // processed (ORDER-1: a connection's lines are processed in order), the
 // earliest of:
 //   - the arrival of the PONG of a later PING of its connection (a PING's
 //     token names it), or of the close that followed its QUIT;
 //   - the arrival of the connection's k-th reply line, for its k-th op
-//     (see replyBounds);
-//   - the first arrival, at any connection, of a line that carries the
-//     op's text (see textBounds);
+//     (see tighten);
+//   - with texts, the first arrival, at any connection, of a line that
+//     carries the op's text, which Generate makes unique (see textOf);
 //   - the end of the history.
-func setReturns(h *History) {
-	defer tighten(h)
+func bound(h *History, texts bool) {
+	defer tighten(h, texts)
 	bound := make([]time.Duration, len(h.Conns))
 	for k := range bound {
 		bound[k] = h.End
@@ -333,9 +333,13 @@ func setReturns(h *History) {
 // them (PROTOCOL.md section 10).
 var replyWords = map[string]bool{"OK": true, "ERROR": true, "PONG": true, "USERLIST": true, "ROOMLIST": true}
 
-// tighten lowers each op's Return to the reply and text bounds.
-func tighten(h *History) {
-	texts := textArrivals(h)
+// tighten lowers each op's Return to the reply bounds and, with
+// withTexts, the text bounds.
+func tighten(h *History, withTexts bool) {
+	texts := map[string]time.Duration{}
+	if withTexts {
+		texts = textArrivals(h)
+	}
 	var opsOf = make([][]int, len(h.Conns))
 	for i, op := range h.Ops {
 		opsOf[op.Conn] = append(opsOf[op.Conn], i)

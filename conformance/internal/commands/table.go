@@ -190,6 +190,18 @@ var table = []section{
 				(a recommendation): if one fails, the script's verdict is NON-STRICT,
 				not FAIL, unless chatconform runs with -strict. The script's
 				"# rules:" header names RULE`},
+		{name: "serializable", args: "", run: cmdSerializable,
+			summary: `check what every client sent and received so far against the
+				model, whatever order the server took the lines in: after two PING
+				rounds that make the record complete, one order of all the lines
+				sent must exist that keeps each client's order and real time
+				(ORDER-4) and produces exactly the lines each client received
+				(ORDER-1, ORDER-2). Every line received up to the second PONG is
+				consumed. The model starts with no users and no rooms: every client
+				of the script counts, and none may send ROOMS, which would list the
+				rooms of other scripts sharing the server. A script that sends from
+				several clients at once, without waiting, ends with it: that is how
+				a race found by chatconform -concurrent is replayed`},
 		{name: "must", args: "", run: cmdMust,
 			summary: `the assertions from here on check MUSTs again (the default)`},
 	}},
