@@ -54,6 +54,11 @@ func ParseSteps(body string, firstLine int) ([]Step, error) {
 		s := Step{Line: n, Who: m[1], Src: l}
 		if m[2] != "" {
 			s.Op = m[2]
+			for _, e := range escapeRE.FindAllStringSubmatch(m[3], -1) {
+				if count, err := strconv.Atoi(e[1]); e[1] != "" && (err != nil || count > MaxRepeat) {
+					return nil, fmt.Errorf("line %d: %s: at most \\x{%d}", n, e[0], MaxRepeat)
+				}
+			}
 			s.Data = Unescape(m[3])
 		} else {
 			s.Op = m[4]
@@ -77,12 +82,20 @@ func isEvent(w string) bool {
 
 var escapeRE = regexp.MustCompile(`\\x\{([0-9]+)\}|\\x([0-9a-fA-F]{2})`)
 
-// Unescape expands \xHH to the byte HH and \x{N} to N bytes of 'x'.
+// MaxRepeat is the largest N of \x{N}: far beyond any line of the
+// protocol, small enough that a mistyped transcript cannot exhaust memory.
+const MaxRepeat = 1 << 16
+
+// Unescape expands \xHH to the byte HH and \x{N} to N bytes of 'x'. An
+// \x{N} with N over MaxRepeat is left as written (ParseSteps refuses it).
 func Unescape(s string) string {
 	return escapeRE.ReplaceAllStringFunc(s, func(e string) string {
 		m := escapeRE.FindStringSubmatch(e)
 		if m[1] != "" {
-			n, _ := strconv.Atoi(m[1])
+			n, err := strconv.Atoi(m[1])
+			if err != nil || n > MaxRepeat {
+				return e
+			}
 			return strings.Repeat("x", n)
 		}
 		b, _ := strconv.ParseUint(m[2], 16, 8) // two hex digits always fit

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -31,19 +32,34 @@ func cmdSendRaw(c *call) {
 	sendBytes(c.ts, c.args[0], data, "")
 }
 
+// maxRawRepeat is the largest N of \x{N} in sendraw: far beyond any line
+// of the protocol, small enough that a mistyped script cannot exhaust
+// memory. A larger N is not an escape, and fails to decode.
+const maxRawRepeat = 1 << 20
+
 // unquoteRaw decodes the body of a Go double-quoted string: \r, \n, \t,
 // \xHH, \uHHHH, \\ and \" are escapes; any other byte stands for itself.
 // As in the transcripts of PROTOCOL.md, \x{N} stands for N bytes of x.
 func unquoteRaw(s string) ([]byte, error) {
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
+		if r, size := utf8.DecodeRuneInString(s[i:]); r == utf8.RuneError && size == 1 {
+			// A byte that is not UTF-8 stands for itself too: strconv.Unquote
+			// would turn it into U+FFFD.
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+			continue
+		} else if size > 1 {
+			b.WriteString(s[i : i+size])
+			i += size - 1
+			continue
+		}
 		if s[i] != '\\' || i+1 >= len(s) {
 			b.WriteByte(s[i])
 			continue
 		}
 		if rest, ok := strings.CutPrefix(s[i+1:], "x{"); ok {
 			if end := strings.IndexByte(rest, '}'); end > 0 {
-				if n, err := strconv.Atoi(rest[:end]); err == nil && n >= 0 {
+				if n, err := strconv.Atoi(rest[:end]); err == nil && n >= 0 && n <= maxRawRepeat {
 					b.WriteString(strings.Repeat("x", n))
 					i += 1 + len("x{") + end
 					continue
