@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bytes"
+	"crypto/tls"
 	"flag"
 	"fmt"
 	"go/format"
@@ -9,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"roomchat.dev/roomchat/conformance/dial"
 	"slices"
 	"strings"
 	"testing"
@@ -49,6 +51,51 @@ func TestScripts(t *testing.T) {
 		cfg.Start = referenceServer(t, "")
 	}
 	RunTests(t, cfg)
+}
+
+// TestScriptsOverTransports runs scripts against the reference server over
+// each transport of PROTOCOL.md 2.1 that is not lines: the transport's own
+// scripts and a sample of the others by default, every script under
+// CHAT_SOAK=1 (.ci/run also runs chatconform over each transport, with
+// -model 300).
+func TestScriptsOverTransports(t *testing.T) {
+	if *flagAddr != "" || *flagExec != "" {
+		t.Skip("tests the reference server only")
+	}
+	bin := buildReference(t)
+	sample := regexp.MustCompile(`^(tls_|framed_|join_|msg_|disc_|frame_|limit_slow_consumer|order_)`)
+	if os.Getenv("CHAT_SOAK") == "1" {
+		sample = nil
+	}
+	for _, tc := range []struct {
+		transport dial.Transport
+		flags     string
+	}{
+		{dial.TLS, "-tls-addr 127.0.0.1:{port} -tls-self-signed"},
+		{dial.Framed4, "-framed-addr 127.0.0.1:{port} -frame-header 4"},
+		{dial.Framed8, "-framed-addr 127.0.0.1:{port} -frame-header 8"},
+	} {
+		t.Run(string(tc.transport), func(t *testing.T) {
+			d := dial.Dialer{Transport: tc.transport, TLS: &tls.Config{InsecureSkipVerify: true}}
+			start, err := ExecServerOver(bin+" -addr none "+tc.flags, 0, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			RunTests(t, Config{Start: start, Scripts: loadSuite(t), Run: sample, Dialer: d})
+		})
+	}
+}
+
+// buildReference builds cmd/chatd from this module, or skips the test.
+func buildReference(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "chatd")
+	cmd := exec.Command("go", "build", "-o", bin, "roomchat.dev/roomchat/cmd/chatd")
+	cmd.Dir = ".."
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Skipf("the reference server cmd/chatd does not build:\n%s", out)
+	}
+	return bin
 }
 
 // referenceServer builds cmd/chatd from this module and returns a

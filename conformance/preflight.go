@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"roomchat.dev/roomchat/conformance/dial"
 	"slices"
 	"strconv"
 	"syscall"
@@ -29,14 +30,14 @@ func (r *Runner) Preflight() error {
 	ping := slices.Contains(r.tags, "ping")
 	name := "preflight" + r.suffix("(preflight)")
 	if r.cfg.Start == nil {
-		return handshake(r.cfg.Addr, r.cfg.Timeout, ping, name)
+		return handshake(r.cfg.Dialer, r.cfg.Addr, r.cfg.Timeout, ping, name)
 	}
 	srv, err := r.cfg.Start(nil)
 	if err != nil {
 		return fmt.Errorf("cannot start the server: %w", err)
 	}
 	defer srv.Stop()
-	if err := handshake(srv.Addr(), r.cfg.Timeout, ping, name); err != nil {
+	if err := handshake(r.cfg.Dialer, srv.Addr(), r.cfg.Timeout, ping, name); err != nil {
 		if log := srv.Log(); log != "" {
 			return fmt.Errorf("%w\nserver output:\n%s", err, indent(log))
 		}
@@ -66,8 +67,9 @@ func checkAddr(addr string) error {
 // name), and checks that the first line of the answer, within timeout, is a
 // server line. Then it sends QUIT and waits a moment for the server to
 // close, so that the connection no longer counts against its limits.
-func handshake(addr string, timeout time.Duration, ping bool, name string) error {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+func handshake(d dial.Dialer, addr string, timeout time.Duration, ping bool, name string) error {
+	d.Timeout = timeout
+	conn, err := d.Dial(addr, dial.Options{})
 	if err != nil {
 		hint := ""
 		if errors.Is(err, syscall.ECONNREFUSED) {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
+	"roomchat.dev/roomchat/conformance/dial"
 	"roomchat.dev/roomchat/conformance/internal/commands"
 )
 
@@ -52,6 +53,10 @@ type Config struct {
 	Strict bool
 	// Wire keeps every script's wire log (Result.Wire), for an HTML report.
 	Wire bool
+	// Dialer reaches the server over the transport under test (PROTOCOL.md
+	// 2.1); the zero value is lines over TCP. Scripts of another
+	// transport's tag are skipped.
+	Dialer dial.Dialer
 }
 
 // Status is the outcome of one script.
@@ -228,6 +233,9 @@ func (r *Runner) RunAll(report func(done, total int, res Result)) []Result {
 // or SKIP; "" if it can run.
 func (r *Runner) skipReason(sc *Script) (Status, string) {
 	for _, t := range sc.Tags {
+		if isTransport(t) && t != r.cfg.Dialer.Transport.Tag() {
+			return Skip, fmt.Sprintf("is a script of the %s transport (-transport)", t)
+		}
 		if !slices.Contains(r.tags, t) {
 			if m := r.cfg.Manifest; m != nil && m.Implements != nil && isExtension(t) && !slices.Contains(m.Implements, t) {
 				return Unimplemented, fmt.Sprintf("needs the %s extension, which the manifest does not declare", t)
@@ -329,6 +337,7 @@ func (r *Runner) runScript(sc *Script) Result {
 				Timeout: r.cfg.Timeout,
 				Ping:    slices.Contains(r.tags, "ping"),
 				Server:  srv,
+				Dialer:  r.cfg.Dialer,
 			})
 			return nil
 		},

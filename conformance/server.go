@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os/exec"
+	"roomchat.dev/roomchat/conformance/dial"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,6 +59,12 @@ func ExecServer(command string) (StartFunc, error) {
 // DefaultStartTimeout, as the longest a server may take to accept
 // connections.
 func ExecServerTimeout(command string, ready time.Duration) (StartFunc, error) {
+	return ExecServerOver(command, ready, dial.Dialer{})
+}
+
+// ExecServerOver is ExecServerTimeout for a server whose {port} is the
+// listener of d's transport: its readiness is proved over that transport.
+func ExecServerOver(command string, ready time.Duration, d dial.Dialer) (StartFunc, error) {
 	if ready <= 0 {
 		ready = DefaultStartTimeout
 	}
@@ -81,7 +88,7 @@ func ExecServerTimeout(command string, ready time.Duration) (StartFunc, error) {
 		var err error
 		for attempt := 0; attempt < 3; attempt++ {
 			var srv *execServer
-			srv, err = startExec(argv, flags, ready)
+			srv, err = startExec(argv, flags, ready, d)
 			if err == nil {
 				return srv, nil
 			}
@@ -97,17 +104,18 @@ func ExecServerTimeout(command string, ready time.Duration) (StartFunc, error) {
 var errExitedEarly = errors.New("server exited before accepting connections")
 
 type execServer struct {
-	addr string
-	cmd  *exec.Cmd
-	log  *tailBuffer
-	done chan struct{} // closed when the process has exited
-	err  error         // the process's exit status; set before done closes
+	addr   string
+	dialer dial.Dialer // the transport of addr, for the readiness probe
+	cmd    *exec.Cmd
+	log    *tailBuffer
+	done   chan struct{} // closed when the process has exited
+	err    error         // the process's exit status; set before done closes
 
 	stopOnce sync.Once
 	stopErr  error
 }
 
-func startExec(argv, flags []string, ready time.Duration) (*execServer, error) {
+func startExec(argv, flags []string, ready time.Duration, d dial.Dialer) (*execServer, error) {
 	port, err := freePort()
 	if err != nil {
 		return nil, err
@@ -120,7 +128,7 @@ func startExec(argv, flags []string, ready time.Duration) (*execServer, error) {
 		args = append(args, a)
 	}
 	args = append(args, flags...)
-	s := &execServer{addr: addr, log: &tailBuffer{max: 64 << 10}, done: make(chan struct{})}
+	s := &execServer{addr: addr, dialer: d, log: &tailBuffer{max: 64 << 10}, done: make(chan struct{})}
 	s.cmd = exec.Command(args[0], args[1:]...)
 	s.cmd.Stdout = s.log
 	s.cmd.Stderr = s.log
@@ -157,7 +165,9 @@ func (s *execServer) waitReady(timeout time.Duration) error {
 			return fmt.Errorf("%w (%v)", errExitedEarly, s.err)
 		default:
 		}
-		conn, err := net.DialTimeout("tcp", s.addr, time.Second)
+		d := s.dialer
+		d.Timeout = time.Second
+		conn, err := d.Dial(s.addr, dial.Options{})
 		if err == nil {
 			if conn.LocalAddr().String() == s.addr {
 				conn.Close() // a TCP self-connect, not the server

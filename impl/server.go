@@ -71,7 +71,11 @@ func (s *Server) Addr() net.Addr {
 // of file descriptors, it waits and tries again, from 5 ms doubling up to
 // 1 s, as net/http does. Any other accept error is returned; the
 // connections already served are not affected. Serve closes ln when it
-// returns. It may be called on several listeners at once.
+// returns. It may be called on several listeners at once; all of them
+// share the server's clients, rooms and MaxClients. It logs "listening"
+// with addr=, or, for a listener with a Transport method (a transport of
+// another kind, such as those of package impl/transport), with listen= and
+// transport= naming it.
 func (s *Server) Serve(ln net.Listener) error {
 	s.mu.Lock()
 	if s.shutdown {
@@ -86,7 +90,14 @@ func (s *Server) Serve(ln net.Listener) error {
 	defer s.wg.Done()
 	defer ln.Close()
 
-	s.log.Info("listening", "addr", ln.Addr().String())
+	if t, ok := ln.(interface{ Transport() string }); ok {
+		// A listener of another transport (PROTOCOL.md 2.1) names itself.
+		// Its address is listen=, so that the first addr= a tool finds in
+		// the log is still the line listener's.
+		s.log.Info("listening", "listen", ln.Addr().String(), "transport", t.Transport())
+	} else {
+		s.log.Info("listening", "addr", ln.Addr().String())
+	}
 	var delay time.Duration
 	for {
 		conn, err := ln.Accept()

@@ -38,7 +38,7 @@ type concurrentRun struct {
 func runConcurrent(c concurrentRun) conformance.Result {
 	sc := &conformance.Script{Name: concurrentName, Tags: []string{"core", "ping"}, Rules: concurrentRules}
 	start := time.Now()
-	target := concurrent.Target{Addr: c.cfg.Addr}
+	target := concurrent.Target{Addr: c.cfg.Addr, Dialer: c.cfg.Dialer}
 	if c.cfg.Start != nil {
 		target.Start = func() (string, func(), error) {
 			srv, err := c.cfg.Start(nil)

@@ -34,7 +34,7 @@ type modelRun struct {
 func runModel(m modelRun) conformance.Result {
 	sc := &conformance.Script{Name: modelName, Tags: []string{"core", "ping", "input"}, Rules: conformance.ModelCheckerRules}
 	start := time.Now()
-	target := modelcheck.Target{Addr: m.cfg.Addr}
+	target := modelcheck.Target{Addr: m.cfg.Addr, Dialer: m.cfg.Dialer}
 	if m.cfg.Start != nil {
 		target.Start = func() (string, func(), error) {
 			srv, err := m.cfg.Start(nil)

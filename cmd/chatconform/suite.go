@@ -32,7 +32,7 @@ func (s server) config(base conformance.Config, startTimeout time.Duration) (con
 	cfg := base
 	cfg.Addr = s.addr
 	if s.exec != "" {
-		start, err := conformance.ExecServerTimeout(s.exec, startTimeout)
+		start, err := conformance.ExecServerOver(s.exec, startTimeout, base.Dialer)
 		if err != nil {
 			return cfg, err
 		}

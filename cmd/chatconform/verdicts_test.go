@@ -211,3 +211,25 @@ func TestServersFile(t *testing.T) {
 		t.Errorf("-servers without -html: exit %d\n%s", code, out.String())
 	}
 }
+
+// TestTransportFlags: -transport names a transport of PROTOCOL.md 2.1, and
+// the TLS flags go with tls only; -list shows which scripts are a
+// transport's own.
+func TestTransportFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"-addr", "127.0.0.1:1", "-transport", "ws"},
+		{"-addr", "127.0.0.1:1", "-tls-insecure"},
+		{"-addr", "127.0.0.1:1", "-transport", "framed4", "-tls-ca", "x.pem"},
+		{"-addr", "127.0.0.1:1", "-transport", "tls", "-tls-ca", "/nonexistent.pem"},
+	} {
+		var out bytes.Buffer
+		if code := run(args, &out, &out); code != exitUsage {
+			t.Errorf("%q: exit %d, want %d\n%s", args, code, exitUsage, out.String())
+		}
+	}
+	var out bytes.Buffer
+	if code := run([]string{"-list", "-run", "^(framed|tls)_"}, &out, &out); code != exitPass ||
+		!strings.Contains(out.String(), "framed_payloads") || !strings.Contains(out.String(), "core,tls") {
+		t.Errorf("-list of the transports' scripts: exit %d\n%s", code, out.String())
+	}
+}

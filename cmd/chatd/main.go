@@ -1,22 +1,40 @@
 // Command chatd runs the reference roomchat server (PROTOCOL.md).
 //
-//	chatd [-addr host:port] [-p port] [limits] [-coalesce d] [-log-format text|json] [-log-level level] [-log-interval d]
+//	chatd [-addr host:port|none] [-p port]
+//	      [-tls-addr host:port (-tls-cert file -tls-key file | -tls-self-signed)]
+//	      [-framed-addr host:port [-frame-header 4|8]]
+//	      [limits] [-coalesce d] [-log-format text|json] [-log-level level] [-log-interval d]
+//
+// It listens for lines on -addr, and, if asked, for the other transports
+// of PROTOCOL.md 2.1: TLS on -tls-addr (TRANS-1), with the certificate and
+// key of -tls-cert and -tls-key or a new self-signed one, and
+// length-prefixed frames with headers of -frame-header bytes on
+// -framed-addr (TRANS-2 to TRANS-4). Clients of every listener share one
+// set of users and rooms, and -max-clients counts them all. The default
+// -addr, 127.0.0.1:9999, applies only if no other listener is asked for
+// (nor -p), so that "chatd -tls-addr 127.0.0.1:{port} -tls-self-signed"
+// listens on that port alone; -addr none (or empty) turns it off.
 //
 // The limits are the flags of PROTOCOL.md section 8: -max-clients,
 // -max-queue-bytes, -write-timeout, -stall-budget, -idle-timeout, and the
 // optional rate limit -line-rate with -line-burst.
 //
-// It logs to standard error; its first line says where it listens, as
-// msg=listening addr=HOST:PORT (or the JSON equivalent), which is how a
-// caller that asked for port 0 learns the port. At the default level, info,
-// it logs no line per connection: every -log-interval (10s), if anything
-// happened, one msg=connections record counts the connections accepted,
-// refused and closed, by reason; a slow consumer dropped and a stall budget
-// spent are logged one record each. -log-level debug adds a record per
-// connection accepted, refused and closed, with its reason, and one per
-// line received (package impl, log.go). SIGINT or SIGTERM shut it down:
-// every client is told "ERROR Server shutting down", the last counts are
-// logged, and the program exits 0. Bad flags exit 2.
+// It logs to standard error. One record says where each listener listens,
+// which is how a caller that asked for port 0 learns the port:
+// msg=listening addr=HOST:PORT for lines (or the JSON equivalent), and
+// msg=listening listen=HOST:PORT transport=tls (or framed4, framed8) for
+// the others, so that the first addr= is always the line listener's. With
+// TLS, a msg="tls certificate" record before them gives the certificate's
+// SHA-256 fingerprint (fingerprint=AB:CD:...), for clients to pin. At the
+// default level, info, it logs no line per connection: every
+// -log-interval (10s), if anything happened, one msg=connections record
+// counts the connections accepted, refused and closed, by reason; a slow
+// consumer dropped and a stall budget spent are logged one record each.
+// -log-level debug adds a record per connection accepted, refused and
+// closed, with its reason, and one per line received (package impl,
+// log.go). SIGINT or SIGTERM shut it down: every client is told "ERROR
+// Server shutting down", the last counts are logged, and the program exits
+// 0. Bad flags exit 2; a listener or certificate that cannot be had exits 1.
 //
 // -coalesce is a tuning knob, not a limit of the protocol: output to a client
 // written to less than d ago that does not answer its own line waits up to d
@@ -26,6 +44,8 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,12 +54,15 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
 	"roomchat.dev/roomchat/cmd/internal/buildinfo"
 	"roomchat.dev/roomchat/impl"
+	"roomchat.dev/roomchat/impl/transport"
 	"roomchat.dev/roomchat/spec"
 )
 
@@ -68,11 +91,17 @@ func (c signalCause) Error() string {
 
 // options are the parsed command line.
 type options struct {
-	addr      string
-	cfg       impl.Config
-	logFormat string
-	logLevel  slog.Level
-	version   bool
+	addr          string // lines; "" for none
+	tlsAddr       string // "" for none
+	tlsCert       string
+	tlsKey        string
+	tlsSelfSigned bool
+	framedAddr    string // "" for none
+	frameHeader   int
+	cfg           impl.Config
+	logFormat     string
+	logLevel      slog.Level
+	version       bool
 }
 
 // parseFlags parses args; errors are usage errors, already reported on
@@ -82,8 +111,15 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.SetOutput(stderr)
 	o := &options{}
 	var port string
-	fs.StringVar(&o.addr, "addr", "127.0.0.1:9999", "`host:port` to listen on")
-	fs.Func("p", "`port` to listen on; overrides the port of -addr", func(s string) error {
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:9999", "`host:port` to listen on for lines; none (or empty): no listener for lines. "+
+		"The default applies only if neither -tls-addr nor -framed-addr is given")
+	fs.StringVar(&o.tlsAddr, "tls-addr", "", "`host:port` to listen on for lines inside TLS (TRANS-1); needs -tls-cert and -tls-key, or -tls-self-signed")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM `file` of the TLS certificate (chain)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM `file` of the TLS certificate's private key")
+	fs.BoolVar(&o.tlsSelfSigned, "tls-self-signed", false, "present a new self-signed TLS certificate, whose fingerprint is logged")
+	fs.StringVar(&o.framedAddr, "framed-addr", "", "`host:port` to listen on for length-prefixed frames (TRANS-2)")
+	fs.IntVar(&o.frameHeader, "frame-header", 4, "`bytes` of a frame's length header on -framed-addr: 4 or 8")
+	fs.Func("p", "`port` to listen on for lines; overrides the port of -addr", func(s string) error {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 || n > 65535 {
 			return errors.New("not a port number (0 to 65535)")
@@ -112,6 +148,27 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		fs.Usage()
 		return nil, err
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if o.addr == "none" || !set["addr"] && !set["p"] && (o.tlsAddr != "" || o.framedAddr != "") {
+		o.addr = "" // only the listeners asked for
+	}
+	switch {
+	case o.addr == "" && o.tlsAddr == "" && o.framedAddr == "":
+		return bad("nothing to listen on: give -addr, -tls-addr or -framed-addr")
+	case o.addr == "" && port != "":
+		return bad("-p needs -addr")
+	case o.tlsAddr == "" && (set["tls-cert"] || set["tls-key"] || set["tls-self-signed"]):
+		return bad("-tls-cert, -tls-key and -tls-self-signed need -tls-addr")
+	case o.tlsAddr != "" && o.tlsSelfSigned && (o.tlsCert != "" || o.tlsKey != ""):
+		return bad("-tls-self-signed or -tls-cert and -tls-key, not both")
+	case o.tlsAddr != "" && !o.tlsSelfSigned && (o.tlsCert == "" || o.tlsKey == ""):
+		return bad("-tls-addr needs -tls-cert and -tls-key, or -tls-self-signed")
+	case o.framedAddr == "" && set["frame-header"]:
+		return bad("-frame-header needs -framed-addr")
+	case !spec.ValidFrameHeader(o.frameHeader):
+		return bad("-frame-header must be 4 or 8")
+	}
 	switch {
 	case fs.NArg() > 0:
 		return bad("unexpected argument %q", fs.Arg(0))
@@ -136,11 +193,13 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	if o.cfg.StallBudget <= 0 {
 		o.cfg.StallBudget = -1 // impl.Config: negative turns pacing off
 	}
-	addr, err := listenAddr(o.addr, port)
-	if err != nil {
-		return bad("%v", err)
+	if o.addr != "" {
+		addr, err := listenAddr(o.addr, port)
+		if err != nil {
+			return bad("%v", err)
+		}
+		o.addr = addr
 	}
-	o.addr = addr
 	return o, nil
 }
 
@@ -176,20 +235,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(h)
 	o.cfg.Logger = logger
-	logger.Info("starting", "listen", o.addr, "version", buildinfo.String("chatd"))
+	if o.addr != "" {
+		logger.Info("starting", "listen", o.addr, "version", buildinfo.String("chatd"))
+	} else {
+		logger.Info("starting", "version", buildinfo.String("chatd"))
+	}
 	if need := spec.JoinReplyBytes(o.cfg.MaxClients - 1); o.cfg.MaxQueueBytes < need {
 		logger.Warn("-max-queue-bytes is smaller than the reply to a JOIN into a room of -max-clients members; "+
 			"a client joining so large a room would be dropped (LIMIT-4)", "max-queue-bytes", o.cfg.MaxQueueBytes, "needed", need)
 	}
 
-	ln, err := net.Listen("tcp", o.addr)
+	lns, err := listen(o, logger)
 	if err != nil {
 		logger.Error("cannot listen", "err", err)
 		return 1
 	}
 	srv := impl.New(o.cfg)
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }() // logs msg=listening
+	served := make(chan error, len(lns))
+	for _, ln := range lns {
+		go func() { served <- srv.Serve(ln) }() // logs msg=listening
+	}
 
 	status := 0
 	var serveErr error
@@ -205,9 +270,95 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err := srv.Shutdown(sctx); err != nil {
 		logger.Warn("shutdown incomplete", "err", err)
 	}
-	if serveErr == nil {
+	pending := len(lns)
+	if serveErr != nil {
+		pending--
+	}
+	for range pending {
 		<-served // ErrServerClosed
 	}
 	logger.Info("stopped")
 	return status
+}
+
+// listen opens the listeners the options ask for: lines, TLS, frames, in
+// that order. If one fails, those opened are closed.
+func listen(o *options, logger *slog.Logger) (lns []net.Listener, err error) {
+	defer func() {
+		if err != nil {
+			for _, ln := range lns {
+				ln.Close()
+			}
+			lns = nil
+		}
+	}()
+	open := func(addr string, wrap func(net.Listener) net.Listener) error {
+		ln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return err
+		}
+		lns = append(lns, wrap(ln))
+		return nil
+	}
+	if o.addr != "" {
+		if err := open(o.addr, func(ln net.Listener) net.Listener { return ln }); err != nil {
+			return lns, err
+		}
+	}
+	if o.tlsAddr != "" {
+		cert, err := certificate(o, logger)
+		if err != nil {
+			return lns, err
+		}
+		cfg := &tls.Config{Certificates: []tls.Certificate{cert}}
+		if err := open(o.tlsAddr, func(ln net.Listener) net.Listener { return transport.TLS(ln, cfg) }); err != nil {
+			return lns, err
+		}
+	}
+	if o.framedAddr != "" {
+		if err := open(o.framedAddr, func(ln net.Listener) net.Listener { return transport.Framed(ln, o.frameHeader) }); err != nil {
+			return lns, err
+		}
+	}
+	return lns, nil
+}
+
+// certificate loads the TLS certificate of -tls-cert and -tls-key, or
+// makes a self-signed one for the host of -tls-addr, and logs its
+// fingerprint.
+func certificate(o *options, logger *slog.Logger) (tls.Certificate, error) {
+	if o.tlsSelfSigned {
+		var hosts []string
+		if host, _, err := net.SplitHostPort(o.tlsAddr); err == nil {
+			if ip := net.ParseIP(host); host != "" && (ip == nil || !ip.IsUnspecified()) {
+				hosts = append(hosts, host)
+			}
+		}
+		cert, fp, err := transport.SelfSigned(hosts)
+		if err != nil {
+			return tls.Certificate{}, err
+		}
+		logCertificate(logger, cert.Leaf, fp, true)
+		return cert, nil
+	}
+	cert, err := tls.LoadX509KeyPair(o.tlsCert, o.tlsKey)
+	if err == nil && cert.Leaf == nil {
+		cert.Leaf, err = x509.ParseCertificate(cert.Certificate[0])
+	}
+	if err != nil {
+		return tls.Certificate{}, fmt.Errorf("-tls-cert, -tls-key: %w", err)
+	}
+	logCertificate(logger, cert.Leaf, transport.Fingerprint(cert.Certificate[0]), false)
+	return cert, nil
+}
+
+// logCertificate logs what a client needs to know of the certificate: its
+// fingerprint, to pin it, and the names and addresses it is valid for.
+func logCertificate(logger *slog.Logger, leaf *x509.Certificate, fingerprint string, selfSigned bool) {
+	names := slices.Clone(leaf.DNSNames)
+	for _, ip := range leaf.IPAddresses {
+		names = append(names, ip.String())
+	}
+	logger.Info("tls certificate", "fingerprint", fingerprint, "self-signed", selfSigned,
+		"names", strings.Join(names, ","), "not-after", leaf.NotAfter.UTC().Format(time.RFC3339))
 }

@@ -65,20 +65,51 @@ func TestMain(m *testing.M) {
 
 // daemon is a running chatd.
 type daemon struct {
-	cmd    *exec.Cmd
-	addr   string
-	mu     sync.Mutex
-	stderr bytes.Buffer // everything logged after the listening line
-	logged chan struct{}
+	cmd       *exec.Cmd
+	addr      string            // the line listener's
+	listeners map[string]string // address by transport: "lines", "tls", "framed4", "framed8"
+	mu        sync.Mutex
+	stderr    bytes.Buffer // everything logged
+	logged    chan struct{}
 }
 
-var listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
+var (
+	listeningRE = regexp.MustCompile(`msg=listening addr=(\S+)`)
+	transportRE = regexp.MustCompile(`msg=listening listen=(\S+) transport=(\S+)`)
+)
+
+// listening returns the transport and address of a "listening" record, in
+// text or JSON, or ok=false.
+func listening(line string) (transport, addr string, ok bool) {
+	if m := listeningRE.FindStringSubmatch(line); m != nil {
+		return "lines", m[1], true
+	}
+	if m := transportRE.FindStringSubmatch(line); m != nil {
+		return m[2], m[1], true
+	}
+	if strings.Contains(line, `"msg":"listening"`) {
+		var v struct{ Addr, Listen, Transport string }
+		json.Unmarshal([]byte(line), &v)
+		if v.Addr != "" {
+			return "lines", v.Addr, true
+		}
+		return v.Transport, v.Listen, v.Listen != ""
+	}
+	return "", "", false
+}
 
 // startDaemon runs chatd with args and waits for the line that says where
-// it listens.
+// it listens for lines.
 func startDaemon(t *testing.T, args ...string) *daemon {
 	t.Helper()
-	d := &daemon{cmd: exec.Command(chatdBinary(t), args...), logged: make(chan struct{})}
+	return startDaemonFor(t, []string{"lines"}, args...)
+}
+
+// startDaemonFor runs chatd with args and waits for the records that say
+// where it listens for each of transports.
+func startDaemonFor(t *testing.T, transports []string, args ...string) *daemon {
+	t.Helper()
+	d := &daemon{cmd: exec.Command(chatdBinary(t), args...), logged: make(chan struct{}), listeners: map[string]string{}}
 	pipe, err := d.cmd.StderrPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -92,32 +123,44 @@ func startDaemon(t *testing.T, args ...string) *daemon {
 			d.cmd.Wait()
 		}
 	})
-	addr := make(chan string, 1)
+	found := make(chan [2]string, 8)
 	go func() {
 		defer close(d.logged)
 		sc := bufio.NewScanner(pipe)
 		for sc.Scan() {
 			line := sc.Text()
-			if m := listeningRE.FindStringSubmatch(line); m != nil {
-				addr <- m[1]
-			} else if strings.Contains(line, `"msg":"listening"`) {
-				var v struct{ Addr string }
-				json.Unmarshal([]byte(line), &v)
-				addr <- v.Addr
+			if tr, addr, ok := listening(line); ok {
+				select {
+				case found <- [2]string{tr, addr}:
+				default:
+				}
 			}
 			d.mu.Lock()
 			d.stderr.WriteString(line + "\n")
 			d.mu.Unlock()
 		}
 	}()
-	select {
-	case d.addr = <-addr:
-	case <-d.logged:
-		t.Fatalf("chatd exited before listening:\n%s", d.log())
-	case <-time.After(failAfter):
-		t.Fatalf("chatd did not say where it listens:\n%s", d.log())
+	for len(d.listeners) < len(transports) || !hasAll(d.listeners, transports) {
+		select {
+		case l := <-found:
+			d.listeners[l[0]] = l[1]
+		case <-d.logged:
+			t.Fatalf("chatd exited before listening on %v:\n%s", transports, d.log())
+		case <-time.After(failAfter):
+			t.Fatalf("chatd did not say where it listens:\n%s", d.log())
+		}
 	}
+	d.addr = d.listeners["lines"]
 	return d
+}
+
+func hasAll(m map[string]string, keys []string) bool {
+	for _, k := range keys {
+		if _, ok := m[k]; !ok {
+			return false
+		}
+	}
+	return true
 }
 
 func (d *daemon) log() string {
@@ -291,6 +334,15 @@ func TestBadFlags(t *testing.T) {
 		{"-log-level", "loud"},
 		{"-addr", "nocolon", "-p", "1"},
 		{"extra"},
+		{"-addr", "none"}, // nothing to listen on
+		{"-addr", ""},
+		{"-addr", "none", "-p", "1", "-framed-addr", "127.0.0.1:0"},
+		{"-tls-addr", "127.0.0.1:0"}, // no certificate
+		{"-tls-addr", "127.0.0.1:0", "-tls-cert", "c.pem"},
+		{"-tls-addr", "127.0.0.1:0", "-tls-self-signed", "-tls-cert", "c.pem", "-tls-key", "k.pem"},
+		{"-tls-self-signed"}, // no -tls-addr
+		{"-framed-addr", "127.0.0.1:0", "-frame-header", "2"},
+		{"-frame-header", "8"}, // no -framed-addr
 	} {
 		cmd := exec.Command(bin, args...)
 		var stderr bytes.Buffer

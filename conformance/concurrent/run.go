@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"roomchat.dev/roomchat/conformance/dial"
 	"strings"
 	"sync"
 	"time"
@@ -61,7 +62,13 @@ func (p Program) String() string {
 // not be completed (the server did not answer a PING, or close after
 // QUIT): that is a failure of the server, or of the connection to it.
 func Run(addr string, p Program, timeout time.Duration) (*History, error) {
-	r := &recorder{addr: addr, timeout: timeout, start: time.Now()}
+	return RunOver(dial.Dialer{}, addr, p, timeout)
+}
+
+// RunOver is Run over the transport of d (PROTOCOL.md 2.1).
+func RunOver(d dial.Dialer, addr string, p Program, timeout time.Duration) (*History, error) {
+	d.Timeout = timeout
+	r := &recorder{dialer: d, addr: addr, timeout: timeout, start: time.Now()}
 	var wg sync.WaitGroup
 	errs := make([]error, len(p.Lanes))
 	for lane, actions := range p.Lanes {
@@ -86,6 +93,7 @@ func Run(addr string, p Program, timeout time.Duration) (*History, error) {
 
 // A recorder runs the lanes and records what happens.
 type recorder struct {
+	dialer  dial.Dialer
 	addr    string
 	timeout time.Duration
 	start   time.Time
@@ -115,7 +123,7 @@ func (r *recorder) since() time.Duration { return time.Since(r.start) }
 func (r *recorder) open(lane, nth int) (*conn, error) {
 	label := fmt.Sprintf("c%d", lane+1) + strings.Repeat("'", nth)
 	call := r.since()
-	nc, err := net.DialTimeout("tcp", r.addr, r.timeout)
+	nc, err := r.dialer.Dial(r.addr, dial.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", label, err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"roomchat.dev/roomchat/conformance/dial"
 	"time"
 )
 
@@ -16,6 +17,9 @@ import (
 type Target struct {
 	Addr  string
 	Start func() (addr string, stop func(), err error)
+	// Dialer reaches the server over the transport under test; the zero
+	// value is lines over TCP.
+	Dialer dial.Dialer
 }
 
 // Options shape a search.
@@ -115,7 +119,7 @@ func Search(t Target, o Options) (Stats, error) {
 		seed := o.Seed + uint64(i)
 		p := Generate(rand.New(rand.NewPCG(seed, 0x636f6e63)), GenConfig{Clients: o.Clients, Actions: o.Actions, Suffix: nameSuffix(seed)})
 		t0 := time.Now()
-		h, err := Run(addr, p, o.Timeout)
+		h, err := RunOver(t.Dialer, addr, p, o.Timeout)
 		st.RunTime += time.Since(t0)
 		if err != nil {
 			return st, fmt.Errorf("history %d (seed %d): %w", i, seed, err)
@@ -132,7 +136,7 @@ func Search(t Target, o Options) (Stats, error) {
 			st.Unknown++
 		case Illegal:
 			fmt.Fprintf(o.Log, "history %d (seed %d): Illegal; shrinking for at most %v\n", i, seed, o.ShrinkBudget)
-			f := shrink(addr, p, h, r, o)
+			f := shrink(t.Dialer, addr, p, h, r, o)
 			f.Seed, f.Original = seed, p
 			return st, f
 		}

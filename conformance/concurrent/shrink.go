@@ -2,6 +2,7 @@ package concurrent
 
 import (
 	"fmt"
+	"roomchat.dev/roomchat/conformance/dial"
 	"slices"
 	"time"
 )
@@ -12,7 +13,7 @@ import (
 // candidate is run up to Options.Attempts times; the first Illegal history
 // makes it the new program. Shrinking stops when no candidate fails or
 // when Options.ShrinkBudget is spent.
-func shrink(addr string, p Program, h *History, r Result, o Options) *Failure {
+func shrink(d dial.Dialer, addr string, p Program, h *History, r Result, o Options) *Failure {
 	f := &Failure{Program: p, History: h, Result: r}
 	if o.ShrinkBudget < 0 {
 		f.Shrink = "not shrunk"
@@ -29,7 +30,7 @@ func shrink(addr string, p Program, h *History, r Result, o Options) *Failure {
 				return false
 			}
 			runs++
-			ch, err := Run(addr, c, o.Timeout)
+			ch, err := RunOver(d, addr, c, o.Timeout)
 			if err != nil {
 				continue // not the failure being shrunk
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"roomchat.dev/roomchat/conformance/dial"
 	"strings"
 	"time"
 
@@ -13,12 +14,13 @@ import (
 	"roomchat.dev/roomchat/spec"
 )
 
-// A Client is one TCP connection to the server under test, and its
+// A Client is one connection to the server under test, over the
+// Config's transport (a TCP connection unless told otherwise), and its
 // identity in the model.
 type Client struct {
 	label string
 	id    model.ClientID
-	conn  *net.TCPConn
+	conn  *dial.Conn
 	r     *bufio.Reader
 	fr    spec.Framer // what the server has made of the bytes sent so far
 	open  bool        // neither dropped nor closed by the server
@@ -39,14 +41,14 @@ func (c *Client) Open() bool { return c.open }
 // line.
 func (c *Client) MidLine() bool { return c.fr.Pending() }
 
-func dial(addr, label string, timeout time.Duration) (*Client, error) {
-	c, err := net.DialTimeout("tcp", addr, timeout)
+func connect(d dial.Dialer, addr, label string, timeout time.Duration) (*Client, error) {
+	d.Timeout = timeout
+	c, err := d.Dial(addr, dial.Options{})
 	if err != nil {
 		return nil, fmt.Errorf("connect %s to %s: %w", label, addr, err)
 	}
-	tc := c.(*net.TCPConn)
-	tc.SetNoDelay(true)
-	return &Client{label: label, conn: tc, r: bufio.NewReaderSize(tc, 4096), open: true}, nil
+	c.TCP().SetNoDelay(true)
+	return &Client{label: label, conn: c, r: bufio.NewReaderSize(c, 4096), open: true}, nil
 }
 
 var (

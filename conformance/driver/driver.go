@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"roomchat.dev/roomchat/conformance/dial"
 	"slices"
 	"time"
 
@@ -37,6 +38,9 @@ type Config struct {
 	// barrier, a client must receive nothing for Quiet (200 ms).
 	NoPing bool
 	Quiet  time.Duration
+	// Dialer reaches the server over the transport under test; the zero
+	// value is lines over TCP.
+	Dialer dial.Dialer
 	// Observe, if not nil, is called with every event applied to the
 	// model, as it is applied: a checker counts the situations its steps
 	// reach with it.
@@ -133,7 +137,7 @@ func (d *Driver) apply(id model.ClientID, evs ...model.Event) []model.Output {
 // or a refusal when the server is full (LIMIT-1), after which the client is
 // closed. It returns the model's outputs.
 func (d *Driver) Connect(label string) (*Client, []model.Output, error) {
-	c, err := dial(d.cfg.Addr, label, d.cfg.Timeout)
+	c, err := connect(d.cfg.Dialer, d.cfg.Addr, label, d.cfg.Timeout)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -225,8 +229,7 @@ func (d *Driver) Drop(c *Client, how DropHow) ([]model.Output, error) {
 	d.tr.event(c.label, string(how))
 	switch how {
 	case DropReset:
-		c.conn.SetLinger(0)
-		c.conn.Close()
+		c.conn.Reset()
 	case DropHalfClose:
 		c.conn.CloseWrite()
 	case DropMidLine:
@@ -388,8 +391,7 @@ func (d *Driver) Quit() {
 // thousands).
 func (d *Driver) Close() {
 	for _, c := range d.all {
-		c.conn.SetLinger(0)
-		c.conn.Close()
+		c.conn.Reset()
 		c.open = false
 	}
 	d.open = nil

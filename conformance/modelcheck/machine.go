@@ -3,6 +3,7 @@ package modelcheck
 import (
 	"errors"
 	"fmt"
+	"roomchat.dev/roomchat/conformance/dial"
 	"strconv"
 	"strings"
 
@@ -43,7 +44,7 @@ func label(n int) string { return "c" + strconv.Itoa(n) }
 // consumed by its own step, so a stray one still shows as an extra line.
 const barrierToken = "sync"
 
-func newMachine(opts Options, addr, sfx string, fails *failures) *machine {
+func newMachine(opts Options, dialer dial.Dialer, addr, sfx string, fails *failures) *machine {
 	m := &machine{
 		opts:   opts,
 		sfx:    sfx,
@@ -55,7 +56,7 @@ func newMachine(opts Options, addr, sfx string, fails *failures) *machine {
 	}
 	m.steps = m.p.stepGen(opts.Clients, avgSteps())
 	m.d = driver.New(driver.Config{
-		Addr: addr, Timeout: opts.Timeout, Token: barrierToken, NoPing: opts.NoPing, Quiet: opts.Quiet,
+		Addr: addr, Dialer: dialer, Timeout: opts.Timeout, Token: barrierToken, NoPing: opts.NoPing, Quiet: opts.Quiet,
 		Observe: m.trk.observe,
 	})
 	return m

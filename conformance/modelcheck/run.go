@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"roomchat.dev/roomchat/conformance/dial"
 	"runtime"
 	"strconv"
 	"strings"
@@ -24,6 +25,9 @@ import (
 type Target struct {
 	Addr  string
 	Start func() (addr string, stop func(), err error)
+	// Dialer reaches the server over the transport under test; the zero
+	// value is lines over TCP.
+	Dialer dial.Dialer
 }
 
 // Options tune a run. Zero values take the defaults.
@@ -103,7 +107,7 @@ func (c *checker) property(t *rapid.T) {
 		}
 	}
 	defer stop()
-	m := newMachine(c.opts, addr, nextSuffix(), &c.fails)
+	m := newMachine(c.opts, c.target.Dialer, addr, nextSuffix(), &c.fails)
 	defer m.d.Quit()
 	for range 10 * avgSteps() {
 		st := m.steps.Draw(t, "step")

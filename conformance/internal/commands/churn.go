@@ -4,7 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
-	"net"
+	"roomchat.dev/roomchat/conformance/dial"
 	"strconv"
 	"strings"
 	"time"
@@ -69,7 +69,7 @@ func cmdChurn(c *call) {
 		if time.Now().After(deadline) {
 			s.fatalf(ts, "churn %s: only %d of %d cycles done in %v", who.name, i-1, n, time.Since(start).Round(time.Millisecond))
 		}
-		if log, err := churnOnce(addr, prefix+strconv.Itoa(i), i, o, d); err != nil {
+		if log, err := churnOnce(s.dialer, addr, prefix+strconv.Itoa(i), i, o, d); err != nil {
 			s.fatalf(ts, "churn %s: cycle %d of %d: %v\n  what %s%d saw:\n    %s", who.name, i, n, err, prefix, i, strings.Join(log, "\n    "))
 		}
 	}
@@ -103,12 +103,12 @@ func (o churnOptions) describe(n int) string {
 
 // churnOnce runs one churn cycle as the connection called name, number i.
 // It returns what the connection sent and received, for a failure report.
-func churnOnce(addr, name string, i int, o churnOptions, timeout time.Duration) (log []string, err error) {
-	nc, err := net.DialTimeout("tcp", addr, timeout)
+func churnOnce(dialer dial.Dialer, addr, name string, i int, o churnOptions, timeout time.Duration) (log []string, err error) {
+	dialer.Timeout = timeout
+	conn, err := dialer.Dial(addr, dial.Options{})
 	if err != nil {
 		return nil, err
 	}
-	conn := nc.(*net.TCPConn)
 	defer conn.Close()
 	r := bufio.NewReaderSize(conn, 1024)
 	send := func(data []byte) error {
@@ -227,7 +227,7 @@ func churnOnce(addr, name string, i int, o churnOptions, timeout time.Duration) 
 		return log, expectClose()
 	case churnReset:
 		log = append(log, "(resets the connection)")
-		conn.SetLinger(0)
+		conn.Reset()
 	default:
 		log = append(log, "(closes the connection)")
 	}

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
+	"roomchat.dev/roomchat/conformance/dial"
 	"sync"
 	"syscall"
 	"time"
@@ -30,7 +30,7 @@ const maxServerLine = 4 << 20
 // in the client's Transcript.
 type Client struct {
 	name  string
-	conn  *net.TCPConn
+	conn  *dial.Conn // the stream of lines, over the transport under test
 	tr    *Transcript
 	start time.Time // when the client connected; arrived counts from it
 
@@ -88,29 +88,15 @@ func (k consumption) String() string {
 // connects, which also turns off the kernel's tuning of it: a client that
 // stops reading then holds at most about that much, and what the server
 // sends beyond it stays in the server's own buffers and queue.
-func Dial(addr, name string, tr *Transcript, timeout time.Duration, rcvbuf int) (*Client, error) {
-	d := net.Dialer{Timeout: timeout}
-	if rcvbuf > 0 {
-		d.Control = func(_, _ string, rc syscall.RawConn) error {
-			var serr error
-			if err := rc.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
-			}); err != nil {
-				return err
-			}
-			if serr != nil {
-				return fmt.Errorf("set SO_RCVBUF to %d: %w", rcvbuf, serr)
-			}
-			return nil
-		}
-	}
-	nc, err := d.Dial("tcp", addr)
+func Dial(d dial.Dialer, addr, name string, tr *Transcript, timeout time.Duration, rcvbuf int) (*Client, error) {
+	d.Timeout = timeout
+	conn, err := d.Dial(addr, dial.Options{RcvBuf: rcvbuf})
 	if err != nil {
 		return nil, err
 	}
 	c := &Client{
 		name:       name,
-		conn:       nc.(*net.TCPConn),
+		conn:       conn,
 		tr:         tr,
 		start:      time.Now(),
 		readerDone: make(chan struct{}),
@@ -426,11 +412,11 @@ func (c *Client) Close(reset bool) {
 	}
 	if reset {
 		c.tr.add(event{client: c, kind: evNote, text: "resets the connection (RST)"})
-		c.conn.SetLinger(0)
+		c.conn.Reset()
 	} else {
 		c.tr.add(event{client: c, kind: evNote, text: "closes the connection"})
+		c.conn.Close()
 	}
-	c.conn.Close()
 	c.openGate()
 }
 

@@ -36,7 +36,7 @@ func (s *session) connect(ts *testscript.TestScript, name string, neg bool, rcvb
 	if existed && !old.HungUp() && old.Ended() == nil {
 		ts.Fatalf("%s is already connected", name)
 	}
-	c, err := Dial(ts.Getenv(envAddr), name, s.tr, timeout(ts), rcvbuf)
+	c, err := Dial(s.dialer, ts.Getenv(envAddr), name, s.tr, timeout(ts), rcvbuf)
 	if neg {
 		if err == nil {
 			c.Close(false)

@@ -3,6 +3,7 @@ package commands
 import (
 	"io"
 	"net"
+	"roomchat.dev/roomchat/conformance/dial"
 	"strings"
 	"sync"
 	"testing"
@@ -41,7 +42,7 @@ func startSink(t *testing.T) string {
 // TestFloodRecord checks the send times a flood records: with a rate, when
 // each round was due; without, one time per chunk written.
 func TestFloodRecord(t *testing.T) {
-	c, err := Dial(startSink(t), "a", NewTranscript(), time.Second, 0)
+	c, err := Dial(dial.Dialer{}, startSink(t), "a", NewTranscript(), time.Second, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

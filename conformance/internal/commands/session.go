@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"regexp"
+	"roomchat.dev/roomchat/conformance/dial"
 	"strconv"
 	"strings"
 	"time"
@@ -51,6 +52,8 @@ type Config struct {
 	// Server is the server started for this script alone ($FRESH=1), or
 	// nil if the script shares a server.
 	Server Server
+	// Dialer reaches the server over the transport under test.
+	Dialer dial.Dialer
 }
 
 // Setup prepares one script for the commands, from testscript.Params.Setup:
@@ -59,6 +62,7 @@ type Config struct {
 // transcript, for a report of the script once it has ended.
 func Setup(env *testscript.Env, cfg Config) *Transcript {
 	s := newSession(cfg.Server)
+	s.dialer = cfg.Dialer
 	env.Values[sessionKey{}] = s
 	env.Defer(s.close)
 	env.Setenv(envAddr, cfg.Addr)
@@ -93,6 +97,7 @@ type session struct {
 	quiets  int                  // PING tokens used by quiet so far
 	marks   map[string]time.Time // the stopwatches of mark, by name
 	should  string               // the SHOULD rule of the assertions from here on (should); "" for MUST
+	dialer  dial.Dialer          // how clients connect
 }
 
 func newSession(server Server) *session {
