@@ -63,7 +63,7 @@ func TestScriptsOverTransports(t *testing.T) {
 		t.Skip("tests the reference server only")
 	}
 	bin := buildReference(t)
-	sample := regexp.MustCompile(`^(tls_|framed_|join_|msg_|disc_|frame_|limit_slow_consumer|order_)`)
+	sample := regexp.MustCompile(`^(tls_|framed_|ws_|join_|msg_|disc_|frame_|limit_slow_consumer|order_)`)
 	if os.Getenv("CHAT_SOAK") == "1" {
 		sample = nil
 	}
@@ -74,6 +74,7 @@ func TestScriptsOverTransports(t *testing.T) {
 		{dial.TLS, "-tls-addr 127.0.0.1:{port} -tls-self-signed"},
 		{dial.Framed4, "-framed-addr 127.0.0.1:{port} -frame-header 4"},
 		{dial.Framed8, "-framed-addr 127.0.0.1:{port} -frame-header 8"},
+		{dial.WS, "-ws-addr 127.0.0.1:{port}"},
 	} {
 		t.Run(string(tc.transport), func(t *testing.T) {
 			d := dial.Dialer{Transport: tc.transport, TLS: &tls.Config{InsecureSkipVerify: true}}

@@ -101,14 +101,15 @@
 //	sendlong [-prefix TEXT] [-lf | -noterm] NAME N
 //	                         TEXT, N bytes of x, then CRLF (or LF, or nothing)
 //	sendmany NAME LINE...    every LINE with CRLF, all in one write
-//	sendframe [-length N] NAME QUOTED
-//	                         over framed4 or framed8 only: one frame whose
-//	                         payload is the bytes of QUOTED (decoded as by
-//	                         sendraw), with a header announcing its length, or
-//	                         N with -length (a frame cut short, or one longer
-//	                         than what follows); the bytes go to the socket as
-//	                         they are, so that the payload can hold a CR or an
-//	                         LF (TRANS-3)
+//	sendframe [-length N | -binary] NAME QUOTED
+//	                         over framed4, framed8 or ws only: one frame, or
+//	                         one WebSocket message, whose payload is the bytes
+//	                         of QUOTED (decoded as by sendraw), as they are, so
+//	                         that the payload can hold a CR or an LF (TRANS-3,
+//	                         TRANS-5). A frame's header announces its length,
+//	                         or N with -length (a frame cut short, or one
+//	                         longer than what follows); a message is text, or
+//	                         binary with -binary
 //	floodsend [-bg] [-rate N] NAME COUNT TEMPLATE...
 //	                         COUNT rounds of lines, one per TEMPLATE with %d
 //	                         replaced by the round 1..COUNT, written as fast as

@@ -13,11 +13,11 @@ import (
 
 // Tags are the tags a script may carry: the extension tags of PROTOCOL.md
 // 1.1, core first, then TagRobustness.
-var Tags = []string{"core", "ping", "input", "limits", "ratelimit", "shutdown", "tls", "framed", TagRobustness}
+var Tags = []string{"core", "ping", "input", "limits", "ratelimit", "shutdown", "tls", "framed", "ws", TagRobustness}
 
 // isTransport reports whether tag names a transport of PROTOCOL.md 2.1: its
 // scripts run only over that transport.
-func isTransport(tag string) bool { return tag == "tls" || tag == "framed" }
+func isTransport(tag string) bool { return tag == "tls" || tag == "framed" || tag == "ws" }
 
 // TagRobustness marks the robustness scripts: hostile clients (slowloris,
 // floods, churn, hostile bytes, thousands of names) beside well-behaved

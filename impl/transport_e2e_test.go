@@ -10,10 +10,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"roomchat.dev/roomchat/impl"
 	"roomchat.dev/roomchat/impl/transport"
@@ -21,13 +24,14 @@ import (
 )
 
 // The reference server on every transport at once (PROTOCOL.md 2.1):
-// lines, TLS and frames with 4- and 8-byte headers, one listener each,
-// one set of users and rooms.
+// lines, TLS, frames with 4- and 8-byte headers and WebSockets, one
+// listener each, one set of users and rooms.
 
 // multiServer is a server with a listener of every transport.
 type multiServer struct {
 	srv                *impl.Server
 	lines, tls, f4, f8 string // addresses
+	ws                 string
 	roots              *x509.CertPool
 	serveErr           chan error
 	n                  int
@@ -42,7 +46,7 @@ func startTransports(t *testing.T, cfg impl.Config) *multiServer {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms := &multiServer{srv: impl.New(cfg), roots: x509.NewCertPool(), serveErr: make(chan error, 4)}
+	ms := &multiServer{srv: impl.New(cfg), roots: x509.NewCertPool(), serveErr: make(chan error, 5)}
 	ms.roots.AddCert(cert.Leaf)
 	listen := func(addr *string, wrap func(net.Listener) net.Listener) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -59,6 +63,7 @@ func startTransports(t *testing.T, cfg impl.Config) *multiServer {
 	})
 	listen(&ms.f4, func(ln net.Listener) net.Listener { return transport.Framed(ln, 4) })
 	listen(&ms.f8, func(ln net.Listener) net.Listener { return transport.Framed(ln, 8) })
+	listen(&ms.ws, func(ln net.Listener) net.Listener { return transport.WebSocket(ln, transport.WSOptions{}) })
 	t.Cleanup(func() { ms.shutdown(t) })
 	return ms
 }
@@ -458,5 +463,167 @@ func TestTransportsShutdown(t *testing.T) {
 		expectEnd(t, c)
 		c.raw().Close() // so that the server need not linger
 	}
+	<-stopped
+}
+
+// wsClient speaks in WebSocket messages, as a browser does, over a TCP
+// connection it keeps for raw.
+type wsClient struct {
+	t     *testing.T
+	label string
+	ws    *websocket.Conn
+	tcp   net.Conn
+}
+
+func (c *wsClient) name() string  { return c.label }
+func (c *wsClient) raw() net.Conn { return c.tcp }
+
+func (c *wsClient) send(line string) { c.sendMessage(websocket.MessageText, line) }
+
+func (c *wsClient) sendMessage(typ websocket.MessageType, p string) {
+	c.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), failAfter)
+	defer cancel()
+	if err := c.ws.Write(ctx, typ, []byte(p)); err != nil {
+		c.t.Fatalf("%s: write: %v", c.label, err)
+	}
+}
+
+// readLine reads a message; a close message of status 1000 reads as
+// io.EOF, the end of the stream.
+func (c *wsClient) readLine() (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), failAfter)
+	defer cancel()
+	typ, p, err := c.ws.Read(ctx)
+	switch {
+	case websocket.CloseStatus(err) == websocket.StatusNormalClosure:
+		return "", io.EOF
+	case err != nil:
+		return "", err
+	case typ != websocket.MessageText:
+		return "", fmt.Errorf("a binary message: %q", p)
+	}
+	return string(p), nil
+}
+
+// dialWS opens a WebSocket at /chat; rcvbuf as dialTCP.
+func (ms *multiServer) dialWS(t *testing.T, label string, rcvbuf int) *wsClient {
+	t.Helper()
+	c := &wsClient{t: t, label: label}
+	hc := &http.Client{Transport: &http.Transport{DialContext: func(context.Context, string, string) (net.Conn, error) {
+		c.tcp = dialTCP(t, ms.ws, rcvbuf)
+		return c.tcp, nil
+	}}}
+	ctx, cancel := context.WithTimeout(context.Background(), failAfter)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, "ws://"+ms.ws+"/chat", &websocket.DialOptions{HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws.SetReadLimit(-1) // a server line has no fixed maximum length (FRAME-11)
+	c.ws = ws
+	return c
+}
+
+// TestTransportsWebSocket: a WebSocket client and a line client chat in
+// one room. A message's payload is checked as a line (TRANS-5): binary
+// as text; CR or LF inside, a forbidden character; 100 KB, one ERROR Line
+// too long, and the connection goes on; empty, ignored. QUIT ends with
+// "OK Goodbye!", then a close message of status 1000 (TRANS-6).
+func TestTransportsWebSocket(t *testing.T) {
+	ms := startTransports(t, impl.Config{})
+	nc := ms.dialLines(t, "nc")
+	web := ms.dialWS(t, "web", 0)
+	nc.send("USERNAME nc")
+	nc.send("JOIN #home")
+	expect(t, nc, "OK Welcome, nc!", "OK Joined #home (0 users)")
+	web.sendMessage(websocket.MessageBinary, "USERNAME web")
+	web.send("JOIN #home")
+	expect(t, web, "OK Welcome, web!", "OK Joined #home (1 users)", "JOIN #home nc")
+	expect(t, nc, "JOIN #home web")
+	web.send("MSG h\u00e9llo \u2713")
+	expect(t, web, "ROOM #home web h\u00e9llo \u2713")
+	expect(t, nc, "ROOM #home web h\u00e9llo \u2713")
+	nc.send("MSG hi web")
+	expect(t, nc, "ROOM #home nc hi web")
+	expect(t, web, "ROOM #home nc hi web")
+
+	web.send("MSG two\r\nlines")
+	web.send("MSG bare\nLF")
+	web.send("MSG " + strings.Repeat("y", 100_000))
+	web.send("")
+	web.sendMessage(websocket.MessageBinary, "MSG \xff")
+	web.send("PING still here")
+	expect(t, web,
+		"ERROR "+spec.ErrInvalidCharacter,
+		"ERROR "+spec.ErrInvalidCharacter,
+		"ERROR "+spec.ErrLineTooLong,
+		"ERROR "+spec.ErrInvalidUTF8,
+		"PONG still here")
+
+	web.send("QUIT")
+	expect(t, web, "OK Goodbye!")
+	expectEnd(t, web)
+	expect(t, nc, "LEAVE #home web")
+}
+
+// TestTransportsWebSocketSlowConsumer: a WebSocket client that stops
+// reading in a busy room is a slow consumer: it is reset, without a close
+// message (TRANS-6), and the room hears LEAVE.
+func TestTransportsWebSocketSlowConsumer(t *testing.T) {
+	ms := startTransports(t, impl.Config{MaxQueueBytes: 64 << 10, WriteTimeout: 250 * time.Millisecond})
+	talker := ms.dialLines(t, "talker")
+	talker.send("USERNAME talker")
+	talker.send("JOIN #flood")
+	expect(t, talker, "OK Welcome, talker!", "OK Joined #flood (0 users)")
+	stuck := ms.dialWS(t, "slowweb", 4096)
+	stuck.send("USERNAME slowweb")
+	stuck.send("JOIN #flood")
+	expect(t, stuck, "OK Welcome, slowweb!", "OK Joined #flood (1 users)", "JOIN #flood talker")
+	expect(t, talker, "JOIN #flood slowweb")
+	text := strings.Repeat("f", 400)
+	for left := false; !left; {
+		var b strings.Builder
+		for range 50 {
+			b.WriteString("MSG " + text + "\n")
+		}
+		b.WriteString("PING round")
+		talker.send(b.String())
+		for {
+			line, err := talker.readLine()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if line == "LEAVE #flood slowweb" {
+				left = true
+			}
+			if line == "PONG round" {
+				break
+			}
+		}
+	}
+	var err error
+	for err == nil {
+		_, err = stuck.readLine()
+	}
+	if websocket.CloseStatus(err) != -1 || !errors.Is(err, syscall.ECONNRESET) {
+		t.Errorf("%v, want the connection reset without a close message (LIMIT-8, TRANS-6)", err)
+	}
+}
+
+// TestTransportsWebSocketShutdown: at shutdown a WebSocket client reads
+// the notice, then a close message of status 1000 (SHUT-1, TRANS-6).
+func TestTransportsWebSocketShutdown(t *testing.T) {
+	ms := startTransports(t, impl.Config{})
+	web := ms.dialWS(t, "web", 0)
+	web.send("PING in")
+	expect(t, web, "PONG in")
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		ms.shutdown(t)
+	}()
+	expect(t, web, "ERROR "+spec.ErrShuttingDown)
+	expectEnd(t, web)
 	<-stopped
 }

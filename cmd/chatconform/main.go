@@ -92,7 +92,7 @@ func (o *options) flags(fl *flag.FlagSet) {
 	fl.BoolVar(&o.list, "list", false, "list the scripts, with their strength, tags and rules, without running anything")
 	fl.StringVar(&o.expect, "expect", "", "compare the verdicts with those committed in `file` (see -write-expect) and fail only if one changed, naming each change")
 	fl.StringVar(&o.writeExpect, "write-expect", "", "write the verdicts of this run to `file`, for -expect")
-	fl.StringVar(&o.transport, "transport", "lines", "the `transport` to test over (PROTOCOL.md 2.1): lines, tls, framed4 or framed8; with -exec, {port} is that transport's listener")
+	fl.StringVar(&o.transport, "transport", "lines", "the `transport` to test over (PROTOCOL.md 2.1): lines, tls, framed4, framed8 or ws; with -exec, {port} is that transport's listener")
 	fl.StringVar(&o.tlsCA, "tls-ca", "", "with -transport tls, trust the certificates signed by the PEM `file` (a self-signed certificate itself)")
 	fl.BoolVar(&o.tlsInsecure, "tls-insecure", false, "with -transport tls, do not verify the server's certificate")
 	fl.BoolVar(&o.version, "version", false, "print the version and exit")

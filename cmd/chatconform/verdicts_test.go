@@ -217,7 +217,7 @@ func TestServersFile(t *testing.T) {
 // transport's own.
 func TestTransportFlags(t *testing.T) {
 	for _, args := range [][]string{
-		{"-addr", "127.0.0.1:1", "-transport", "ws"},
+		{"-addr", "127.0.0.1:1", "-transport", "wss"},
 		{"-addr", "127.0.0.1:1", "-tls-insecure"},
 		{"-addr", "127.0.0.1:1", "-transport", "framed4", "-tls-ca", "x.pem"},
 		{"-addr", "127.0.0.1:1", "-transport", "tls", "-tls-ca", "/nonexistent.pem"},
@@ -228,7 +228,7 @@ func TestTransportFlags(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	if code := run([]string{"-list", "-run", "^(framed|tls)_"}, &out, &out); code != exitPass ||
+	if code := run([]string{"-list", "-run", "^(framed|tls|ws)_"}, &out, &out); code != exitPass ||
 		!strings.Contains(out.String(), "framed_payloads") || !strings.Contains(out.String(), "core,tls") {
 		t.Errorf("-list of the transports' scripts: exit %d\n%s", code, out.String())
 	}

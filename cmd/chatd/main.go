@@ -3,13 +3,21 @@
 //	chatd [-addr host:port|none] [-p port]
 //	      [-tls-addr host:port (-tls-cert file -tls-key file | -tls-self-signed)]
 //	      [-framed-addr host:port [-frame-header 4|8]]
+//	      [-ws-addr host:port [-ws-origin pattern]...]
 //	      [limits] [-coalesce d] [-log-format text|json] [-log-level level] [-log-interval d]
 //
 // It listens for lines on -addr, and, if asked, for the other transports
 // of PROTOCOL.md 2.1: TLS on -tls-addr (TRANS-1), with the certificate and
 // key of -tls-cert and -tls-key or a new self-signed one, and
 // length-prefixed frames with headers of -frame-header bytes on
-// -framed-addr (TRANS-2 to TRANS-4). Clients of every listener share one
+// -framed-addr (TRANS-2 to TRANS-4), and WebSockets at the path /chat on
+// -ws-addr (TRANS-5, TRANS-6). A WebSocket handshake from a web page is
+// refused (403) unless the page comes from the listener's own host or
+// from an origin that a -ws-origin pattern matches (path.Match patterns,
+// against the origin's host:port, or scheme://host:port if the pattern
+// has "://"; repeat the flag or separate patterns with commas); one
+// without an Origin header, not from a browser, is accepted. Clients of
+// every listener share one
 // set of users and rooms, and -max-clients counts them all. The default
 // -addr, 127.0.0.1:9999, applies only if no other listener is asked for
 // (nor -p), so that "chatd -tls-addr 127.0.0.1:{port} -tls-self-signed"
@@ -22,7 +30,7 @@
 // It logs to standard error. One record says where each listener listens,
 // which is how a caller that asked for port 0 learns the port:
 // msg=listening addr=HOST:PORT for lines (or the JSON equivalent), and
-// msg=listening listen=HOST:PORT transport=tls (or framed4, framed8) for
+// msg=listening listen=HOST:PORT transport=tls (or framed4, framed8, ws) for
 // the others, so that the first addr= is always the line listener's. With
 // TLS, a msg="tls certificate" record before them gives the certificate's
 // SHA-256 fingerprint (fingerprint=AB:CD:...), for clients to pin. At the
@@ -54,6 +62,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -98,6 +107,8 @@ type options struct {
 	tlsSelfSigned bool
 	framedAddr    string // "" for none
 	frameHeader   int
+	wsAddr        string   // "" for none
+	wsOrigins     []string // -ws-origin patterns
 	cfg           impl.Config
 	logFormat     string
 	logLevel      slog.Level
@@ -112,13 +123,28 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	o := &options{}
 	var port string
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:9999", "`host:port` to listen on for lines; none (or empty): no listener for lines. "+
-		"The default applies only if neither -tls-addr nor -framed-addr is given")
+		"The default applies only if none of -tls-addr, -framed-addr and -ws-addr is given")
 	fs.StringVar(&o.tlsAddr, "tls-addr", "", "`host:port` to listen on for lines inside TLS (TRANS-1); needs -tls-cert and -tls-key, or -tls-self-signed")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM `file` of the TLS certificate (chain)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM `file` of the TLS certificate's private key")
 	fs.BoolVar(&o.tlsSelfSigned, "tls-self-signed", false, "present a new self-signed TLS certificate, whose fingerprint is logged")
 	fs.StringVar(&o.framedAddr, "framed-addr", "", "`host:port` to listen on for length-prefixed frames (TRANS-2)")
 	fs.IntVar(&o.frameHeader, "frame-header", 4, "`bytes` of a frame's length header on -framed-addr: 4 or 8")
+	fs.StringVar(&o.wsAddr, "ws-addr", "", "`host:port` to listen on for WebSockets at /chat (TRANS-5)")
+	fs.Func("ws-origin", "origin `pattern` (path.Match, of host:port or scheme://host:port) whose web pages may open a WebSocket on -ws-addr, "+
+		"besides the listener's own host (TRANS-6); repeatable, or comma-separated", func(s string) error {
+		for p := range strings.SplitSeq(s, ",") {
+			p = strings.TrimSpace(p)
+			if p == "" {
+				continue
+			}
+			if _, err := path.Match(strings.ToLower(p), ""); err != nil {
+				return fmt.Errorf("pattern %q: %v", p, err)
+			}
+			o.wsOrigins = append(o.wsOrigins, p)
+		}
+		return nil
+	})
 	fs.Func("p", "`port` to listen on for lines; overrides the port of -addr", func(s string) error {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 0 || n > 65535 {
@@ -150,12 +176,12 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if o.addr == "none" || !set["addr"] && !set["p"] && (o.tlsAddr != "" || o.framedAddr != "") {
+	if o.addr == "none" || !set["addr"] && !set["p"] && (o.tlsAddr != "" || o.framedAddr != "" || o.wsAddr != "") {
 		o.addr = "" // only the listeners asked for
 	}
 	switch {
-	case o.addr == "" && o.tlsAddr == "" && o.framedAddr == "":
-		return bad("nothing to listen on: give -addr, -tls-addr or -framed-addr")
+	case o.addr == "" && o.tlsAddr == "" && o.framedAddr == "" && o.wsAddr == "":
+		return bad("nothing to listen on: give -addr, -tls-addr, -framed-addr or -ws-addr")
 	case o.addr == "" && port != "":
 		return bad("-p needs -addr")
 	case o.tlsAddr == "" && (set["tls-cert"] || set["tls-key"] || set["tls-self-signed"]):
@@ -168,6 +194,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return bad("-frame-header needs -framed-addr")
 	case !spec.ValidFrameHeader(o.frameHeader):
 		return bad("-frame-header must be 4 or 8")
+	case o.wsAddr == "" && set["ws-origin"]:
+		return bad("-ws-origin needs -ws-addr")
 	}
 	switch {
 	case fs.NArg() > 0:
@@ -281,8 +309,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	return status
 }
 
-// listen opens the listeners the options ask for: lines, TLS, frames, in
-// that order. If one fails, those opened are closed.
+// listen opens the listeners the options ask for: lines, TLS, frames,
+// WebSockets, in that order. If one fails, those opened are closed.
 func listen(o *options, logger *slog.Logger) (lns []net.Listener, err error) {
 	defer func() {
 		if err != nil {
@@ -317,6 +345,12 @@ func listen(o *options, logger *slog.Logger) (lns []net.Listener, err error) {
 	}
 	if o.framedAddr != "" {
 		if err := open(o.framedAddr, func(ln net.Listener) net.Listener { return transport.Framed(ln, o.frameHeader) }); err != nil {
+			return lns, err
+		}
+	}
+	if o.wsAddr != "" {
+		opts := transport.WSOptions{AllowedOrigins: o.wsOrigins}
+		if err := open(o.wsAddr, func(ln net.Listener) net.Listener { return transport.WebSocket(ln, opts) }); err != nil {
 			return lns, err
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 
 	"roomchat.dev/roomchat/impl/transport"
 	"roomchat.dev/roomchat/spec"
@@ -38,6 +41,7 @@ func TestTransportFlags(t *testing.T) {
 		// Without -addr or -p, the default line listener goes with no other.
 		{[]string{"-framed-addr", ":7003"}, "", "", ":7003", 4, false},
 		{[]string{"-addr", "127.0.0.1:9999", "-framed-addr", ":7003"}, "127.0.0.1:9999", "", ":7003", 4, false},
+		{[]string{"-ws-addr", ":7004"}, "", "", "", 4, false},
 	} {
 		o, err := parseFlags(tc.args, io.Discard)
 		if err != nil {
@@ -236,5 +240,87 @@ func TestCertificateFiles(t *testing.T) {
 	got := run(context.Background(), []string{"-addr", "none", "-tls-addr", "127.0.0.1:0", "-tls-cert", certFile, "-tls-key", filepath.Join(dir, "missing.pem")}, io.Discard, &stderr)
 	if got != 1 || !strings.Contains(stderr.String(), "missing.pem") {
 		t.Errorf("with a missing key: status %d, log:\n%s", got, stderr.String())
+	}
+}
+
+// TestWebSocketFlags: -ws-addr alone turns the default line listener off;
+// -ws-origin is repeatable and takes lists; it needs -ws-addr and valid
+// patterns.
+func TestWebSocketFlags(t *testing.T) {
+	t.Parallel()
+	o, err := parseFlags([]string{"-ws-addr", ":7004", "-ws-origin", "a.example", "-ws-origin", "*.b.example, https://c.example"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.addr != "" || o.wsAddr != ":7004" || strings.Join(o.wsOrigins, " ") != "a.example *.b.example https://c.example" {
+		t.Errorf("%+v", o)
+	}
+	for _, args := range [][]string{
+		{"-ws-origin", "a.example"},
+		{"-ws-addr", ":0", "-ws-origin", "[a"},
+	} {
+		if _, err := parseFlags(args, io.Discard); err == nil {
+			t.Errorf("%q: no error", args)
+		}
+	}
+}
+
+// TestWebSocketListener: chatd logs where it listens for WebSockets; a
+// WebSocket client and a line client chat in one room; a page of another
+// origin is refused unless -ws-origin allows it; SIGTERM ends the
+// WebSocket with a close message of status 1000.
+func TestWebSocketListener(t *testing.T) {
+	t.Parallel()
+	d := startDaemonFor(t, []string{"lines", "ws"}, "-addr", "127.0.0.1:0", "-ws-addr", "127.0.0.1:0",
+		"-ws-origin", "https://*.example.org", "-log-interval", "1h")
+	url := "ws://" + d.listeners["ws"] + "/chat"
+	ctx, cancel := context.WithTimeout(context.Background(), failAfter)
+	defer cancel()
+	for origin, ok := range map[string]bool{"https://evil.example": false, "https://chat.example.org": true, "http://chat.example.org": false} {
+		c, resp, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}})
+		if ok != (err == nil) || !ok && (resp == nil || resp.StatusCode != http.StatusForbidden) {
+			t.Errorf("origin %s: %v, %v", origin, resp, err)
+		}
+		if c != nil {
+			c.CloseNow()
+		}
+	}
+	web, _, err := websocket.Dial(ctx, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer web.CloseNow()
+	expectWS := func(want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if _, p, err := web.Read(ctx); err != nil || string(p) != w {
+				t.Fatalf("web: %q, %v; want %q", p, err, w)
+			}
+		}
+	}
+	nc := dial(t, d.addr, "nc")
+	nc.send("USERNAME nc")
+	nc.expect("OK Welcome, nc!")
+	nc.send("JOIN #home")
+	nc.expect("OK Joined #home (0 users)")
+	web.Write(ctx, websocket.MessageText, []byte("USERNAME web"))
+	web.Write(ctx, websocket.MessageText, []byte("JOIN #home"))
+	expectWS("OK Welcome, web!", "OK Joined #home (1 users)", "JOIN #home nc")
+	nc.expect("JOIN #home web")
+	nc.send("MSG hello web")
+	nc.expect("ROOM #home nc hello web")
+	expectWS("ROOM #home nc hello web")
+
+	done := make(chan error, 1)
+	go func() { done <- d.stop(t, syscall.SIGTERM) }()
+	nc.expect("ERROR Server shutting down")
+	expectWS("ERROR Server shutting down")
+	if _, _, err := web.Read(ctx); websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+		t.Errorf("web: %v, want a close message of status 1000", err)
+	}
+	nc.expectEOF()
+	nc.conn.Close()
+	if err := <-done; err != nil {
+		t.Fatalf("chatd: %v\n%s", err, d.log())
 	}
 }

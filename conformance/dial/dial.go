@@ -1,6 +1,7 @@
 // Package dial connects the suite to a server over each transport of
-// PROTOCOL.md (section 2 and 2.1): lines over TCP, lines inside TLS, and
-// length-prefixed frames with 4- or 8-byte headers. Whatever the
+// PROTOCOL.md (section 2 and 2.1): lines over TCP, lines inside TLS,
+// length-prefixed frames with 4- or 8-byte headers, and WebSocket
+// messages. Whatever the
 // transport, a connection reads and writes the byte stream of section 2:
 // CRLF-terminated lines. So every script command and the model checkers
 // work unchanged, and a script's bytes mean over frames what they mean
@@ -9,14 +10,15 @@
 // go out as one overlong frame at once, so that the server answers as
 // FRAME-5 says (TRANS-3).
 //
-// It imports spec and the standard library only: the suite reaches a
-// server's transports with dialers of its own, never through the server's
-// code.
+// It imports spec, the standard library and a WebSocket library only: the
+// suite reaches a server's transports with dialers of its own, never
+// through the server's code.
 package dial
 
 import (
 	"crypto/tls"
 	"fmt"
+	"github.com/coder/websocket"
 	"net"
 	"slices"
 	"strings"
@@ -33,10 +35,11 @@ const (
 	TLS     Transport = "tls"     // TRANS-1: lines inside TLS
 	Framed4 Transport = "framed4" // TRANS-2: frames with a 4-byte header
 	Framed8 Transport = "framed8" // TRANS-2: frames with an 8-byte header
+	WS      Transport = "ws"      // TRANS-5: WebSocket messages
 )
 
 // Transports lists every transport, lines first.
-var Transports = []Transport{Lines, TLS, Framed4, Framed8}
+var Transports = []Transport{Lines, TLS, Framed4, Framed8, WS}
 
 // Parse returns the transport called s ("" is Lines).
 func Parse(s string) (Transport, error) {
@@ -61,6 +64,8 @@ func (t Transport) Tag() string {
 		return "tls"
 	case Framed4, Framed8:
 		return "framed"
+	case WS:
+		return "ws"
 	}
 	return ""
 }
@@ -99,6 +104,20 @@ func (c *Conn) CloseWrite() error {
 		return cw.CloseWrite()
 	}
 	return c.tcp.CloseWrite()
+}
+
+// SendMessage sends one WebSocket message as it is, text or binary: over
+// ws only, for scripts that make messages by hand (TRANS-5).
+func (c *Conn) SendMessage(binary bool, data []byte) error {
+	wc, ok := c.Conn.(*wsConn)
+	if !ok {
+		return fmt.Errorf("not a WebSocket connection")
+	}
+	typ := websocket.MessageText
+	if binary {
+		typ = websocket.MessageBinary
+	}
+	return wc.writeMessage(typ, data)
 }
 
 // Reset closes the connection abortively: the server reads a reset.
@@ -162,6 +181,13 @@ func (d Dialer) Dial(addr string, o Options) (*Conn, error) {
 			header = 8
 		}
 		return &Conn{Conn: newFramed(tcp, header), tcp: tcp}, nil
+	case WS:
+		wc, err := dialWS(tcp, addr, d.Timeout)
+		if err != nil {
+			tcp.Close()
+			return nil, err
+		}
+		return &Conn{Conn: wc, tcp: tcp}, nil
 	}
 	tcp.Close()
 	return nil, fmt.Errorf("unknown transport %q", t)

@@ -93,12 +93,12 @@ func TestFramedWrites(t *testing.T) {
 }
 
 func TestParse(t *testing.T) {
-	for _, s := range []string{"", "lines", "tls", "framed4", "framed8"} {
+	for _, s := range []string{"", "lines", "tls", "framed4", "framed8", "ws"} {
 		if _, err := Parse(s); err != nil {
 			t.Errorf("Parse(%q): %v", s, err)
 		}
 	}
-	if _, err := Parse("ws"); err == nil || !bytes.Contains([]byte(err.Error()), []byte("framed8")) {
-		t.Errorf("Parse(ws): %v", err)
+	if _, err := Parse("wss"); err == nil || !bytes.Contains([]byte(err.Error()), []byte("framed8, ws")) {
+		t.Errorf("Parse(wss): %v", err)
 	}
 }

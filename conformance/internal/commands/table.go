@@ -86,12 +86,13 @@ var table = []section{
 			summary: `TEXT, N bytes of x, then CRLF (or LF, or nothing)`},
 		{name: "sendmany", args: "NAME LINE...", run: cmdSendMany,
 			summary: `every LINE with CRLF, all in one write`},
-		{name: "sendframe", args: "[-length N] NAME QUOTED", run: cmdSendFrame,
-			summary: `over framed4 or framed8 only: one frame whose payload is the bytes of
-				QUOTED (decoded as by sendraw), with a header announcing its length, or N
-				with -length (a frame cut short, or one longer than what follows); the
-				bytes go to the socket as they are, so that the payload can hold a CR or
-				an LF (TRANS-3)`},
+		{name: "sendframe", args: "[-length N | -binary] NAME QUOTED", run: cmdSendFrame,
+			summary: `over framed4, framed8 or ws only: one frame, or one WebSocket
+				message, whose payload is the bytes of QUOTED (decoded as by sendraw),
+				as they are, so that the payload can hold a CR or an LF (TRANS-3,
+				TRANS-5). A frame's header announces its length, or N with -length (a
+				frame cut short, or one longer than what follows); a message is text,
+				or binary with -binary`},
 		{name: "floodsend", args: "[-bg] [-rate N] NAME COUNT TEMPLATE...", run: cmdFloodSend,
 			summary: `COUNT rounds of lines, one per TEMPLATE with %d replaced by the
 				round 1..COUNT, written as fast as the server takes them, in chunks

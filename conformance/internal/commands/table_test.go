@@ -91,7 +91,7 @@ func TestSyntaxOfTable(t *testing.T) {
 		"floodsend":    "[-bg] [-rate N] 3..any",
 		"floodwait":    "1..1",
 		"sendeach":     "[-raw] 2..2",
-		"sendframe":    "[-length N] 2..2",
+		"sendframe":    "[-binary (not with -length)] [-length N (not with -binary)] 2..2",
 		"recv":         "2..2",
 		"! recv":       "2..2",
 		"expect":       "2..2",
