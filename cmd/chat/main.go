@@ -29,9 +29,12 @@ func run(args []string) int {
 	addr := fs.String("addr", "127.0.0.1:9999", "server address `host:port`")
 	name := fs.String("name", "", "username to use (asked for if empty)")
 	keepalive := fs.Duration("keepalive", time.Minute, "send PING after this much silence (0: never)")
+	useTLS := fs.Bool("tls", false, "connect over TLS (PROTOCOL.md TRANS-1), verifying the server's certificate")
+	tlsCA := fs.String("tls-ca", "", "with -tls, trust the certificates signed by the PEM `file`")
+	tlsPin := fs.String("tls-fingerprint", "", "with -tls, trust only the certificate of this SHA-256 `fingerprint` (as chatd -tls-self-signed logs it)")
 	version := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: chat [-addr host:port] [-name NAME] [-keepalive DURATION] [-version]")
+		fmt.Fprintln(fs.Output(), "usage: chat [-addr host:port] [-tls [-tls-ca FILE | -tls-fingerprint FP]] [-name NAME] [-keepalive DURATION] [-version]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err == flag.ErrHelp {
@@ -51,5 +54,15 @@ func run(args []string) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	cfg := client.Config{Addr: *addr, Name: *name, Keepalive: *keepalive}
+	if *useTLS {
+		var err error
+		if cfg.TLS, err = client.TLSConfig(*tlsCA, *tlsPin); err != nil {
+			fmt.Fprintf(os.Stderr, "chat: %v\n", err)
+			return 2
+		}
+	} else if *tlsCA != "" || *tlsPin != "" {
+		fmt.Fprintln(os.Stderr, "chat: -tls-ca and -tls-fingerprint go with -tls")
+		return 2
+	}
 	return client.Main(ctx, cfg, os.Stdin, os.Stdout, os.Stderr)
 }

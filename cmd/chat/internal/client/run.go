@@ -12,6 +12,7 @@ package client
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +46,9 @@ type Config struct {
 	QuitTimeout time.Duration
 	// DialTimeout bounds connecting; 0 means 10 s.
 	DialTimeout time.Duration
+	// TLS, if not nil, opens a TLS session on the connection first
+	// (PROTOCOL.md TRANS-1; see TLSConfig).
+	TLS *tls.Config
 	// Now is the clock of the timestamps, for Main; nil means time.Now.
 	Now func() time.Time
 }
@@ -113,6 +117,18 @@ func Run(ctx context.Context, cfg Config, ui UI, r *Renderer) int {
 		d.Timeout = 10 * time.Second
 	}
 	conn, err := d.DialContext(ctx, "tcp", cfg.Addr)
+	if err == nil && cfg.TLS != nil {
+		tc := cfg.TLS.Clone()
+		if tc.ServerName == "" {
+			tc.ServerName, _, _ = net.SplitHostPort(cfg.Addr)
+		}
+		tconn := tls.Client(conn, tc)
+		if err = tconn.HandshakeContext(ctx); err != nil {
+			conn.Close()
+			err = fmt.Errorf("TLS: %w", err)
+		}
+		conn = tconn
+	}
 	if err != nil {
 		ui.Notice(r.Error(fmt.Sprintf("cannot connect to %s: %v", cfg.Addr, err)))
 		return StatusError

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"roomchat.dev/roomchat/conformance/dial"
 	"strconv"
 	"time"
 
@@ -19,6 +20,10 @@ type Config struct {
 	Addr string // host:port of a running server
 	Exec string // shell command starting a server; {port} is replaced by a free port
 	PID  int    // the server's process, for CPU and memory figures (set by -exec)
+	// Transport is how the load's clients reach the server (PROTOCOL.md
+	// 2.1); {port} of Exec is its listener. The stalled members, flooders
+	// and idle connections use lines over TCP.
+	Transport dial.Transport
 
 	// The load scenario. Client i joins room #bench<i mod Rooms> as
 	// bench<i>; clients 0..Senders-1 are the senders, so the senders are
@@ -78,6 +83,8 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	fs.StringVar(&c.Addr, "addr", "", "address `host:port` of a running server")
 	fs.StringVar(&c.Exec, "exec", "", "start the server with this shell `command`; {port} becomes a free port,\n"+
 		"otherwise its output must log addr=HOST:PORT; it is stopped with SIGTERM at the end")
+	transport := fs.String("transport", "lines", "the load clients' `transport`: lines, tls (certificate not checked), framed4, framed8 or ws;\n"+
+		"{port} of -exec is that transport's listener (-stalled, -flooders and -idle need lines)")
 	fs.IntVar(&c.PID, "pid", 0, "`PID` of the server given by -addr, to report its CPU time and memory")
 	fs.IntVar(&c.Clients, "clients", 50, "`N` chatting clients (but 0 if -idle is given and -clients is not)")
 	fs.IntVar(&c.Rooms, "rooms", 1, "`R` rooms #bench0..#bench<R-1>; client i joins #bench<i mod R>")
@@ -126,8 +133,15 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	if c.Version {
 		return c, nil
 	}
+	var err error
+	if c.Transport, err = dial.Parse(*transport); err != nil {
+		return c, fmt.Errorf("-transport: %v", err)
+	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if c.Transport != dial.Lines && (c.Stalled > 0 || c.Flooders > 0 || c.Idle > 0) {
+		return c, errors.New("-stalled, -flooders and -idle use lines over TCP: not with -transport")
+	}
 	if c.Idle > 0 && !set["clients"] {
 		c.Clients = 0
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"roomchat.dev/roomchat/conformance/dial"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -259,8 +260,7 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 
 // dialLoad connects load client i, registers it and joins its room.
 func dialLoad(ctx context.Context, cfg *Config, i int, addr string, deadline time.Time, lat *sharedHistogram, delivered *atomic.Int64) (*loadClient, error) {
-	d := net.Dialer{Deadline: deadline}
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, err := cfg.dialer(deadline).Dial(addr, dial.Options{})
 	if err != nil {
 		return nil, err
 	}

@@ -107,7 +107,7 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) (*Report, error) {
 		if cfg.Verbose {
 			verbose = stderr
 		}
-		srv, err := startServer(ctx, cfg.Exec, verbose, deadline)
+		srv, err := startServer(ctx, cfg.Exec, cfg.dialer(deadline), verbose, deadline)
 		if err != nil {
 			return nil, err
 		}

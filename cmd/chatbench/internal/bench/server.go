@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"regexp"
+	"roomchat.dev/roomchat/conformance/dial"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +22,7 @@ type execServer struct {
 	cmd     *exec.Cmd
 	pid     int
 	addr    string
+	dialer  dial.Dialer   // the transport of addr, for the readiness probe
 	exited  chan struct{} // closed when the process has been waited for
 	waitErr error         // set before exited is closed
 	output  *tail         // its last lines of output
@@ -40,8 +42,8 @@ const stopTimeout = 10 * time.Second
 // a free loopback port; without {port}, the server's address is taken from
 // the first addr=HOST:PORT in its output whose port is not 0. It returns
 // once the server answers PING on that address.
-func startServer(ctx context.Context, command string, verbose io.Writer, deadline time.Time) (*execServer, error) {
-	s := &execServer{exited: make(chan struct{}), drained: make(chan struct{}), output: &tail{max: 40}}
+func startServer(ctx context.Context, command string, d dial.Dialer, verbose io.Writer, deadline time.Time) (*execServer, error) {
+	s := &execServer{dialer: d, exited: make(chan struct{}), drained: make(chan struct{}), output: &tail{max: 40}}
 	if strings.Contains(command, "{port}") {
 		port, err := freePort()
 		if err != nil {
@@ -144,7 +146,7 @@ func (s *execServer) waitReady(ctx context.Context, deadline time.Time) error {
 			return ctx.Err()
 		default:
 		}
-		if last = probe(s.addr, min(time.Until(deadline), 2*time.Second)); last == nil {
+		if last = probe(s.dialer, s.addr, min(time.Until(deadline), 2*time.Second)); last == nil {
 			return nil
 		}
 		select {
@@ -158,8 +160,9 @@ func (s *execServer) waitReady(ctx context.Context, deadline time.Time) error {
 
 // probe connects to addr, checks that PING is answered PONG, and quits.
 // The read deadline bounds the whole exchange.
-func probe(addr string, timeout time.Duration) error {
-	conn, err := net.DialTimeout("tcp", addr, timeout)
+func probe(d dial.Dialer, addr string, timeout time.Duration) error {
+	d.Timeout = timeout
+	conn, err := d.Dial(addr, dial.Options{})
 	if err != nil {
 		return err
 	}
