@@ -15,12 +15,13 @@ import (
 
 	"github.com/coder/websocket"
 
+	"roomchat.dev/roomchat/impl/transport/web"
 	"roomchat.dev/roomchat/spec"
 )
 
 // WSPath is the path at which a WebSocket listener opens chats (TRANS-5).
-// Every other path answers 404; the path "/" is reserved for a web
-// client that a later version serves from the same listener.
+// The path "/" and the files it loads serve the web client of package
+// web, which opens its chat at WSPath; every other path answers 404.
 const WSPath = "/chat"
 
 // maxWSHeaderBytes bounds the HTTP request of a WebSocket handshake.
@@ -46,6 +47,7 @@ type WSOptions struct {
 // WebSocket returns a listener whose connections carry the protocol in
 // WebSocket messages (TRANS-5, TRANS-6). It serves HTTP on ln: a
 // WebSocket handshake at WSPath opens a connection, which Accept returns;
+// GET / serves the web client (web.Handler);
 // a client must send its handshake request within
 // DefaultHandshakeTimeout, and a connection idle between HTTP requests is
 // closed after as long. Close stops the HTTP server and closes ln; the
@@ -83,6 +85,7 @@ func WebSocket(ln net.Listener, opts WSOptions) net.Listener {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc(WSPath, l.handshake)
+	mux.Handle("/", web.Handler())
 	l.srv = &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: DefaultHandshakeTimeout,

@@ -242,7 +242,7 @@ func TestWSOrigins(t *testing.T) {
 			c.CloseNow()
 		}
 	}
-	for _, p := range []string{"/", "/chat/", "/index.html"} {
+	for _, p := range []string{"/chat/", "/index.html", "/nothing"} { // / serves the web page (impl/transport/web)
 		resp, err := http.Get("http://" + s.addr + p)
 		if err != nil {
 			t.Fatal(err)
