@@ -102,10 +102,8 @@ func (s *Server) Serve(ln net.Listener) error {
 	for {
 		conn, err := ln.Accept()
 		if err != nil {
-			select {
-			case <-s.closing:
+			if s.shuttingDown() {
 				return ErrServerClosed
-			default:
 			}
 			if te, ok := err.(interface{ Temporary() bool }); !ok || !te.Temporary() {
 				return err
@@ -124,6 +122,13 @@ func (s *Server) Serve(ln net.Listener) error {
 		delay = 0
 		s.handle(conn)
 	}
+}
+
+// shuttingDown reports whether Shutdown has been called.
+func (s *Server) shuttingDown() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shutdown
 }
 
 // startLoopLocked starts the loop goroutine if it is not running. s.mu must
@@ -193,12 +198,16 @@ func (s *Server) forget(c *client) {
 // returns ctx.Err(). Serve returns ErrServerClosed.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
-	if !s.shutdown {
-		s.shutdown = true
-		close(s.closing)
-	}
+	// The listeners close before the loop hears of the shutdown, so that
+	// no connection is accepted once a client has read the notice (SHUT-2);
+	// an accept that fails meanwhile finds s.shutdown set (shuttingDown).
+	first := !s.shutdown
+	s.shutdown = true
 	for _, ln := range s.listeners {
 		ln.Close()
+	}
+	if first {
+		close(s.closing)
 	}
 	s.mu.Unlock()
 
