@@ -32,9 +32,10 @@ func run(args []string) int {
 	useTLS := fs.Bool("tls", false, "connect over TLS (PROTOCOL.md TRANS-1), verifying the server's certificate")
 	tlsCA := fs.String("tls-ca", "", "with -tls, trust the certificates signed by the PEM `file`")
 	tlsPin := fs.String("tls-fingerprint", "", "with -tls, trust only the certificate of this SHA-256 `fingerprint` (as chatd -tls-self-signed logs it)")
+	useWS := fs.Bool("ws", false, "connect over WebSocket (ws://ADDR/chat, PROTOCOL.md TRANS-5), for chatd -ws-addr")
 	version := fs.Bool("version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: chat [-addr host:port] [-tls [-tls-ca FILE | -tls-fingerprint FP]] [-name NAME] [-keepalive DURATION] [-version]")
+		fmt.Fprintln(fs.Output(), "usage: chat [-addr host:port] [-tls [-tls-ca FILE | -tls-fingerprint FP] | -ws] [-name NAME] [-keepalive DURATION] [-version]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err == flag.ErrHelp {
@@ -53,7 +54,11 @@ func run(args []string) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
-	cfg := client.Config{Addr: *addr, Name: *name, Keepalive: *keepalive}
+	cfg := client.Config{Addr: *addr, Name: *name, Keepalive: *keepalive, WebSocket: *useWS}
+	if *useWS && *useTLS {
+		fmt.Fprintln(os.Stderr, "chat: -ws is WebSocket over plain TCP: not with -tls")
+		return 2
+	}
 	if *useTLS {
 		var err error
 		if cfg.TLS, err = client.TLSConfig(*tlsCA, *tlsPin); err != nil {

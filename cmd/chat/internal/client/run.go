@@ -49,6 +49,9 @@ type Config struct {
 	// TLS, if not nil, opens a TLS session on the connection first
 	// (PROTOCOL.md TRANS-1; see TLSConfig).
 	TLS *tls.Config
+	// WebSocket carries the lines in WebSocket messages at /chat
+	// (PROTOCOL.md TRANS-5) instead of as a byte stream.
+	WebSocket bool
 	// Now is the clock of the timestamps, for Main; nil means time.Now.
 	Now func() time.Time
 }
@@ -128,6 +131,14 @@ func Run(ctx context.Context, cfg Config, ui UI, r *Renderer) int {
 			err = fmt.Errorf("TLS: %w", err)
 		}
 		conn = tconn
+	}
+	if err == nil && cfg.WebSocket {
+		var wc *wsConn
+		if wc, err = dialWS(ctx, conn, cfg.Addr, d.Timeout); err != nil {
+			conn.Close()
+		} else {
+			conn = wc
+		}
 	}
 	if err != nil {
 		ui.Notice(r.Error(fmt.Sprintf("cannot connect to %s: %v", cfg.Addr, err)))
