@@ -22,9 +22,8 @@ type framed struct {
 	net.Conn
 	header int
 
-	wmu      sync.Mutex
-	partial  []byte // bytes written after the last LF
-	skipping bool   // the current line went out overlong; skip to its LF
+	wmu   sync.Mutex
+	lines lineSplitter
 
 	rmu  sync.Mutex
 	br   *bufio.Reader
@@ -36,31 +35,13 @@ func newFramed(c net.Conn, header int) *framed {
 }
 
 // Write sends every complete line of p as one frame, without its
-// terminator; bytes after the last LF wait for the rest of their line. A
-// line that reaches spec.MaxLineLen bytes without an LF goes out at once
-// as one overlong frame of those bytes, and the rest of it, up to its LF,
-// is dropped: the server answers it as FRAME-5 says, as soon as it would
-// over lines.
+// terminator (see lineSplitter).
 func (f *framed) Write(p []byte) (int, error) {
 	f.wmu.Lock()
 	defer f.wmu.Unlock()
 	var out []byte
-	for _, b := range p {
-		if b == '\n' {
-			if !f.skipping {
-				out = spec.AppendFrame(out, f.header, bytes.TrimSuffix(f.partial, []byte("\r")))
-			}
-			f.partial, f.skipping = f.partial[:0], false
-			continue
-		}
-		if f.skipping {
-			continue
-		}
-		f.partial = append(f.partial, b)
-		if len(f.partial) == spec.MaxLineLen {
-			out = spec.AppendFrame(out, f.header, f.partial)
-			f.partial, f.skipping = f.partial[:0], true
-		}
+	for _, line := range f.lines.split(p) {
+		out = spec.AppendFrame(out, f.header, line)
 	}
 	if len(out) == 0 {
 		return len(p), nil
@@ -69,6 +50,41 @@ func (f *framed) Write(p []byte) (int, error) {
 		return 0, err
 	}
 	return len(p), nil
+}
+
+// A lineSplitter cuts what a script writes into the lines a message
+// transport sends one by one (TRANS-3, TRANS-5): each complete line
+// without its terminator; bytes after the last LF wait for the rest of
+// their line; a line that reaches spec.MaxLineLen bytes without an LF goes
+// out at once as one overlong message of those bytes, and the rest of it,
+// up to its LF, is dropped, so that the server answers it as FRAME-5 says,
+// as soon as it would over lines.
+type lineSplitter struct {
+	partial  []byte // bytes written after the last LF
+	skipping bool   // the current line went out overlong; skip to its LF
+}
+
+// split returns the lines that p completes, each a copy.
+func (s *lineSplitter) split(p []byte) [][]byte {
+	var out [][]byte
+	for _, b := range p {
+		if b == '\n' {
+			if !s.skipping {
+				out = append(out, bytes.Clone(bytes.TrimSuffix(s.partial, []byte("\r"))))
+			}
+			s.partial, s.skipping = s.partial[:0], false
+			continue
+		}
+		if s.skipping {
+			continue
+		}
+		s.partial = append(s.partial, b)
+		if len(s.partial) == spec.MaxLineLen {
+			out = append(out, bytes.Clone(s.partial))
+			s.partial, s.skipping = s.partial[:0], true
+		}
+	}
+	return out
 }
 
 // Read returns the server's frames as lines ending in CRLF. An incomplete

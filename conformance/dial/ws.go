@@ -1,7 +1,6 @@
 package dial
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-	"roomchat.dev/roomchat/spec"
 )
 
 // wsConn is a client's end of a WebSocket connection (TRANS-5), read and
@@ -21,10 +19,9 @@ type wsConn struct {
 	net.Conn // the TCP connection, for addresses; reads and writes go through ws
 	ws       *websocket.Conn
 
-	wmu      sync.Mutex
-	partial  []byte
-	skipping bool
-	wdl      time.Time // the write deadline
+	wmu   sync.Mutex
+	lines lineSplitter
+	wdl   time.Time // the write deadline
 
 	rmu  sync.Mutex
 	next []byte
@@ -64,31 +61,12 @@ func (c *wsConn) ctx(deadline time.Time) (context.Context, context.CancelFunc) {
 	return context.WithDeadline(context.Background(), deadline)
 }
 
-// Write sends each complete line of p as one text message, as framed.Write
-// sends frames (the same rules for a partial line and for 512 bytes
-// without an LF).
+// Write sends each complete line of p as one text message (see
+// lineSplitter).
 func (c *wsConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	var msgs [][]byte
-	for _, b := range p {
-		if b == '\n' {
-			if !c.skipping {
-				msgs = append(msgs, bytes.Clone(bytes.TrimSuffix(c.partial, []byte("\r"))))
-			}
-			c.partial, c.skipping = c.partial[:0], false
-			continue
-		}
-		if c.skipping {
-			continue
-		}
-		c.partial = append(c.partial, b)
-		if len(c.partial) == spec.MaxLineLen {
-			msgs = append(msgs, bytes.Clone(c.partial))
-			c.partial, c.skipping = c.partial[:0], true
-		}
-	}
-	for _, m := range msgs {
+	for _, m := range c.lines.split(p) {
 		ctx, cancel := c.ctx(c.wdl)
 		err := c.ws.Write(ctx, websocket.MessageText, m)
 		cancel()
