@@ -35,7 +35,8 @@ func loadSuite(t *testing.T) []*Script {
 
 // TestScripts runs the whole suite against -addr or -exec if given, and
 // otherwise against the reference server cmd/chatd, built from this
-// module.
+// module, with a database of its own for each script (-db {dir}/chat.db),
+// so that the durable scripts run too.
 func TestScripts(t *testing.T) {
 	cfg := Config{Scripts: loadSuite(t), Verbose: testing.Verbose()}
 	switch {
@@ -48,7 +49,7 @@ func TestScripts(t *testing.T) {
 		}
 		cfg.Start = start
 	default:
-		cfg.Start = referenceServer(t, "")
+		cfg.Start = referenceServer(t, "-db {dir}/chat.db")
 	}
 	RunTests(t, cfg)
 }
@@ -78,7 +79,7 @@ func TestScriptsOverTransports(t *testing.T) {
 	} {
 		t.Run(string(tc.transport), func(t *testing.T) {
 			d := dial.Dialer{Transport: tc.transport, TLS: &tls.Config{InsecureSkipVerify: true}}
-			start, err := ExecServerOver(bin+" -addr none "+tc.flags, 0, d)
+			start, err := ExecServerOver(bin+" -addr none -db {dir}/chat.db "+tc.flags, 0, d)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -125,7 +126,7 @@ func TestScriptsAgainstModel(t *testing.T) {
 	RunTests(t, Config{
 		Start:   startModelServer,
 		Scripts: loadSuite(t),
-		Tags:    []string{"core", "ping", "input", "shutdown", TagRobustness},
+		Tags:    []string{"core", "ping", "input", "shutdown", "caps", "accounts", "history", "durable", TagRobustness},
 		Verbose: testing.Verbose(),
 	})
 }
@@ -136,7 +137,7 @@ func TestScriptsAgainstSharedModel(t *testing.T) {
 	RunTests(t, Config{
 		Addr:    startModelServerT(t),
 		Scripts: loadSuite(t),
-		Tags:    []string{"core", "ping", "input"},
+		Tags:    []string{"core", "ping", "input", "caps", "accounts", "history"},
 	})
 }
 
@@ -206,9 +207,18 @@ func TestRequirementsUpToDate(t *testing.T) {
 // pingSend matches a script line that sends PING itself.
 var pingSend = regexp.MustCompile(`(?m)^\s*(!\s*)?(send|sendlf|sendsplit|sendmany|sendeach|floodsend)\s+(-\w+\s+)*\S+\s+(\d+\s+)?'?PING\b`)
 
+// capsSend matches a script line that sends CAPS, and recvmsgCommand one
+// that uses recvmsg.
+var (
+	capsSend       = regexp.MustCompile(`(?m)^\s*(!\s*)?(send|sendlf|sendsplit|sendmany|sendeach|floodsend)\s+(-\w+\s+)*\S+\s+(\d+\s+)?'?CAPS\b`)
+	recvmsgCommand = regexp.MustCompile(`(?m)^\s*recvmsg\b`)
+)
+
 // TestScriptHeaders checks that each script declares every extension it
-// relies on: the tag of every rule it names, ping if it sends PING, and a
-// "# server:" line if it uses shutdown.
+// relies on: the tag of every rule it names, ping if it sends PING, caps
+// if it sends CAPS, history if it uses recvmsg, and a "# server:" line if
+// it uses shutdown (parseScript refuses a script that uses restart
+// without one).
 func TestScriptHeaders(t *testing.T) {
 	tags := map[string]string{}
 	for _, r := range readProtocol(t) {
@@ -222,6 +232,12 @@ func TestScriptHeaders(t *testing.T) {
 		}
 		if pingSend.Match(sc.Text) && !slices.Contains(sc.Tags, "ping") {
 			t.Errorf("%s sends PING but is not tagged ping", sc.Name)
+		}
+		if capsSend.Match(sc.Text) && !slices.Contains(sc.Tags, "caps") {
+			t.Errorf("%s sends CAPS but is not tagged caps", sc.Name)
+		}
+		if recvmsgCommand.Match(sc.Text) && !slices.Contains(sc.Tags, "history") {
+			t.Errorf("%s uses recvmsg but is not tagged history", sc.Name)
 		}
 		if regexp.MustCompile(`(?m)^\s*shutdown\s*$`).Match(sc.Text) && !sc.Fresh {
 			t.Errorf("%s uses shutdown but has no '# server:' header", sc.Name)

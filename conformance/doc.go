@@ -20,18 +20,33 @@
 //	                        with these extra flags (-exec); with -addr it is
 //	                        skipped
 //
+// The tags are those of PROTOCOL.md 1.1: core, ping, input, limits,
+// ratelimit, shutdown, the transports tls, framed and ws, and the
+// extensions of section 13, caps, accounts, history and durable (a script
+// names caps too when it enables an extension with CAPS), and robustness.
+// A script that uses the restart command needs a "# server:" header (the
+// runner finds the command in the script, and refuses to load a script
+// without the header): it runs only on a server that the suite starts for
+// it and can restart (-exec, or a StartFunc whose servers are
+// Restarters), and is skipped on -addr. An -exec command can hold {dir},
+// a new empty directory for each script's server that its restarts keep
+// and that is removed afterwards, for state that must survive a restart:
+// -exec 'chatd -addr {addr} -db {dir}/chat.db' runs the durable scripts.
+//
 // Then a "#" comment opens each phase; a failure shows the failing phase.
 // Every script gets these environment variables:
 //
 //	$U        a unique suffix of exactly 6 lower-case letters and digits, so
 //	          that scripts can share one server: USERNAME alice$U, JOIN #room$U
-//	$ADDR     the server's address
+//	$ADDR     the server's address, which restart updates
 //	$TIMEOUT  how long a command waits for one line (default 5s)
 //	$PING     1 if the server implements the ping extension, else 0
 //	$FRESH    1 if the server was started for this script alone
 //
-// and the conditions [core], [ping], [input], [limits], [ratelimit], [shutdown] (the
-// extension is being tested), [robustness] and [fresh].
+// and a condition for each tag, [core], [ping], [input], [limits],
+// [ratelimit], [shutdown], [tls], [framed], [ws], [caps], [accounts],
+// [history], [durable] (the extension is being tested) and [robustness],
+// and [fresh].
 //
 // The commands expand $VARIABLES in their arguments themselves, so $U works
 // inside single quotes too; write $$ for a literal $. Quote any argument that
@@ -180,6 +195,30 @@
 //	                         (ROOMS-1) whose rooms are exactly ROOM..., given
 //	                         in any order; on a shared server, only rooms
 //	                         ending in $U count
+//	recvmsg [-stored] [-count N] [-id ID] [-new] [-set VAR] NAME ROOM USER TEXT
+//	                         the next line is MESSAGE <id> <time> ROOM USER
+//	                         TEXT, with -stored HISTORY <id> <time> ROOM USER
+//	                         TEXT (a line of a HISTORY reply), with any valid
+//	                         ID and time (PROTOCOL.md 13.3); with -count, the
+//	                         next N such lines, %d in TEXT = 1..N. Every line
+//	                         it matches is recorded for the whole script run,
+//	                         restarts included, and checked against the record
+//	                         (HIST-1): one ID always shows the same time, room,
+//	                         user and text; a larger ID never has an earlier
+//	                         time; on each connection the IDs of the MESSAGE
+//	                         lines since its latest OK Joined increase, and so
+//	                         do those of the HISTORY lines of one reply. -id:
+//	                         the ID is ID (the message another client was
+//	                         shown: HIST-2). -new: the ID is above every ID
+//	                         recorded so far (for a message sent after the
+//	                         script saw all of those). -set: $VAR is set to the
+//	                         ID (with -count, that of the first line), for the
+//	                         lines that follow: 'HISTORY #log$U $first 10'
+//	unseen TEXT...           no line that any client of the script has received
+//	                         so far, on any of its connections, holds TEXT: for
+//	                         what a server must never send, such as a password
+//	                         (ACCT-6). Use it after quiet, once every line has
+//	                         arrived
 //	quiet NAME...            nothing more has arrived: each NAME sends PING
 //	                         quiet-N and the very next line must be PONG
 //	                         quiet-N (PING-2); without the ping extension, no
@@ -203,6 +242,16 @@
 //
 //	shutdown                 SIGTERM to the server started for this script
 //	                         (needs a "# server:" header)
+//	restart [-kill]          restart the server started for this script:
+//	                         SIGTERM, and wait until it exits, or SIGKILL with
+//	                         -kill (a crash); then start it again with the same
+//	                         command line, flags and {dir}, and wait until it
+//	                         accepts connections. $ADDR follows it if its port
+//	                         changes. The connections to the server that
+//	                         stopped are over (check them with closed). The
+//	                         runner sees restart in a script: the script needs
+//	                         a "# server:" header and runs only on a server the
+//	                         suite starts (-exec), and is skipped on -addr
 //	sleep DURATION           wait, for the timeouts of sections 8 and 9
 //	                         (LIMIT-7, SHUT-2); never to synchronise (use
 //	                         quiet)
@@ -264,9 +313,9 @@
 // should region), which is reported but is no failure unless Config.Strict;
 // UNIMPLEMENTED, the script tests an extension that the manifest does not
 // declare; SKIP, not run for another reason (-tags, or a script that needs
-// a server of its own against -addr); XFAIL, a failure the manifest
-// declares as a deviation; XPASS, a declared deviation that passes, a
-// failure asking for the manifest to be updated. Expectations pin the
+// a server of its own, or restarts it, against -addr); XFAIL, a failure
+// the manifest declares as a deviation; XPASS, a declared deviation that
+// passes, a failure asking for the manifest to be updated. Expectations pin the
 // verdicts of a run, so that a later run fails only when one changes.
 // WriteHTML and WriteMatrix write reports people read: a page per script
 // with its wire log and the rules it checks, a table per section of

@@ -17,6 +17,11 @@ import (
 //		scripts, _ := conformance.LoadScripts(testscripts.FS)
 //		conformance.RunTests(t, conformance.Config{Start: startMyServer, Scripts: scripts})
 //	}
+//
+// The scripts that restart their server (the durable ones) run only if
+// the servers that Start starts are Restarters, as those of ExecServer
+// are; an in-process server gives each server started a storage of its
+// own, which its Restart keeps.
 func RunTests(t *testing.T, cfg Config) {
 	t.Helper()
 	if cfg.Seed == 0 {

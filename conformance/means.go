@@ -43,6 +43,9 @@ var ModelCheckerRules = []string{
 	"QUIT-1", "QUIT-2",
 	"PING-1",
 	"DISC-1", "DISC-2",
+	"CAPS-1", "CAPS-2", "CAPS-3",
+	"ACCT-1", "ACCT-2", "ACCT-3", "ACCT-4",
+	"HIST-1", "HIST-2", "HIST-3", "HIST-4", "HIST-5",
 }
 
 // transcriptRules lists, for each section of PROTOCOL.md that holds
@@ -66,6 +69,9 @@ var transcriptRules = []struct {
 	{"LIMIT-1", []string{"LIMIT-1", "LIMIT-2"}},
 	{"LIMIT-7", []string{"LIMIT-7"}},
 	{"SHUT-1", []string{"SHUT-1"}},
+	{"CAPS-1", []string{"CAPS-1", "CAPS-2", "CAPS-3"}},
+	{"ACCT-1", []string{"ACCT-1", "ACCT-2", "ACCT-3", "ACCT-4", "CAPS-2", "CAPS-3"}},
+	{"HIST-1", []string{"HIST-1", "HIST-2", "HIST-3", "HIST-4", "HIST-5", "ACCT-3"}},
 }
 
 // modelMeans returns, for each rule, the means of the model side that

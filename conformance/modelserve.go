@@ -35,16 +35,25 @@ type ModelServerConfig struct {
 	// Addr is the host:port to listen on; "127.0.0.1:0" (a free loopback
 	// port) if empty.
 	Addr string
-	// Flags are server flags of PROTOCOL.md section 8, each followed by its
-	// value, as a script's "# server:" header gives them. The model
-	// implements -max-clients only; any other flag is an error wrapping
-	// ErrUnsupported.
+	// Flags are server flags of PROTOCOL.md sections 8 and 13, each
+	// followed by its value, as a script's "# server:" header gives them.
+	// The model server implements -max-clients of section 8 only, the
+	// flags of section 13 (-history-keep, -history-max-age, -login-delay,
+	// -login-delay-max, -login-burst, -login-rate), and -extensions
+	// (accounts,history, the default, or none); any other flag is an error
+	// wrapping ErrUnsupported.
 	Flags []string
 	// Bug names one of ModelBugs to build in; "" serves the model as it is.
 	Bug string
 	// Logger, if not nil, gets one record per connection opened and one per
 	// connection closed.
 	Logger *slog.Logger
+	// State, if not "", is a file that keeps the model's state across
+	// processes, so that the model server survives its own restart as
+	// HIST-5 says (chatconform -serve-model -state): every event is
+	// appended to it before its effects, and a server started with a file
+	// that holds events replays them, then restarts.
+	State string
 }
 
 // StartModelServer starts the model of PROTOCOL.md as a TCP server, as cfg
@@ -52,8 +61,11 @@ type ModelServerConfig struct {
 // (package model) under one lock: it is the reference the suite is checked
 // against, not a server for real use (one client that stops reading holds
 // everyone up, and it has none of the limits of section 8 but
-// -max-clients), which is why it should listen on loopback only. Its
-// Shutdown does what SHUT-1 says; its Log is always "".
+// -max-clients), which is why it should listen on loopback only. It offers
+// the extensions of section 13, with the wall clock's times and the login
+// delays of ACCT-5. Its Shutdown does what SHUT-1 says; it is a
+// Restarter that restarts in process and keeps what HIST-5 says survives
+// (a restart with kill sends no notice); its Log is always "".
 func StartModelServer(cfg ModelServerConfig) (Server, error) {
 	var fault modelserver.Fault
 	if cfg.Bug != "" {
@@ -63,7 +75,7 @@ func StartModelServer(cfg ModelServerConfig) (Server, error) {
 		}
 		fault = b.Fault
 	}
-	s, err := modelserver.Listen(modelserver.Config{Addr: cfg.Addr, Flags: cfg.Flags, Fault: fault, Logger: cfg.Logger})
+	s, err := modelserver.Listen(modelserver.Config{Addr: cfg.Addr, Flags: cfg.Flags, Fault: fault, Logger: cfg.Logger, State: cfg.State})
 	if errors.Is(err, modelserver.ErrUnsupported) {
 		return nil, fmt.Errorf("%w: %v", ErrUnsupported, err)
 	}

@@ -12,9 +12,10 @@ import (
 // scripts are checked against it, independently of any implementation.
 type modelServer = modelserver.Server
 
-var _ Server = (*modelServer)(nil)
+var _ Restarter = (*modelServer)(nil)
 
-// startModelServer is a StartFunc; it understands -max-clients only.
+// startModelServer is a StartFunc; it understands the flags of
+// modelserver.Flags only.
 func startModelServer(flags []string) (Server, error) {
 	return startFaultyModelServer(flags, nil, "")
 }

@@ -241,10 +241,13 @@ func (r *Runner) skipReason(sc *Script) (Status, string) {
 				return Unimplemented, fmt.Sprintf("needs the %s extension, which the manifest does not declare", t)
 			}
 			if !isExtension(t) {
-				return Skip, fmt.Sprintf("is a %s script, not selected by -tags", t)
+				return Skip, fmt.Sprintf("is a %s script, not selected by -tags or -skip-tags", t)
 			}
-			return Skip, fmt.Sprintf("needs the %s extension, not selected by -tags", t)
+			return Skip, fmt.Sprintf("needs the %s extension, not selected by -tags or -skip-tags", t)
 		}
+	}
+	if sc.Restarts && r.cfg.Start == nil {
+		return Skip, "restarts its server, which needs a server of its own that the suite starts and can restart (-exec)"
 	}
 	if sc.Fresh && r.cfg.Start == nil {
 		what := "a server of its own"
@@ -325,6 +328,11 @@ func (r *Runner) runScript(sc *Script) Result {
 			return res
 		}
 		addr = srv.Addr()
+		if _, ok := srv.(Restarter); sc.Restarts && !ok {
+			srv.Stop()
+			res.Status, res.Reason = Skip, "restarts its server, but the servers that Config.Start starts cannot be restarted (they are no Restarter)"
+			return res
+		}
 	}
 	st := &scriptT{verbose: r.cfg.Verbose}
 	var tr *commands.Transcript

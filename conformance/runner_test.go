@@ -238,7 +238,7 @@ func TestRobustnessTag(t *testing.T) {
 	}{
 		{name: "default", want: Pass},
 		{name: "manifest", manifest: &Manifest{Implements: []string{"core", "ping"}}, want: Pass},
-		{name: "tags", tags: []string{"core", "ping"}, want: Skip, reason: "is a robustness script, not selected by -tags"},
+		{name: "tags", tags: []string{"core", "ping"}, want: Skip, reason: "is a robustness script, not selected by -tags or -skip-tags"},
 		{name: "tags_with", tags: []string{"core", TagRobustness}, want: Pass},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,7 +11,8 @@ import (
 
 // Tags are the tags a script may carry: the extension tags of PROTOCOL.md
 // 1.1, core first, then TagRobustness.
-var Tags = []string{"core", "ping", "input", "limits", "ratelimit", "shutdown", "tls", "framed", "ws", TagRobustness}
+var Tags = []string{"core", "ping", "input", "limits", "ratelimit", "shutdown", "tls", "framed", "ws",
+	"caps", "accounts", "history", "durable", TagRobustness}
 
 // isTransport reports whether tag names a transport of PROTOCOL.md 2.1: its
 // scripts run only over that transport.
@@ -45,6 +46,10 @@ type Script struct {
 	// a server started for it, with ServerFlags.
 	Fresh       bool
 	ServerFlags []string
+	// Restarts is true when the script uses the restart command: it runs
+	// only on a server that the suite started for it and can restart
+	// (-exec, Restarter). Such a script must have a "# server:" line.
+	Restarts bool
 }
 
 // LoadScripts reads every *.txtar file at the top of fsys, sorted by name,
@@ -126,6 +131,10 @@ func parseScript(file string, data []byte) (*Script, error) {
 	if len(sc.Rules) == 0 {
 		return nil, fmt.Errorf("%s: no '# rules:' header line", file)
 	}
+	sc.Restarts = restartCommand.Match(data)
+	if sc.Restarts && !sc.Fresh {
+		return nil, fmt.Errorf("%s: it uses restart, which needs a server of its own: add a '# server:' header line", file)
+	}
 	return sc, nil
 }
 
@@ -141,6 +150,10 @@ func (sc *Script) Strength() Strength {
 	}
 	return Should
 }
+
+// restartCommand matches a restart command of a script, after any
+// conditions.
+var restartCommand = regexp.MustCompile(`(?m)^[ \t]*(\[[^\]\n]*\][ \t]*)*restart([ \t]|$)`)
 
 // shouldCommand matches a should command of a script, with its rule.
 var shouldCommand = regexp.MustCompile(`(?m)^\s*should\s+(\S+)\s*$`)

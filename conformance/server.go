@@ -6,13 +6,16 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"os/exec"
-	"roomchat.dev/roomchat/conformance/dial"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"syscall"
 	"time"
+
+	"roomchat.dev/roomchat/conformance/dial"
 )
 
 // A Server is one running server under test, started for one script.
@@ -28,6 +31,20 @@ type Server interface {
 	// Log returns what the server has written to its stdout and stderr (the
 	// last part of it), for failure reports; "" if nothing.
 	Log() string
+}
+
+// A Restarter is a Server that the restart command of a script can
+// restart: one that the suite started for the script alone. A script that
+// uses restart is skipped on a server that is not one.
+type Restarter interface {
+	Server
+	// Restart stops the server and starts it again with the same settings
+	// (command line, flags and state directory), and returns once it
+	// accepts connections again. Without kill it stops as after Shutdown
+	// (SHUT-1), and waits until it has; with kill it stops at once, as a
+	// process does on SIGKILL: a crash. The connections of the server it
+	// stopped are over. Addr may differ afterwards.
+	Restart(kill bool) error
 }
 
 // A StartFunc starts a fresh server with extra settings given as
@@ -47,10 +64,15 @@ const DefaultStartTimeout = 10 * time.Second
 // ExecServer returns a StartFunc that runs command, a program and its
 // arguments separated by spaces (single or double quotes group words). In
 // each word, {port} is replaced by a free TCP port and {addr} by
-// 127.0.0.1:{port}; clients connect to 127.0.0.1:{port}. A script's server
-// flags are appended to the arguments. The server is ready once it accepts a
-// connection and answers QUIT by closing it; one that exits first, or is not
-// ready within DefaultStartTimeout, is an error that carries its output.
+// 127.0.0.1:{port}; clients connect to 127.0.0.1:{port}. {dir} is replaced
+// by a new empty directory for each server started, which its restarts keep
+// and Stop removes: the place for state that must survive a restart, as in
+// "chatd -addr {addr} -db {dir}/chat.db". A script's server flags are
+// appended to the arguments. The server is ready once it accepts a
+// connection and answers QUIT by closing it; one that exits first, or is
+// not ready within DefaultStartTimeout, is an error that carries its
+// output. The servers it starts are Restarters: a restart runs the same
+// command line again, with the same port if it is still free.
 func ExecServer(command string) (StartFunc, error) {
 	return ExecServerTimeout(command, DefaultStartTimeout)
 }
@@ -85,71 +107,118 @@ func ExecServerOver(command string, ready time.Duration, d dial.Dialer) (StartFu
 		return nil, fmt.Errorf("-exec command %q has no {port} or {addr} to tell the server where to listen", command)
 	}
 	return func(flags []string) (Server, error) {
-		var err error
-		for attempt := 0; attempt < 3; attempt++ {
-			var srv *execServer
-			srv, err = startExec(argv, flags, ready, d)
-			if err == nil {
-				return srv, nil
+		s := &execServer{argv: argv, flags: flags, ready: ready, dialer: d, log: &tailBuffer{max: 64 << 10}}
+		if usesDir(argv) {
+			dir, err := os.MkdirTemp("", "chatconform-server-")
+			if err != nil {
+				return nil, err
 			}
-			if !errors.Is(err, errExitedEarly) {
-				break
-			}
-			// Perhaps the port was taken between choosing and binding it.
+			s.dir = dir
 		}
-		return nil, err
+		if err := s.start(0); err != nil {
+			s.removeDir()
+			return nil, err
+		}
+		return s, nil
 	}, nil
+}
+
+// usesDir reports whether a command line holds {dir}.
+func usesDir(argv []string) bool {
+	return slices.ContainsFunc(argv, func(a string) bool { return strings.Contains(a, "{dir}") })
 }
 
 var errExitedEarly = errors.New("server exited before accepting connections")
 
-type execServer struct {
-	addr   string
-	dialer dial.Dialer // the transport of addr, for the readiness probe
-	cmd    *exec.Cmd
-	log    *tailBuffer
-	done   chan struct{} // closed when the process has exited
-	err    error         // the process's exit status; set before done closes
+var _ Restarter = (*execServer)(nil)
 
-	stopOnce sync.Once
-	stopErr  error
+// execServer is a server process started by ExecServer, and restarted by
+// Restart. Its methods are called by one script at a time (the script's
+// goroutine, then the runner), never at once.
+type execServer struct {
+	argv   []string      // the command line, with {port}, {addr} and {dir}
+	flags  []string      // the script's server flags
+	ready  time.Duration // how long a start may take
+	dialer dial.Dialer   // the transport of addr, for the readiness probe
+	dir    string        // what {dir} stands for; "" if argv has none
+	log    *tailBuffer   // the output of every process of this server
+
+	addr string      // 127.0.0.1:port of the current process
+	proc *serverProc // the current process
+	stop sync.Once
+	err  error // of Stop
 }
 
-func startExec(argv, flags []string, ready time.Duration, d dial.Dialer) (*execServer, error) {
-	port, err := freePort()
-	if err != nil {
-		return nil, err
+// serverProc is one process of an execServer.
+type serverProc struct {
+	cmd  *exec.Cmd
+	done chan struct{} // closed when the process has exited
+	err  error         // the process's exit status; set before done closes
+}
+
+// exited reports whether the process has exited.
+func (p *serverProc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
 	}
+}
+
+// start starts the server's process with port, or a free port if port is
+// 0 or, once, if the process exits before accepting connections (perhaps
+// the port was taken between choosing and binding it).
+func (s *execServer) start(port int) error {
+	var err error
+	for attempt := 0; attempt < 3; attempt++ {
+		if port == 0 || attempt > 0 {
+			if port, err = freePort(); err != nil {
+				return err
+			}
+		}
+		err = s.startOn(port)
+		if err == nil || !errors.Is(err, errExitedEarly) {
+			return err
+		}
+	}
+	return err
+}
+
+// startOn starts the server's process on port and waits until it is ready.
+func (s *execServer) startOn(port int) error {
 	addr := "127.0.0.1:" + strconv.Itoa(port)
-	args := make([]string, 0, len(argv)+len(flags))
-	for _, a := range argv {
+	args := make([]string, 0, len(s.argv)+len(s.flags))
+	for _, a := range s.argv {
 		a = strings.ReplaceAll(a, "{addr}", addr)
 		a = strings.ReplaceAll(a, "{port}", strconv.Itoa(port))
+		a = strings.ReplaceAll(a, "{dir}", s.dir)
 		args = append(args, a)
 	}
-	args = append(args, flags...)
-	s := &execServer{addr: addr, dialer: d, log: &tailBuffer{max: 64 << 10}, done: make(chan struct{})}
-	s.cmd = exec.Command(args[0], args[1:]...)
-	s.cmd.Stdout = s.log
-	s.cmd.Stderr = s.log
+	args = append(args, s.flags...)
+	p := &serverProc{done: make(chan struct{})}
+	p.cmd = exec.Command(args[0], args[1:]...)
+	p.cmd.Stdout = s.log
+	p.cmd.Stderr = s.log
 	// The server runs in a process group of its own, and signals go to the
 	// whole group: a command such as "go run ./cmd/chatd" is a parent whose
 	// child is the server, and the child must stop too.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// A child left behind could hold the output pipes open forever.
-	s.cmd.WaitDelay = time.Second
-	if err := s.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start server %q: %w", strings.Join(args, " "), err)
+	p.cmd.WaitDelay = time.Second
+	if err := p.cmd.Start(); err != nil {
+		return fmt.Errorf("start server %q: %w", strings.Join(args, " "), err)
 	}
 	go func() {
-		s.err = s.cmd.Wait()
-		close(s.done)
+		p.err = p.cmd.Wait()
+		close(p.done)
 	}()
-	if err := s.waitReady(ready); err != nil {
-		s.Stop()
-		return nil, fmt.Errorf("server %q: %w\nserver output:\n%s", strings.Join(args, " "), err, indent(s.Log()))
+	s.addr, s.proc = addr, p
+	if err := s.waitReady(s.ready); err != nil {
+		s.kill()
+		return fmt.Errorf("server %q: %w\nserver output:\n%s", strings.Join(args, " "), err, indent(s.Log()))
 	}
-	return s, nil
+	return nil
 }
 
 // waitReady waits, for at most timeout, until the server accepts a
@@ -160,10 +229,8 @@ func (s *execServer) waitReady(timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	delay := 5 * time.Millisecond
 	for {
-		select {
-		case <-s.done:
-			return fmt.Errorf("%w (%v)", errExitedEarly, s.err)
-		default:
+		if s.proc.exited() {
+			return fmt.Errorf("%w (%v)", errExitedEarly, s.proc.err)
 		}
 		d := s.dialer
 		d.Timeout = time.Second
@@ -176,10 +243,8 @@ func (s *execServer) waitReady(timeout time.Duration) error {
 				// A server that could not bind the port (another process
 				// took it meanwhile) exits at once; what answered the
 				// probe was then someone else.
-				select {
-				case <-s.done:
-					return fmt.Errorf("%w (%v)", errExitedEarly, s.err)
-				default:
+				if s.proc.exited() {
+					return fmt.Errorf("%w (%v)", errExitedEarly, s.proc.err)
 				}
 				return nil
 			}
@@ -207,39 +272,78 @@ func (s *execServer) Addr() string { return s.addr }
 func (s *execServer) Log() string  { return s.log.String() }
 
 func (s *execServer) Shutdown() error {
-	select {
-	case <-s.done:
-		return fmt.Errorf("server already exited (%v)", s.err)
-	default:
+	if s.proc.exited() {
+		return fmt.Errorf("server already exited (%v)", s.proc.err)
 	}
 	return s.signal(syscall.SIGTERM)
 }
 
-// signal sends sig to the server's process group.
+// signal sends sig to the process group of the current process.
 func (s *execServer) signal(sig syscall.Signal) error {
-	return syscall.Kill(-s.cmd.Process.Pid, sig)
+	return syscall.Kill(-s.proc.cmd.Process.Pid, sig)
 }
 
-// Stop sends SIGTERM, waits up to five seconds, then kills the server.
-func (s *execServer) Stop() error {
-	s.stopOnce.Do(func() {
+// kill kills the current process and waits until it has exited.
+func (s *execServer) kill() {
+	if !s.proc.exited() {
+		s.signal(syscall.SIGKILL)
+	}
+	<-s.proc.done
+}
+
+// RestartTimeout is how long a graceful restart waits for the server to
+// exit after SIGTERM: the ShutdownTimeout of PROTOCOL.md (5 s) and time to
+// spare. A server still running then is killed, and the restart fails.
+const RestartTimeout = 15 * time.Second
+
+// Restart stops the server, with SIGTERM and waiting until it has exited,
+// or with SIGKILL; then it starts the same command line again, with the
+// same {dir} and, if it is still free, the same port.
+func (s *execServer) Restart(kill bool) error {
+	if kill {
+		s.kill()
+	} else if !s.proc.exited() {
+		if err := s.signal(syscall.SIGTERM); err != nil {
+			return fmt.Errorf("restart: SIGTERM: %v", err)
+		}
 		select {
-		case <-s.done:
+		case <-s.proc.done:
+		case <-time.After(RestartTimeout):
+			s.kill()
+			return fmt.Errorf("restart: the server did not exit within %v of SIGTERM; killed", RestartTimeout)
+		}
+	}
+	_, port, _ := net.SplitHostPort(s.addr)
+	n, _ := strconv.Atoi(port)
+	return s.start(n)
+}
+
+// Stop sends SIGTERM, waits up to five seconds, then kills the server; it
+// removes the server's {dir}.
+func (s *execServer) Stop() error {
+	s.stop.Do(func() {
+		defer s.removeDir()
+		if s.proc.exited() {
 			return
-		default:
 		}
 		if err := s.signal(syscall.SIGTERM); err != nil {
 			s.signal(syscall.SIGKILL)
 		}
 		select {
-		case <-s.done:
+		case <-s.proc.done:
 		case <-time.After(5 * time.Second):
-			s.stopErr = errors.New("server did not exit within 5s of SIGTERM; killed")
-			s.signal(syscall.SIGKILL)
-			<-s.done
+			s.err = errors.New("server did not exit within 5s of SIGTERM; killed")
+			s.kill()
 		}
 	})
-	return s.stopErr
+	return s.err
+}
+
+// removeDir removes the server's {dir}, if it has one.
+func (s *execServer) removeDir() {
+	if s.dir != "" {
+		os.RemoveAll(s.dir)
+	}
 }
 
 // portsGiven remembers the ports freePort has handed out, so that two

@@ -5,6 +5,8 @@ import (
 	"net"
 	"sync"
 	"time"
+
+	"roomchat.dev/roomchat/spec"
 )
 
 // client is one connection. Its fields are grouped by the goroutine that
@@ -20,7 +22,10 @@ type client struct {
 	done chan struct{}
 	// resumeIn is loop -> reader (capacity 1): the line the reader handed
 	// over has been processed, so it may read the next one. Withholding it
-	// is how the loop reads more slowly from a sender (flow.go).
+	// is how the loop reads more slowly from a sender (flow.go), keeps a
+	// line's successors waiting while it waits for work outside the loop
+	// (async.go), and pauses a connection after a failed login (logins.go).
+	// The loop sends it exactly once per line.
 	resumeIn chan struct{}
 	// readerDone is closed by the reader goroutine when it exits.
 	readerDone chan struct{}
@@ -66,6 +71,23 @@ type client struct {
 	postponedListed bool   // on loop.postponed
 	waitCount       int    // how many hot recipients the postponed line waits for
 	gateMark        uint64 // loop.gateEpoch when last collected by the gate, to count it once
+
+	// The extensions of section 13.
+	ext spec.Ext // enabled with CAPS (CAPS-2)
+	// task is the line whose processing waits for work outside the loop
+	// (async.go), or nil. Its reader stays paused meanwhile.
+	task *task
+	// While a HISTORY fetch is in flight, the lines queued to the client
+	// are held, to follow its reply (loop.hold).
+	holding   bool
+	held      [][]byte
+	heldBytes int
+	// Failed logins (ACCT-5, logins.go): how many, and until when its
+	// reader stays paused after the last one (a now() reading; 0: not
+	// paused). wakeGen tells its current wakeup from stale ones.
+	failures   int
+	pauseUntil time.Duration
+	wakeGen    uint32
 }
 
 // newClient wraps an accepted connection.

@@ -57,6 +57,13 @@ var commands = map[spec.Kind]command{
 	spec.Users:    {inRoom, (*loop).userList},
 	spec.Quit:     {anyState, (*loop).quit},
 	spec.Ping:     {anyState, (*loop).ping},
+	// Section 13: these are command words only where spec.Words allows
+	// them (loop.words), CAPS only in NEW.
+	spec.Caps:     {anyState, (*loop).caps},
+	spec.Register: {named, (*loop).registerAccount},
+	spec.Login:    {unnamed, (*loop).login}, // ACCT-2: in LOBBY and IN_ROOM, "Username already set"
+	spec.Password: {named, (*loop).password},
+	spec.History:  {named, (*loop).history},
 }
 
 // dispatch applies one checked and parsed line from c.
@@ -76,14 +83,15 @@ func (l *loop) dispatch(c *client, it item) {
 	cmd.run(l, c, it.cmd)
 }
 
-// username sets c's name (USER-1 to USER-3).
+// username sets c's name (USER-1 to USER-3). The name of an account is
+// taken, on every connection (ACCT-3).
 func (l *loop) username(c *client, cmd spec.Command) {
 	if !spec.ValidUsername(cmd.Arg) {
 		l.reply(c, spec.ErrorLine(spec.ErrInvalidUsername))
 		return
 	}
 	fold := spec.Fold(cmd.Arg)
-	if l.users[fold] != nil {
+	if l.users[fold] != nil || l.registered(fold) {
 		l.reply(c, spec.ErrorLine(spec.ErrUsernameTaken))
 		return
 	}
@@ -111,15 +119,6 @@ func (l *loop) leave(c *client, _ spec.Command) {
 	name := c.room.name
 	l.leaveRoom(c)
 	l.reply(c, spec.OKLine(spec.OKLeft(name)))
-}
-
-// msg sends a room message to every member, the sender included (MSG-2),
-// and keeps it in the room's history (MSG-3). The line is formatted once.
-func (l *loop) msg(c *client, cmd spec.Command) {
-	r := c.room
-	line := wire(spec.RoomLine(r.name, c.name, cmd.Text))
-	r.hist.add(line)
-	l.broadcast(r, line)
 }
 
 // privmsg sends a private message (PRIV-1 to PRIV-5).

@@ -4,11 +4,12 @@ import (
 	"log/slog"
 	"time"
 
+	"roomchat.dev/roomchat/impl/passwd"
 	"roomchat.dev/roomchat/spec"
 )
 
-// Config holds the limits of PROTOCOL.md section 8, one tuning knob and the
-// logger. The zero value of every limit (and any negative value) means the
+// Config holds the limits of PROTOCOL.md section 8, one tuning knob, the
+// logger, and the extensions of section 13 with their limits. The zero value of every limit (and any negative value) means the
 // protocol's default from package spec. HistoryLen and MaxLineLen are fixed
 // by the protocol and are not configurable.
 type Config struct {
@@ -58,6 +59,41 @@ type Config struct {
 	// anything happened meanwhile. Default DefaultLogInterval; a negative
 	// value turns the counts off.
 	LogInterval time.Duration
+
+	// The extensions of PROTOCOL.md section 13 (doc.go, "Extensions").
+
+	// Offer is the set of extensions the server offers (CAPS-1). Zero, the
+	// default, offers none: the server is a core server, and CAPS is a
+	// text line like any other.
+	Offer spec.Ext
+	// DB is the path of the SQLite database that keeps accounts and
+	// history durably (HIST-5). Empty keeps them in memory only, for the
+	// life of the server. A server with a DB must be created with Open.
+	DB string
+	// HistoryKeep is how many messages are stored per room (HIST-4).
+	// Default DefaultHistoryKeep.
+	HistoryKeep int
+	// HistoryMaxAge is the age beyond which a stored message is no longer
+	// returned (HIST-4). Zero or negative: no limit.
+	HistoryMaxAge time.Duration
+	// LoginDelay is how long the lines of a connection wait after its
+	// first failed login, doubled after each further one, up to
+	// LoginDelayMax (ACCT-5). Defaults DefaultLoginDelay and
+	// DefaultLoginDelayMax.
+	LoginDelay    time.Duration
+	LoginDelayMax time.Duration
+	// LoginBurst and LoginRate are the token bucket of each source address
+	// (ACCT-5): LoginBurst failed logins at once, LoginRate a second
+	// sustained. Defaults DefaultLoginBurst and DefaultLoginRate.
+	LoginBurst int
+	LoginRate  float64
+	// Argon2 are the parameters of the password hashes made for new
+	// passwords (ACCT-6). Zero means passwd.Default. Hashes already stored
+	// keep their own parameters.
+	Argon2 passwd.Params
+	// Now is the wall clock that gives room messages their time (HIST-1).
+	// Default time.Now. The server's timeouts never read it.
+	Now func() time.Time
 }
 
 // DefaultCoalesceDelay is the default of Config.CoalesceDelay.
@@ -65,6 +101,15 @@ const DefaultCoalesceDelay = time.Millisecond
 
 // DefaultLogInterval is the default of Config.LogInterval.
 const DefaultLogInterval = 10 * time.Second
+
+// The defaults of the limits of PROTOCOL.md section 13.
+const (
+	DefaultHistoryKeep   = 10000
+	DefaultLoginDelay    = 100 * time.Millisecond
+	DefaultLoginDelayMax = 5 * time.Second
+	DefaultLoginBurst    = 20
+	DefaultLoginRate     = 1.0
+)
 
 // withDefaults returns c with every unset field replaced by its default.
 func (c Config) withDefaults() Config {
@@ -94,6 +139,32 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LogInterval == 0 {
 		c.LogInterval = DefaultLogInterval
+	}
+	c.Offer &= spec.AllExt
+	if c.HistoryKeep <= 0 {
+		c.HistoryKeep = DefaultHistoryKeep
+	}
+	if c.HistoryMaxAge < 0 {
+		c.HistoryMaxAge = 0
+	}
+	if c.LoginDelay <= 0 {
+		c.LoginDelay = DefaultLoginDelay
+	}
+	if c.LoginDelayMax <= 0 {
+		c.LoginDelayMax = DefaultLoginDelayMax
+	}
+	c.LoginDelayMax = max(c.LoginDelayMax, c.LoginDelay)
+	if c.LoginBurst <= 0 {
+		c.LoginBurst = DefaultLoginBurst
+	}
+	if c.LoginRate <= 0 {
+		c.LoginRate = DefaultLoginRate
+	}
+	if c.Argon2 == (passwd.Params{}) {
+		c.Argon2 = passwd.Default
+	}
+	if c.Now == nil {
+		c.Now = time.Now
 	}
 	return c
 }

@@ -90,6 +90,7 @@ func newHandLoop(t *testing.T, cfg Config) *handLoop {
 		}
 		close(h.l.done)
 		h.srv.wg.Wait()
+		h.srv.closeBackends()
 	})
 	return h
 }

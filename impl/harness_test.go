@@ -48,15 +48,21 @@ type testServer struct {
 	err      error
 }
 
-// startServer starts a server with cfg on 127.0.0.1:0; each setup
-// function is applied to it before it serves.
+// startServer starts a server with cfg on 127.0.0.1:0, opening its
+// database if cfg.DB is set; each setup function is applied to it before
+// it serves.
 func startServer(t testing.TB, cfg impl.Config, setup ...func(*impl.Server)) *testServer {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ts := &testServer{srv: impl.New(cfg), addr: ln.Addr().String(), serveErr: make(chan error, 1)}
+	srv, err := impl.Open(cfg)
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	ts := &testServer{srv: srv, addr: ln.Addr().String(), serveErr: make(chan error, 1)}
 	for _, f := range setup {
 		f(ts.srv)
 	}

@@ -1,31 +1,69 @@
 package impl
 
-import "roomchat.dev/roomchat/spec"
+import (
+	"time"
 
-// history is a room's last spec.HistoryLen room messages (JOIN-6, MSG-3),
-// kept as the exact wire bytes of the ROOM lines that were sent, so that a
-// newcomer receives them without reformatting. Owned by the loop goroutine.
-type history struct {
-	lines [spec.HistoryLen][]byte // a ring; the oldest entry is at next when full
-	next  int                     // where the next line goes
-	n     int                     // how many entries are in use
+	"roomchat.dev/roomchat/spec"
+)
+
+// roomMsg is one room message as the loop delivers it: its ID and time if
+// the server offers history (HIST-1), and each of its two forms on the
+// wire, formatted at most once and shared by every recipient of that form
+// (HIST-2, CAPS-3): the ROOM line of core connections and the MESSAGE line
+// of connections that enabled history. Owned by the loop goroutine; the
+// formatted bytes, once made, never change.
+type roomMsg struct {
+	id   uint64    // 0 if the server does not offer history
+	at   time.Time // its time, to the millisecond
+	room string    // as spelled by the room now
+	user string
+	text string
+	core []byte // the ROOM line, once formatted
+	ext  []byte // the MESSAGE line, once formatted
 }
 
-// add appends a ROOM line, dropping the oldest beyond spec.HistoryLen. The
-// slice is shared with the recipients' queues and must not be modified.
-func (h *history) add(line []byte) {
-	h.lines[h.next] = line
-	h.next = (h.next + 1) % len(h.lines)
-	if h.n < len(h.lines) {
+// line returns the message's line in the form a connection with the
+// extensions ext receives, formatting it on first use.
+func (m *roomMsg) line(ext spec.Ext) []byte {
+	if ext.Has(spec.ExtHistory) && m.id != 0 {
+		if m.ext == nil {
+			m.ext = wire(spec.MessageLine(m.id, spec.FormatMsgTime(m.at), m.room, m.user, m.text))
+		}
+		return m.ext
+	}
+	if m.core == nil {
+		m.core = wire(spec.RoomLine(m.room, m.user, m.text))
+	}
+	return m.core
+}
+
+// history is a room's last spec.HistoryLen room messages (JOIN-6, MSG-3),
+// replayed to each newcomer in its own form: the ROOM lines that were sent,
+// or, to a connection that enabled history, the MESSAGE lines with their
+// IDs and times (HIST-2). It is the room's own and is destroyed with it
+// (HIST-4); stored history is another thing (msgstore.go). Owned by the
+// loop goroutine.
+type history struct {
+	msgs [spec.HistoryLen]*roomMsg // a ring; the oldest entry is at next when full
+	next int                       // where the next message goes
+	n    int                       // how many entries are in use
+}
+
+// add appends a message, dropping the oldest beyond spec.HistoryLen.
+func (h *history) add(m *roomMsg) {
+	h.msgs[h.next] = m
+	h.next = (h.next + 1) % len(h.msgs)
+	if h.n < len(h.msgs) {
 		h.n++
 	}
 }
 
-// appendTo appends the kept lines to b, oldest first.
-func (h *history) appendTo(b []byte) []byte {
-	start := (h.next - h.n + len(h.lines)) % len(h.lines)
+// appendTo appends the kept messages to b, oldest first, in the form a
+// connection with the extensions ext receives.
+func (h *history) appendTo(b []byte, ext spec.Ext) []byte {
+	start := (h.next - h.n + len(h.msgs)) % len(h.msgs)
 	for i := range h.n {
-		b = append(b, h.lines[(start+i)%len(h.lines)]...)
+		b = append(b, h.msgs[(start+i)%len(h.msgs)].line(ext)...)
 	}
 	return b
 }

@@ -30,7 +30,9 @@ func (l *loop) armIdle() {
 
 // onIdleTimer closes every client whose idle time has passed, each as one
 // item of ORDER-1: "ERROR Idle timeout", then the close with LEAVE to its
-// room. A client whose line is held back by flow control is not idle.
+// room. A client whose line is held back by flow control, waits for work
+// outside the loop (async.go) or is paused after a failed login
+// (logins.go) is not idle: the server is the slow one.
 func (l *loop) onIdleTimer() {
 	l.idleArmed = false
 	t := l.srv.clock.now()
@@ -39,7 +41,7 @@ func (l *loop) onIdleTimer() {
 		if t-c.lastActive < l.cfg.IdleTimeout {
 			break
 		}
-		if c.deferred != nil {
+		if c.deferred != nil || c.task != nil || c.pauseUntil != 0 {
 			l.touch(c)
 			continue
 		}

@@ -91,6 +91,7 @@ func (l *loop) doom(c *client, why closeCause) {
 	c.phase = phaseDoomed
 	c.cause = why
 	c.out.close(abort)
+	c.held, c.heldBytes = nil, 0
 	l.doomed = append(l.doomed, c)
 }
 
@@ -139,6 +140,7 @@ func (l *loop) closeClient(c *client, why closeCause) {
 	}
 	l.release(c)
 	c.deferred = nil
+	l.dropTask(c)
 	switch {
 	case rule.end == endReset:
 		c.out.close(abort)

@@ -1,10 +1,13 @@
 package impl
 
 import (
+	"bytes"
 	"container/list"
 	"log/slog"
 	"time"
 
+	"roomchat.dev/roomchat/impl/passwd"
+	"roomchat.dev/roomchat/impl/store"
 	"roomchat.dev/roomchat/spec"
 )
 
@@ -60,6 +63,30 @@ type loop struct {
 	countsTimer timer
 	countsFired <-chan time.Time
 	countsArmed bool
+
+	// The extensions of section 13 (doc.go, "Extensions"). The backends
+	// are set up by Open before the loop runs; each is nil if unused.
+	pool        hasher                  // passwords: hashes and verifies (accounts offered)
+	writer      storeWriter             // with a database: commits messages and accounts
+	reader      storeReader             // with a database: fetches history
+	hashedIn    chan passwd.Result      // pool -> loop
+	committedIn chan store.Committed    // writer -> loop
+	fetchedIn   chan store.Fetched      // reader -> loop
+	stored      *memStore               // history kept in memory, without a database
+	accounts    map[string]*account     // by folded name (accounts.go)
+	putPending  map[string]int          // folded names with an account or password being committed
+	dummyHash   string                  // what a LOGIN of an unknown name is verified against
+	tasks       map[uint64]*client      // the client whose task waits for each token (async.go)
+	nextToken   uint64                  // the last token given
+	backlog     [numQueues][]*client    // tasks waiting for room in a queue, oldest first
+	lastID      uint64                  // the last message ID given (HIST-1)
+	lastTime    time.Time               // the time of that message
+	lastStored  uint64                  // with a database: the last message ID committed and processed
+	buckets     map[string]*loginBucket // login buckets by source address (logins.go)
+	wakeups     wakeups                 // when paused clients and buckets are due (logins.go)
+	loginTimer  *time.Timer
+	loginArmed  bool
+	loginAt     time.Duration // a now() reading, when armed
 }
 
 func newLoop(s *Server) *loop {
@@ -81,6 +108,10 @@ func newLoop(s *Server) *loop {
 		idle:       list.New(),
 		flushTimer: newStoppedTimer(),
 		stallTimer: newStoppedTimer(),
+		putPending: make(map[string]int),
+		tasks:      make(map[uint64]*client),
+		buckets:    make(map[string]*loginBucket),
+		loginTimer: newStoppedTimer(),
 	}
 	l.idleTimer, l.idleFired = s.clock.newTimer()
 	l.countsTimer, l.countsFired = s.clock.newTimer()
@@ -93,6 +124,7 @@ func newLoop(s *Server) *loop {
 // flow control) before the next event is taken.
 func (l *loop) run() {
 	defer l.srv.wg.Done()
+	defer l.srv.closeBackends()
 	defer close(l.done)
 	for {
 		select {
@@ -112,6 +144,14 @@ func (l *loop) run() {
 			l.onCountsTimer()
 		case <-l.refusedIn:
 			l.armCounts()
+		case r := <-l.hashedIn:
+			l.onHashed(r)
+		case b := <-l.committedIn:
+			l.onCommitted(b)
+		case f := <-l.fetchedIn:
+			l.onFetched(f)
+		case <-l.loginTimer.C:
+			l.onLoginTimer()
 		case <-l.shutdownIn:
 			l.shutdown()
 			return
@@ -139,6 +179,7 @@ func (l *loop) register(c *client) {
 type item struct {
 	errText string // an ERROR to answer instead (framing or usage), if not ""
 	cmd     spec.Command
+	secret  bool // the line is a LOGIN, REGISTER or PASSWORD: it holds a password
 }
 
 // onRead handles what a reader handed over.
@@ -156,30 +197,52 @@ func (l *loop) onRead(ev readEvent) {
 		return
 	}
 	l.touch(c) // every line counts as activity (LIMIT-7)
+	it := parse(ev, l.words(c))
 	if l.debugEnabled() {
-		l.log.Debug("line", "conn", c.id, "line", loggedLine(ev.line), "overlong", ev.err != nil)
+		line := ev.line
+		if it.secret {
+			line = redacted(line)
+		}
+		l.log.Debug("line", "conn", c.id, "line", loggedLine(line), "overlong", ev.err != nil)
 	}
-	l.process(c, parse(ev))
+	l.process(c, it)
+}
+
+// redacted returns a line that carries a password (LOGIN, REGISTER,
+// PASSWORD) as it is logged: its first word alone, so that no password
+// reaches the log (ACCT-6).
+func redacted(line []byte) []byte {
+	word, _, _ := bytes.Cut(line, []byte(" "))
+	return append(word[:len(word):len(word)], " (password redacted)"...)
 }
 
 // parse applies the framing checks of FRAME-9 and the grammar (GRAM-2), in
-// that order (STATE-3).
-func parse(ev readEvent) item {
+// that order (STATE-3), with the command words w of the client's
+// connection. All the client's earlier lines have been processed by then
+// (the reader hands over one line at a time), so w is final.
+func parse(ev readEvent, w spec.Words) item {
 	if ev.err == spec.ErrLineOverflow {
 		return item{errText: spec.ErrLineTooLong}
 	}
 	if msg := spec.CheckLine(ev.line); msg != "" {
 		return item{errText: msg}
 	}
-	cmd, err := spec.ParseCommand(string(ev.line))
+	cmd, err := spec.ParseCommandWith(string(ev.line), w)
 	if err != nil {
-		return item{errText: err.(*spec.UsageError).Text()}
+		u := err.(*spec.UsageError)
+		return item{errText: u.Text(), secret: holdsPassword(u.Kind)}
 	}
-	return item{cmd: cmd}
+	return item{cmd: cmd, secret: holdsPassword(cmd.Kind)}
+}
+
+// holdsPassword reports whether a line of kind k carries a password.
+func holdsPassword(k spec.Kind) bool {
+	return k == spec.Login || k == spec.Register || k == spec.Password
 }
 
 // process applies a line unless flow control defers it, then lets the
-// reader go on.
+// reader go on, unless the line waits for work outside the loop (async.go)
+// or a failed login pauses the client (logins.go).
 func (l *loop) process(c *client, it item) {
 	if l.gate(c, it) {
 		return // the reader stays paused until the line has run
@@ -188,9 +251,7 @@ func (l *loop) process(c *client, it item) {
 	l.actor = c
 	l.dispatch(c, it)
 	l.actor = nil
-	if c.reading() {
-		c.resume()
-	}
+	l.resumeIfFree(c)
 }
 
 // settle runs what the last item made ready, one item at a time: closes of
@@ -227,6 +288,10 @@ func (l *loop) send(c *client, line []byte) {
 	if !c.queuing() {
 		return // doomed, mute or closed: nothing more goes out (STATE-4)
 	}
+	if c.holding {
+		l.hold(c, line) // after the reply to a HISTORY (async.go)
+		return
+	}
 	hot, ok, act := c.out.push(line, l.cfg.MaxQueueBytes, l.highWater, c == l.actor, l.cfg.CoalesceDelay, l.srv.clock)
 	if !ok {
 		l.doom(c, closeCause{reason: SlowConsumer, detail: "output queue over MaxQueueBytes"})
@@ -247,6 +312,9 @@ func (l *loop) send(c *client, line []byte) {
 // the bytes that go to every recipient.
 func wire(line spec.ServerLine) []byte {
 	n := len("PRIVMSG ") + len(line.Room) + 1 + len(line.User) + 1 + len(line.Text) + len("\r\n")
+	if line.Time != "" {
+		n += len(" 18446744073709551615 ") + len(line.Time) // MESSAGE, HISTORY
+	}
 	for _, s := range line.List {
 		n += 1 + len(s)
 	}
@@ -282,9 +350,14 @@ func (l *loop) shutdown() {
 	l.idleTimer.Stop()
 	l.flushTimer.Stop()
 	l.stallTimer.Stop()
+	l.loginTimer.Stop()
 	l.log.Info("shutting down", "clients", len(l.clients))
 	notice := spec.ErrorLine(spec.ErrShuttingDown).AppendWire(nil)
 	for c := range l.clients {
+		// Lines waiting for work outside the loop are abandoned; what
+		// was queued for a client meanwhile goes out before the notice.
+		l.releaseHeld(c)
+		c.task = nil
 		l.send(c, notice)
 	}
 	for c := range l.clients {

@@ -109,6 +109,13 @@ func (q *outQueue) push(line []byte, maxBytes, highWater int, urgent bool, windo
 	return hot, true, act
 }
 
+// pendingBytes returns the bytes queued or taken but not yet written.
+func (q *outQueue) pendingBytes() int {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.pending
+}
+
 // flush reports whether the caller must start a writer for lines that
 // push left waiting: there are some, no writer runs and the connection is
 // open. If so it records that one runs.

@@ -61,7 +61,7 @@ func (l *loop) joinRoom(c *client, name string) {
 	for _, m := range r.members {
 		reply = spec.JoinLine(r.name, m.name).AppendWire(reply)
 	}
-	reply = r.hist.appendTo(reply)
+	reply = r.hist.appendTo(reply, c.ext)
 
 	l.broadcast(r, wire(spec.JoinLine(r.name, c.name)))
 	r.add(c)
@@ -85,6 +85,15 @@ func (l *loop) leaveRoom(c *client) {
 		return
 	}
 	l.broadcast(r, wire(spec.LeaveLine(r.name, c.name)))
+}
+
+// deliver queues the room message m to every member of r, each in its own
+// form (HIST-2, CAPS-3), and appends it to the room's history (MSG-3).
+func (l *loop) deliver(r *room, m *roomMsg) {
+	r.hist.add(m)
+	for _, c := range r.members {
+		l.send(c, m.line(c.ext))
+	}
 }
 
 // broadcast queues the same bytes to every member of r.

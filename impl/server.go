@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"roomchat.dev/roomchat/impl/store"
 	"roomchat.dev/roomchat/spec"
 )
 
@@ -24,6 +25,9 @@ type Server struct {
 	loop    *loop
 	closing chan struct{} // closed by Shutdown: stop accepting, shut the loop down
 	clock   clock         // monotonic, unless a test stands in for it (clock.go)
+
+	db           *store.DB // with Config.DB: the database, open until the loop ends
+	backendsOnce sync.Once // closeBackends
 
 	active  atomic.Int64  // connections holding a MaxClients slot (LIMIT-1)
 	nextID  atomic.Uint64 // connection ids, for logs
@@ -42,8 +46,23 @@ type Server struct {
 	shutdown  bool                 // Shutdown has been called
 }
 
-// New returns a server with the given limits. It starts nothing.
+// New returns a server with the given limits and extensions, kept in
+// memory. It starts nothing but, if accounts are offered, the password
+// pool, which Shutdown stops. A server with a database (Config.DB) is made
+// by Open, which can fail; New panics if cfg.DB is set.
 func New(cfg Config) *Server {
+	if cfg.DB != "" {
+		panic("impl: New with Config.DB set; use Open")
+	}
+	s, err := Open(cfg)
+	if err != nil {
+		panic("impl: " + err.Error()) // not reached: only a database can fail
+	}
+	return s
+}
+
+// newServer returns a server without its backends (backend.go).
+func newServer(cfg Config) *Server {
 	cfg = cfg.withDefaults()
 	s := &Server{
 		cfg:     cfg,
@@ -193,7 +212,10 @@ func (s *Server) forget(c *client) {
 
 // Shutdown stops the server (SHUT-1): it closes the listeners, sends every
 // client "ERROR Server shutting down", writes what is queued, and closes
-// every connection. It returns when all of the server's goroutines have
+// every connection. Lines that wait for a password hash, the database or a
+// login token are abandoned; then the password pool, the store (which
+// commits what was queued to it) and the database are closed, before
+// Shutdown returns, whether or not ctx ended first. It returns when all of the server's goroutines have
 // ended, or, if ctx ends first, closes the remaining sockets at once and
 // returns ctx.Err(). Serve returns ErrServerClosed.
 func (s *Server) Shutdown(ctx context.Context) error {
@@ -209,7 +231,11 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if first {
 		close(s.closing)
 	}
+	started := s.started
 	s.mu.Unlock()
+	if !started {
+		s.closeBackends() // the loop, which would, never ran
+	}
 
 	allDone := make(chan struct{})
 	go func() {
@@ -228,6 +254,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.mu.Unlock()
 		for _, c := range open {
 			c.closeConn()
+		}
+		if started {
+			// The loop ends at once, never waiting on a socket; it closes
+			// the database as it does, and the database must be closed
+			// when Shutdown returns, so that it can be opened again.
+			<-s.loop.done
+			s.closeBackends()
 		}
 		return ctx.Err()
 	}

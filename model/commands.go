@@ -6,10 +6,12 @@ import (
 	"roomchat.dev/roomchat/spec"
 )
 
-// username is USER-1..3 and NAME-1, NAME-4, NAME-5.
+// username is USER-1..3 and NAME-1, NAME-4, NAME-5; an account's name is
+// taken too, whoever is connected (ACCT-3).
 func (st *stepper) username(cmd spec.Command) {
 	i := st.s.connIndex(st.id)
-	switch _, taken := st.s.userByName(cmd.Arg); {
+	_, connected := st.s.userByName(cmd.Arg)
+	switch taken := connected || st.s.IsAccount(cmd.Arg); {
 	case st.s.conns[i].name != "":
 		st.fail(spec.ErrUsernameSet)
 	case !spec.ValidUsername(cmd.Arg):
@@ -44,8 +46,8 @@ func (st *stepper) join(cmd spec.Command) {
 	for _, m := range rm.members {
 		st.reply(spec.JoinLine(rm.name, st.s.Name(m)))
 	}
-	for _, h := range rm.history {
-		st.out = append(st.out, Output{To: st.id, Line: h})
+	for _, m := range rm.history {
+		st.reply(st.s.form(st.id, m)) // HIST-2
 	}
 	for _, m := range rm.members { // JOIN-5
 		st.send(m, spec.JoinLine(rm.name, me))
@@ -76,17 +78,22 @@ func (st *stepper) leaveRoom() {
 	}
 }
 
-// msg is MSG-2, MSG-3 and MSG-4: every member, the sender included, gets the
-// line, and it joins the history.
+// msg is MSG-2, MSG-3 and MSG-4: the message gets its ID and time
+// (HIST-1), every member, the sender included, gets it in the form its
+// extensions call for (CAPS-3, HIST-2), and it joins the room's history and
+// the stored messages (HIST-4).
 func (st *stepper) msg(cmd spec.Command) {
 	rm := &st.s.rooms[st.s.roomIndexOf(st.id)]
-	line := spec.RoomLine(rm.name, st.s.Name(st.id), cmd.Text)
-	for _, m := range rm.members {
-		st.send(m, line)
+	m := st.s.newMessage(rm.name, st.s.Name(st.id), cmd.Text)
+	for _, to := range rm.members {
+		st.send(to, st.s.form(to, m))
 	}
-	rm.history = append(rm.history, line.String())
+	rm.history = append(rm.history, m)
 	if len(rm.history) > spec.HistoryLen {
 		rm.history = slices.Delete(rm.history, 0, len(rm.history)-spec.HistoryLen)
+	}
+	if st.s.offer.Has(spec.ExtHistory) {
+		st.s.stored = append(st.s.stored, m)
 	}
 }
 

@@ -6,7 +6,7 @@ import "fmt"
 // while its connection is open.
 type ClientID int
 
-// EventKind is what happened to a client.
+// EventKind is what happened to a client, or to the server.
 type EventKind uint8
 
 // The events a server reacts to.
@@ -25,11 +25,20 @@ const (
 	Idle
 	// Shutdown: the server is shutting down (SHUT-1); the ClientID is ignored.
 	Shutdown
+	// Restart: the server shuts down as for Shutdown and starts again,
+	// keeping what HIST-5 says survives (PROTOCOL.md 1.2, "server:
+	// restart"); the ClientID is ignored.
+	Restart
+	// Time: the server's clock reads Event.Time from now on (PROTOCOL.md
+	// 1.2, "server: time T"); the ClientID is ignored. The clock may step
+	// back (HIST-1).
+	Time
 )
 
 var eventNames = map[EventKind]string{
 	Connect: "connect", Line: "line", LineTooLong: "line-too-long",
 	Disconnect: "disconnect", Overflow: "overflow", Idle: "idle", Shutdown: "shutdown",
+	Restart: "restart", Time: "time",
 }
 
 func (k EventKind) String() string {
@@ -43,11 +52,19 @@ func (k EventKind) String() string {
 type Event struct {
 	Kind EventKind
 	Line string // for Line only
+	// Time is for Time only: the clock's new reading, a msg-time of
+	// PROTOCOL.md 13.3 such as "2026-12-01T09:00:00.000Z" (see
+	// spec.FormatMsgTime). A Time event whose Time is not a msg-time
+	// changes nothing.
+	Time string
 }
 
 func (e Event) String() string {
-	if e.Kind == Line {
+	switch e.Kind {
+	case Line:
 		return fmt.Sprintf("line %q", e.Line)
+	case Time:
+		return fmt.Sprintf("time %q", e.Time)
 	}
 	return e.Kind.String()
 }

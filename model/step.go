@@ -34,11 +34,19 @@ func (st *stepper) apply(ev Event) {
 	if st.s.down {
 		return // after SHUT-1 there is nobody to talk to
 	}
-	if ev.Kind == Shutdown {
+	switch ev.Kind {
+	case Shutdown:
 		st.shutdown()
 		return
-	}
-	if ev.Kind == Connect {
+	case Restart:
+		st.restart()
+		return
+	case Time:
+		if spec.ValidMsgTime(ev.Time) {
+			st.s.now = ev.Time
+		}
+		return
+	case Connect:
 		st.connect()
 		return
 	}
@@ -81,6 +89,13 @@ func (st *stepper) shutdown() {
 	st.s.conns, st.s.rooms, st.s.down = nil, nil, true
 }
 
+// restart is a shutdown (SHUT-1) and a new start: no connections, no rooms,
+// and the accounts, stored messages and sequence of IDs of before (HIST-5).
+func (st *stepper) restart() {
+	st.shutdown()
+	st.s.down = false
+}
+
 // drop removes the client: it leaves its room (the others see LEAVE, as for
 // LEAVE, QUIT and disconnect alike: D-7) and its name is freed (NAME-4).
 func (st *stepper) drop() {
@@ -94,7 +109,12 @@ func (st *stepper) line(line string) {
 		st.fail(text) // FRAME-7, FRAME-8
 		return
 	}
-	cmd, err := spec.ParseCommand(line)
+	c := st.s.conns[st.s.connIndex(st.id)]
+	words := spec.Words{
+		Caps: c.name == "" && st.s.offer != 0, // CAPS-1
+		Ext:  c.ext,                           // CAPS-3
+	}
+	cmd, err := spec.ParseCommandWith(line, words)
 	var usage *spec.UsageError
 	if errors.As(err, &usage) {
 		st.fail(usage.Text()) // GRAM-2
@@ -104,7 +124,7 @@ func (st *stepper) line(line string) {
 		return // FRAME-6
 	}
 	h := handlers[cmd.Kind]
-	if !h.beforeName && st.s.Name(st.id) == "" {
+	if !h.beforeName && c.name == "" {
 		st.fail(spec.ErrUsernameRequired) // STATE-2
 		return
 	}
@@ -134,4 +154,11 @@ var handlers = map[spec.Kind]handler{
 	spec.Privmsg:  {run: (*stepper).privmsg},
 	spec.Rooms:    {run: (*stepper).rooms},
 	spec.Users:    {inRoom: true, run: (*stepper).users},
+	// Section 13: the parser yields these only where CAPS-1 and CAPS-3
+	// make them command words.
+	spec.Caps:     {beforeName: true, run: (*stepper).caps},
+	spec.Register: {run: (*stepper).register},
+	spec.Login:    {beforeName: true, run: (*stepper).login},
+	spec.Password: {run: (*stepper).password},
+	spec.History:  {run: (*stepper).history},
 }

@@ -21,10 +21,15 @@ func readProtocol(t *testing.T) []transcript.Transcript {
 	return trs
 }
 
-// runTranscript plays tr through the model and returns the first step at
-// which the model's lines differ from the document's.
-func runTranscript(tr transcript.Transcript) error {
-	s := model.New(model.Config{MaxClients: tr.MaxClients})
+// runTranscript plays tr through a model with cfg (whose MaxClients the
+// transcript's fence overrides) and returns the first step at which the
+// model's lines differ from those written, citing file:line. It returns
+// the state after the last step.
+func runTranscript(cfg model.Config, file string, tr transcript.Transcript) (model.State, error) {
+	if tr.MaxClients != 0 {
+		cfg.MaxClients = tr.MaxClients
+	}
+	s := model.New(cfg)
 	ids := map[string]model.ClientID{}
 	labels := map[model.ClientID]string{}
 	next := model.ClientID(1)
@@ -43,7 +48,7 @@ func runTranscript(tr transcript.Transcript) error {
 		id, seen := ids[st.Who]
 		switch st.Op {
 		case "<", "closed":
-			return fmt.Errorf("PROTOCOL.md:%d: output before any step", st.Line)
+			return s, fmt.Errorf("%s:%d: output before any step", file, st.Line)
 		case "connect":
 			id = connect(st.Who)
 			events = []model.Event{{Kind: model.Connect}}
@@ -53,18 +58,27 @@ func runTranscript(tr transcript.Transcript) error {
 				events = append(events, model.Event{Kind: model.Connect})
 			}
 			events = append(events, frame(st.Data+"\r\n")...)
+		case "time":
+			if !spec.ValidMsgTime(st.Data) {
+				return s, fmt.Errorf("%s:%d: %q is not a msg-time", file, st.Line, st.Data)
+			}
+			events = []model.Event{{Kind: model.Time, Time: st.Data}}
 		default:
-			events = []model.Event{{Kind: map[string]model.EventKind{
+			kind, ok := map[string]model.EventKind{
 				"disconnect": model.Disconnect, "overflow": model.Overflow,
-				"idle": model.Idle, "shutdown": model.Shutdown,
-			}[st.Op]}}
+				"idle": model.Idle, "shutdown": model.Shutdown, "restart": model.Restart,
+			}[st.Op]
+			if !ok {
+				return s, fmt.Errorf("%s:%d: the model has no event %q", file, st.Line, st.Op)
+			}
+			events = []model.Event{{Kind: kind}}
 		}
 		var got []string
 		for _, ev := range events {
 			var outs []model.Output
 			s, outs = s.Step(id, ev)
 			if err := s.Check(); err != nil {
-				return fmt.Errorf("PROTOCOL.md:%d: invariant broken: %v", st.Line, err)
+				return s, fmt.Errorf("%s:%d: invariant broken: %v", file, st.Line, err)
 			}
 			for _, o := range outs {
 				if o.Close {
@@ -75,11 +89,11 @@ func runTranscript(tr transcript.Transcript) error {
 			}
 		}
 		if !samePerClient(got, want) {
-			return fmt.Errorf("PROTOCOL.md:%d: %s\nthe document says:\n\t%s\nthe model says:\n\t%s",
-				st.Line, st.Src, strings.Join(want, "\n\t"), strings.Join(got, "\n\t"))
+			return s, fmt.Errorf("%s:%d: %s\nthe transcript says:\n\t%s\nthe model says:\n\t%s",
+				file, st.Line, st.Src, strings.Join(want, "\n\t"), strings.Join(got, "\n\t"))
 		}
 	}
-	return nil
+	return s, nil
 }
 
 func outputString(who, op, data string) string {
@@ -128,19 +142,36 @@ func samePerClient(a, b []string) bool {
 }
 
 // TestProtocolTranscripts runs every transcript of PROTOCOL.md through the
-// model, so that the document and the model cannot drift apart.
+// model, so that the document and the model cannot drift apart. The model
+// offers every extension, as the transcripts of section 13 need; a
+// transcript in which no client sends CAPS enables none, and must read the
+// same on a core server (CAPS-3: a connection that enables nothing is
+// served the core protocol).
 func TestProtocolTranscripts(t *testing.T) {
 	trs := readProtocol(t)
-	if len(trs) < 15 {
+	if len(trs) < 19 {
 		t.Fatalf("found only %d transcripts in PROTOCOL.md", len(trs))
 	}
 	for _, tr := range trs {
 		t.Run(fmt.Sprintf("line%d", tr.Line), func(t *testing.T) {
-			if err := runTranscript(tr); err != nil {
+			if _, err := runTranscript(model.Config{Offer: spec.AllExt}, "PROTOCOL.md", tr); err != nil {
 				t.Error(err)
+			}
+			if !sendsCaps(tr) {
+				if _, err := runTranscript(model.Config{}, "PROTOCOL.md", tr); err != nil {
+					t.Errorf("on a core server: %v", err)
+				}
 			}
 		})
 	}
+}
+
+// sendsCaps reports whether a client in tr sends a line that begins with
+// the word CAPS.
+func sendsCaps(tr transcript.Transcript) bool {
+	return slices.ContainsFunc(tr.Steps, func(st transcript.Step) bool {
+		return st.Op == ">" && (st.Data == "CAPS" || strings.HasPrefix(st.Data, "CAPS "))
+	})
 }
 
 // TestProtocolServerLinesParse checks that every line a transcript shows a
@@ -156,4 +187,24 @@ func TestProtocolServerLinesParse(t *testing.T) {
 			}
 		}
 	}
+}
+
+// play runs a transcript written in a test, in the notation of PROTOCOL.md
+// 1.2 (leading tabs are dropped from each line), through a model with cfg,
+// and returns the state after it.
+func play(t *testing.T, cfg model.Config, body string) model.State {
+	t.Helper()
+	lines := strings.Split(body, "\n")
+	for i, l := range lines {
+		lines[i] = strings.TrimLeft(l, "\t")
+	}
+	steps, err := transcript.ParseSteps(strings.Join(lines, "\n"), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := runTranscript(cfg, t.Name(), transcript.Transcript{Line: 1, Steps: steps})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -19,11 +20,17 @@ const (
 	UserList                     // USERLIST *(SP user)
 	RoomList                     // ROOMLIST *(SP room)
 	Pong                         // PONG [token]
+	// The lines of PROTOCOL.md section 13, sent only to connections that
+	// asked for them.
+	CapsList // CAPS *(SP ext): the answer to CAPS alone (CAPS-1)
+	Message  // MESSAGE id time room user text: a ROOM line with history enabled (HIST-2)
+	Stored   // HISTORY id time room user text: one message a HISTORY fetched (HIST-3)
 )
 
 var lineWords = map[LineKind]string{
 	OK: "OK", Error: "ERROR", Room: "ROOM", Private: "PRIVMSG", Joined: "JOIN",
 	Left: "LEAVE", UserList: "USERLIST", RoomList: "ROOMLIST", Pong: "PONG",
+	CapsList: "CAPS", Message: "MESSAGE", Stored: "HISTORY",
 }
 
 var lineKindByWord = func() map[string]LineKind {
@@ -48,7 +55,9 @@ type ServerLine struct {
 	Room string   // ROOM, JOIN, LEAVE
 	User string   // ROOM, JOIN, LEAVE; the sender of PRIVMSG
 	Text string   // OK, ERROR, ROOM, PRIVMSG; the token of PONG
-	List []string // USERLIST, ROOMLIST
+	List []string // USERLIST, ROOMLIST, CAPS
+	ID   uint64   // MESSAGE, HISTORY (HIST-1)
+	Time string   // MESSAGE, HISTORY: a msg-time (FormatMsgTime)
 }
 
 // Constructors for each server line.
@@ -65,6 +74,13 @@ func PrivateLine(from, text string) ServerLine {
 }
 func RoomLine(room, user, text string) ServerLine {
 	return ServerLine{Kind: Room, Room: room, User: user, Text: text}
+}
+func CapsLine(exts []string) ServerLine { return ServerLine{Kind: CapsList, List: exts} }
+func MessageLine(id uint64, time, room, user, text string) ServerLine {
+	return ServerLine{Kind: Message, ID: id, Time: time, Room: room, User: user, Text: text}
+}
+func StoredLine(id uint64, time, room, user, text string) ServerLine {
+	return ServerLine{Kind: Stored, ID: id, Time: time, Room: room, User: user, Text: text}
 }
 
 // String formats l without its terminator.
@@ -93,10 +109,16 @@ func (l ServerLine) Append(b []byte) []byte {
 	case Joined, Left:
 		b = append(append(b, ' '), l.Room...)
 		b = append(append(b, ' '), l.User...)
-	case UserList, RoomList:
+	case UserList, RoomList, CapsList:
 		for _, n := range l.List {
 			b = append(append(b, ' '), n...)
 		}
+	case Message, Stored:
+		b = strconv.AppendUint(append(b, ' '), l.ID, 10)
+		b = append(append(b, ' '), l.Time...)
+		b = append(append(b, ' '), l.Room...)
+		b = append(append(b, ' '), l.User...)
+		b = append(append(b, ' '), l.Text...)
 	}
 	return b
 }
@@ -157,23 +179,36 @@ func ParseServerLine(line string) (ServerLine, error) {
 			return bad(word + " needs a room and a user")
 		}
 		l.Room, l.User = fields[0], fields[1]
-	case UserList, RoomList:
+	case UserList, RoomList, CapsList:
 		if hasRest {
 			l.List = strings.Split(rest, " ")
 		}
+	case Message, Stored:
+		fields := strings.SplitN(rest, " ", 5)
+		if len(fields) != 5 || fields[4] == "" {
+			return bad(word + " needs an ID, a time, a room, a user and a text")
+		}
+		id, ok := parseMsgID(fields[0])
+		if !ok {
+			return bad("invalid message ID")
+		}
+		if !ValidMsgTime(fields[1]) {
+			return bad("invalid message time")
+		}
+		l.ID, l.Time, l.Room, l.User, l.Text = id, fields[1], fields[2], fields[3], fields[4]
 	}
-	if l.Room != "" || kind == Room || kind == Joined || kind == Left {
+	if l.Room != "" || kind == Room || kind == Joined || kind == Left || kind == Message || kind == Stored {
 		if !ValidRoom(l.Room) {
 			return bad("invalid room name")
 		}
 	}
-	if kind == Room || kind == Private || kind == Joined || kind == Left {
+	if kind == Room || kind == Private || kind == Joined || kind == Left || kind == Message || kind == Stored {
 		if !ValidUsername(l.User) {
 			return bad("invalid username")
 		}
 	}
 	for _, n := range l.List {
-		if kind == UserList && !ValidUsername(n) || kind == RoomList && !ValidRoom(n) {
+		if kind == UserList && !ValidUsername(n) || kind == RoomList && !ValidRoom(n) || kind == CapsList && n == "" {
 			return bad("invalid name in list")
 		}
 	}

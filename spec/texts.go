@@ -1,6 +1,9 @@
 package spec
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // ERROR texts, exactly as PROTOCOL.md section 10 lists them.
 const (
@@ -18,13 +21,37 @@ const (
 	ErrServerFull       = "Server full"          // LIMIT-2
 	ErrIdleTimeout      = "Idle timeout"         // LIMIT-7
 	ErrShuttingDown     = "Server shutting down" // SHUT-1
+	// Section 13.
+	ErrUnknownExt        = "Unknown extension"  // CAPS-2
+	ErrInvalidPassword   = "Invalid password"   // ACCT-1, ACCT-4
+	ErrAlreadyRegistered = "Already registered" // ACCT-1
+	ErrLoginFailed       = "Login failed"       // ACCT-2
+	ErrNotRegistered     = "Not registered"     // ACCT-4
+	ErrWrongPassword     = "Wrong password"     // ACCT-4
+	ErrStorageFailed     = "Storage failed"     // HIST-5
 )
 
 // OK texts that do not depend on arguments.
 const (
 	OKSent    = "Sent"     // PRIV-3
 	OKGoodbye = "Goodbye!" // QUIT-1
+	// OKPasswordChanged answers a successful PASSWORD (ACCT-4).
+	OKPasswordChanged = "Password changed"
 )
+
+// OKEnabled is the text of the reply to CAPS with names (CAPS-2): the
+// names as given.
+func OKEnabled(names []string) string { return "Enabled " + strings.Join(names, " ") }
+
+// OKRegistered is the text of the reply to a successful REGISTER (ACCT-1).
+func OKRegistered(name string) string { return "Registered " + name }
+
+// OKHistory is the text of the line that ends a HISTORY reply (HIST-3):
+// room as the command gave it, n the number of HISTORY lines. The word is
+// always "messages".
+func OKHistory(room string, n int) string {
+	return "History " + room + " (" + strconv.Itoa(n) + " messages)"
+}
 
 // OKWelcome is the text of the reply to a successful USERNAME (USER-1).
 func OKWelcome(name string) string { return "Welcome, " + name + "!" }

@@ -87,6 +87,10 @@ func TestTextsMatchProtocol(t *testing.T) {
 		"OK " + spec.OKLeft("<room>"),
 		"OK " + spec.OKSent,
 		"OK " + spec.OKGoodbye,
+		"OK " + spec.OKEnabled([]string{"<ext>", "..."}),
+		"OK " + spec.OKRegistered("<name>"),
+		"OK " + spec.OKPasswordChanged,
+		"OK " + strings.Replace(spec.OKHistory("<room>", 0), "(0 ", "(<n> ", 1),
 		"ERROR Usage: ...",
 	}
 	for _, e := range []string{
@@ -94,6 +98,8 @@ func TestTextsMatchProtocol(t *testing.T) {
 		spec.ErrUsernameTaken, spec.ErrInvalidUsername, spec.ErrUsernameSet, spec.ErrInvalidRoom,
 		spec.ErrAlreadyInRoom, spec.ErrNotInRoom, spec.ErrUserNotFound, spec.ErrServerFull,
 		spec.ErrIdleTimeout, spec.ErrShuttingDown,
+		spec.ErrUnknownExt, spec.ErrInvalidPassword, spec.ErrAlreadyRegistered, spec.ErrLoginFailed,
+		spec.ErrNotRegistered, spec.ErrWrongPassword, spec.ErrStorageFailed,
 	} {
 		ours = append(ours, "ERROR "+e)
 	}

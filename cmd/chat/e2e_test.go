@@ -325,6 +325,9 @@ func TestTerminalWide(t *testing.T) {
 	}
 }
 
+// ptyNow is what the clock of the client on a pseudo-terminal reads.
+var ptyNow = time.Date(2024, 1, 2, 9, 30, 0, 0, time.Local)
+
 // ptyCols and ptyRows are the size of the tests' pseudo-terminals.
 const ptyCols, ptyRows = 100, 30
 
@@ -387,6 +390,13 @@ func TestTerminalColors(t *testing.T) {
 // come.
 func startTerminal(t *testing.T, addr, name string) (*screen, func(string), <-chan int) {
 	t.Helper()
+	return startTerminalConfig(t, client.Config{Addr: addr, Name: name})
+}
+
+// startTerminalConfig is startTerminal with a whole configuration; the
+// clock always reads 09:30 on 2 January 2024.
+func startTerminalConfig(t *testing.T, cfg client.Config) (*screen, func(string), <-chan int) {
+	t.Helper()
 	ptmx, tty, err := pty.Open()
 	if err != nil {
 		t.Skipf("no pseudo-terminal: %v", err)
@@ -400,11 +410,9 @@ func startTerminal(t *testing.T, addr, name string) (*screen, func(string), <-ch
 	}()
 	status := make(chan int, 1)
 	ended := make(chan struct{})
+	cfg.Now = func() time.Time { return ptyNow }
 	go func() {
 		defer close(ended)
-		cfg := client.Config{Addr: addr, Name: name, Now: func() time.Time {
-			return time.Date(2024, 1, 2, 9, 30, 0, 0, time.Local)
-		}}
 		status <- client.Main(context.Background(), cfg, tty, tty, tty)
 	}()
 	t.Cleanup(func() {

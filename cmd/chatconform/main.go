@@ -15,6 +15,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -41,6 +42,17 @@ Before any script, chatconform checks that the server can be tested: it
 starts it once (-exec), connects, sends PING x (or USERNAME, if ping is not
 tested) and waits -timeout for a line of the protocol's grammar.
 
+Scripts tagged durable (HIST-5) restart the server, gracefully and with
+SIGKILL, and check what survives: they run only with -exec, whose command
+must keep the server's state in {dir}, which each script's server gets
+afresh and keeps across its restarts:
+
+  chatconform -exec 'chatd -addr {addr} -db {dir}/chat.db'
+
+Against a server without durable storage, leave them out:
+
+  chatconform -skip-tags durable -exec 'chatd -addr {addr}'
+
 Exit status:
   0  nothing failed (expected failures declared by -manifest included)
   1  the server failed the suite: a script failed, or passed despite a
@@ -53,6 +65,7 @@ Exit status:
 // options are chatconform's flags.
 type options struct {
 	addr, execCmd, runRE, tags string
+	skipTags                   string
 	verbose, jsonOut, coverage bool
 	timeout, startTimeout      time.Duration
 	seed                       uint64
@@ -69,9 +82,10 @@ type options struct {
 // flags defines the flags of chatconform on fl.
 func (o *options) flags(fl *flag.FlagSet) {
 	fl.StringVar(&o.addr, "addr", "", "run against the server at `host:port`, shared by all scripts")
-	fl.StringVar(&o.execCmd, "exec", "", "start a fresh server for each script with `command`; {port} in it is replaced by a free port")
+	fl.StringVar(&o.execCmd, "exec", "", "start a fresh server for each script with `command`; {port} in it is replaced by a free port, {addr} by 127.0.0.1:{port}, and {dir} by a new empty directory for that script's server, which its restarts keep and which is removed afterwards: give the server its durable state there (-db {dir}/chat.db) to run the durable scripts")
 	fl.StringVar(&o.runRE, "run", "", "run only the scripts whose name matches `regexp`")
-	fl.StringVar(&o.tags, "tags", "", "test only these comma-separated `extensions` (core,ping,input,limits,ratelimit,shutdown) and robustness for the robustness scripts (default all)")
+	fl.StringVar(&o.tags, "tags", "", "test only these comma-separated `extensions` ("+strings.Join(extensionTags(), ",")+") and robustness for the robustness scripts (default all)")
+	fl.StringVar(&o.skipTags, "skip-tags", "", "leave out the scripts of these comma-separated `tags`, from all or from -tags: -skip-tags durable against a server without durable storage")
 	fl.BoolVar(&o.verbose, "v", false, "print the log of every script, not only of failures")
 	fl.DurationVar(&o.timeout, "timeout", conformance.DefaultTimeout, "how long a script, or the pre-flight, waits for one line")
 	fl.Uint64Var(&o.seed, "seed", 0, "seed for the scripts' unique names and the model checker (0: random)")
@@ -155,6 +169,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	if o.tags != "" {
 		base.Tags = strings.FieldsFunc(o.tags, isListSep)
+	}
+	if o.skipTags != "" {
+		if base.Tags, err = skipTags(base.Tags, strings.FieldsFunc(o.skipTags, isListSep)); err != nil {
+			return fail(err)
+		}
 	}
 	var want conformance.Expectations
 	if o.expect != "" {
@@ -284,6 +303,25 @@ func verdict(o options, want, got conformance.Expectations, failed bool, stdout,
 	}
 	fmt.Fprintf(stdout, "every verdict is as %s expects\n", o.expect)
 	return exitPass
+}
+
+// extensionTags returns the tags of PROTOCOL.md 1.1, robustness left out.
+func extensionTags() []string {
+	return slices.DeleteFunc(slices.Clone(conformance.Tags), func(t string) bool { return t == conformance.TagRobustness })
+}
+
+// skipTags returns the tags of -tags (every tag if nil) without those of
+// -skip-tags, each of which must be a tag.
+func skipTags(tags, skip []string) ([]string, error) {
+	if tags == nil {
+		tags = slices.Clone(conformance.Tags)
+	}
+	for _, t := range skip {
+		if !slices.Contains(conformance.Tags, t) {
+			return nil, fmt.Errorf("-skip-tags: unknown tag %q (known: %s)", t, strings.Join(conformance.Tags, ", "))
+		}
+	}
+	return slices.DeleteFunc(tags, func(t string) bool { return slices.Contains(skip, t) }), nil
 }
 
 // isListSep separates the tags of -tags, as they separate those of a

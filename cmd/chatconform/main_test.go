@@ -216,12 +216,12 @@ func TestRunModel(t *testing.T) {
 		t.Skipf("cmd/chatd does not build:\n%s", out)
 	}
 	var out bytes.Buffer
-	code := run([]string{"-exec", bin + " -addr {addr}", "-run", "^$", "-model", "3", "-seed", "1"}, &out, &out)
+	code := run([]string{"-exec", bin + " -addr {addr}", "-run", "^$", "-skip-tags", "durable", "-model", "3", "-seed", "1"}, &out, &out)
 	if code != 0 || !strings.Contains(out.String(), "PASS  model") || !strings.Contains(out.String(), "3 random sequences") {
 		t.Errorf("exit %d\n%s", code, out.String())
 	}
 	out.Reset()
-	code = run([]string{"-exec", bin + " -addr {addr}", "-run", "^$", "-model", "3", "-json"}, &out, &out)
+	code = run([]string{"-exec", bin + " -addr {addr}", "-run", "^$", "-skip-tags", "durable", "-model", "3", "-json"}, &out, &out)
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	if code != 0 || len(lines) != 2 || !strings.Contains(lines[0], `"script":"model","status":"PASS"`) {
 		t.Errorf("-json: exit %d\n%s", code, out.String())

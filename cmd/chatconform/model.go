@@ -10,6 +10,7 @@ import (
 
 	"roomchat.dev/roomchat/conformance"
 	"roomchat.dev/roomchat/conformance/modelcheck"
+	"roomchat.dev/roomchat/spec"
 )
 
 // modelName is the name of the model checker's result among the scripts'.
@@ -24,6 +25,7 @@ type modelRun struct {
 	saveDir string             // where to write a failing sequence as a script; "" for none
 	verbose bool               // print the transcript of every sequence and the coverage table
 	noPing  bool               // the server lacks the ping extension
+	tags    []string           // the tags under test (section 13's steps run with caps)
 	log     io.Writer          // where -v prints
 }
 
@@ -32,16 +34,46 @@ type modelRun struct {
 // -v, the table of them); a failure is the shrunk sequence's report, once,
 // with the rule it breaks and a command that runs it again.
 func runModel(m modelRun) conformance.Result {
-	sc := &conformance.Script{Name: modelName, Tags: []string{"core", "ping", "input"}, Rules: conformance.ModelCheckerRules}
+	ext, durable := modelcheck.Extensions(m.tags)
+	sc := &conformance.Script{Name: modelName, Tags: modelTags(ext, durable), Rules: conformance.ModelCheckerRules}
 	start := time.Now()
 	target := modelcheck.Target{Addr: m.cfg.Addr, Dialer: m.cfg.Dialer}
 	if m.cfg.Start != nil {
+		// The servers started for the sequences, by address, so that a
+		// sequence can restart its own (HIST-5).
+		var mu sync.Mutex
+		servers := map[string]conformance.Server{}
 		target.Start = func() (string, func(), error) {
 			srv, err := m.cfg.Start(nil)
 			if err != nil {
 				return "", nil, err
 			}
-			return srv.Addr(), func() { srv.Stop() }, nil
+			mu.Lock()
+			servers[srv.Addr()] = srv
+			mu.Unlock()
+			return srv.Addr(), func() {
+				mu.Lock()
+				delete(servers, srv.Addr())
+				mu.Unlock()
+				srv.Stop()
+			}, nil
+		}
+		target.Restart = func(addr string) (string, error) {
+			mu.Lock()
+			srv := servers[addr]
+			mu.Unlock()
+			r, ok := srv.(conformance.Restarter)
+			if !ok {
+				return "", fmt.Errorf("the server at %s cannot be restarted", addr)
+			}
+			if err := r.Restart(false); err != nil {
+				return "", err
+			}
+			mu.Lock()
+			delete(servers, addr)
+			servers[r.Addr()] = r
+			mu.Unlock()
+			return r.Addr(), nil
 		}
 	}
 	res, err := modelcheck.Run(target, modelcheck.Options{
@@ -52,6 +84,8 @@ func runModel(m modelRun) conformance.Result {
 		Log:     &syncWriter{w: m.log},
 		Timeout: m.cfg.Timeout,
 		NoPing:  m.noPing,
+		Ext:     ext,
+		Durable: durable,
 	})
 	cov := res.Coverage
 	r := conformance.Result{Script: sc, Status: conformance.Pass, Duration: time.Since(start),
@@ -78,6 +112,20 @@ func runModel(m modelRun) conformance.Result {
 		r.Log = f.Details() + "to run this sequence again: " + m.reproduce(f) + "\n"
 	}
 	return r
+}
+
+// modelTags are the tags of the checker's result: those of the steps it
+// draws.
+func modelTags(ext spec.Ext, durable bool) []string {
+	tags := []string{"core", "ping", "input"}
+	if ext != 0 {
+		tags = append(tags, "caps")
+		tags = append(tags, ext.Names()...)
+	}
+	if durable {
+		tags = append(tags, "durable")
+	}
+	return tags
 }
 
 // reproduce is the command that runs a failed sequence again, first: the

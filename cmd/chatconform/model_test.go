@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"roomchat.dev/roomchat/impl"
+	"roomchat.dev/roomchat/impl/passwd"
+	"roomchat.dev/roomchat/spec"
 )
 
 // startReference starts the reference server in this process.
@@ -22,7 +24,9 @@ func startReference(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := impl.New(impl.Config{})
+	// Both extensions of PROTOCOL.md 13, in memory, with cheap hashes:
+	// chatconform tests every tag unless told otherwise.
+	srv := impl.New(impl.Config{Offer: spec.AllExt, Argon2: passwd.Cheap})
 	go srv.Serve(ln)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -91,7 +95,7 @@ func dropEchoes(c net.Conn, upstream string) {
 func TestModelFailureReport(t *testing.T) {
 	addr := startEchoDropper(t, startReference(t))
 	dir := t.TempDir()
-	code, out, errOut := chatconform("-addr", addr, "-run", "^$", "-model", "20", "-seed", "1", "-save-failures", dir)
+	code, out, errOut := chatconform("-addr", addr, "-run", "^$", "-model", "20", "-seed", "1", "-tags", "core,ping,input", "-save-failures", dir)
 	if code != exitFail {
 		t.Fatalf("exit %d, want %d\n%s%s", code, exitFail, out, errOut)
 	}

@@ -18,7 +18,7 @@ import (
 )
 
 // serveModelUsage is the usage text of chatconform -serve-model.
-const serveModelUsage = `usage: chatconform -serve-model [-addr host:port] [-bug NAME] [-max-clients N]
+const serveModelUsage = `usage: chatconform -serve-model [-addr host:port] [-bug NAME] [-state FILE] [server flags]
        chatconform -serve-model -bugs
 
 Runs the model of PROTOCOL.md (package model) as a TCP server until SIGINT or
@@ -26,7 +26,9 @@ SIGTERM, to compare a server with by hand, or, with -bug, a copy of it with
 one deliberate bug, to see what a failure of that rule looks like. It prints
 one line, "... listening on HOST:PORT", then logs each connection opened and
 closed to standard error. It is a reference, not a server for real use: one
-client that stops reading holds everyone up.
+client that stops reading holds everyone up. It offers the extensions of
+section 13 (CAPS accounts history), and its messages have the times of the
+wall clock.
 
 It can be chatconform's own -exec target, with the manifest of what it
 implements:
@@ -34,21 +36,32 @@ implements:
   chatconform -manifest docs/conformance/model.manifest \
       -exec 'chatconform -serve-model -addr 127.0.0.1:{port} -bug rooms-reversed'
 
-Of the server flags of PROTOCOL.md section 8 it implements -max-clients only;
-any other makes it exit with status 2 and a message, which chatconform reports
-as a server that cannot start. The manifest leaves out the limits and
-ratelimit extensions, so that their scripts are skipped instead.
+With -state FILE it keeps its state across its own restarts (HIST-5):
+every event goes to FILE before its effects, and a new process replays
+FILE and then restarts, keeping the accounts, the stored messages and the
+sequence of IDs. So the durable scripts can run against it:
+
+  chatconform -exec 'chatconform -serve-model -addr {addr} -state {dir}/model.events'
+
+Of the server flags of PROTOCOL.md section 8 it implements -max-clients only,
+and those of section 13 (-history-keep, -history-max-age, -login-delay,
+-login-delay-max, -login-burst, -login-rate), and -extensions as the
+reference server has it (accounts,history or none); any other makes it exit
+with status 2 and a message, which chatconform reports as a server that
+cannot start. The manifest leaves out the limits and ratelimit extensions,
+so that their scripts are skipped instead.
 
 SIGINT or SIGTERM shut it down as SHUT-1 says, and it exits 0. Exit status 1:
-it cannot listen; 2: bad flags.
+it cannot listen or open -state; 2: bad flags.
 
 Flags:
 `
 
-// sectionEightFlags are the server flags of PROTOCOL.md section 8 that
+// serverFlags are the server flags of PROTOCOL.md sections 8 and 13 that
 // chatconform -exec may append. They all go to the model server, which
 // refuses those it does not implement, with a message.
-var sectionEightFlags = []string{"max-clients", "max-queue-bytes", "write-timeout", "stall-budget", "idle-timeout", "line-rate", "line-burst"}
+var serverFlags = []string{"max-clients", "max-queue-bytes", "write-timeout", "stall-budget", "idle-timeout", "line-rate", "line-burst",
+	"history-keep", "history-max-age", "login-delay", "login-delay-max", "login-burst", "login-rate", "extensions"}
 
 // serveModel is chatconform -serve-model: if args (without the program
 // name) hold the flag -serve-model, it parses them, serves the model until
@@ -103,11 +116,12 @@ func runServeModel(args []string, stdout, stderr io.Writer, sigs <-chan os.Signa
 		addr     = fl.String("addr", "127.0.0.1:0", "`host:port` to listen on; port 0 picks a free one, which the first line of output gives")
 		bug      = fl.String("bug", "", "build in the deliberate bug `NAME`; list prints the catalogue")
 		listBugs = fl.Bool("bugs", false, "print the catalogue of deliberate bugs and exit")
+		state    = fl.String("state", "", "keep the model's state in `file` across restarts of this process (the durable scripts)")
 	)
-	var serverFlags []string
-	for _, name := range sectionEightFlags {
-		fl.Func(name, "server flag of PROTOCOL.md section 8 (the model implements -max-clients only)", func(v string) error {
-			serverFlags = append(serverFlags, "-"+name, v)
+	var flags []string
+	for _, name := range serverFlags {
+		fl.Func(name, "server flag of PROTOCOL.md section 8 or 13 (of section 8 the model implements -max-clients only)", func(v string) error {
+			flags = append(flags, "-"+name, v)
 			return nil
 		})
 	}
@@ -127,12 +141,13 @@ func runServeModel(args []string, stdout, stderr io.Writer, sigs <-chan os.Signa
 	}
 
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
-	srv, err := conformance.StartModelServer(conformance.ModelServerConfig{Addr: *addr, Flags: serverFlags, Bug: *bug, Logger: logger})
+	srv, err := conformance.StartModelServer(conformance.ModelServerConfig{Addr: *addr, Flags: flags, Bug: *bug, Logger: logger, State: *state})
 	if err != nil {
 		fmt.Fprintf(stderr, "chatconform -serve-model: %v\n", err)
 		var opErr *net.OpError
-		if errors.As(err, &opErr) {
-			return exitFail // cannot listen
+		var pathErr *os.PathError
+		if errors.As(err, &opErr) || errors.As(err, &pathErr) {
+			return exitFail // cannot listen, or cannot open -state
 		}
 		if errors.Is(err, conformance.ErrUnsupported) {
 			fmt.Fprintln(stderr, "chatconform -serve-model: the model implements -max-clients only of the flags of PROTOCOL.md section 8;"+

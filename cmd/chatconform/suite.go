@@ -101,7 +101,7 @@ func runSuite(o options, cfg conformance.Config, target server, prefix string, s
 		}
 		r := runModel(modelRun{
 			cfg: cfg, exec: target.exec, checks: o.model, saveDir: o.saveDir, verbose: o.verbose, log: log,
-			noPing: !slices.Contains(runner.Tags(), "ping"),
+			noPing: !slices.Contains(runner.Tags(), "ping"), tags: runner.Tags(),
 		})
 		run.results = append(run.results, r)
 		show(r, 0, 0)

@@ -5,6 +5,9 @@
 //	      [-framed-addr host:port [-frame-header 4|8]]
 //	      [-ws-addr host:port [-ws-origin pattern]...]
 //	      [limits] [-coalesce d] [-log-format text|json] [-log-level level] [-log-interval d]
+//	      [-extensions accounts,history|none] [-db file] [extension limits]
+//	chatd account reset-password -db file name   (the new password on standard input)
+//	chatd account delete -db file name
 //
 // It listens for lines on -addr, and, if asked, for the other transports
 // of PROTOCOL.md 2.1: TLS on -tls-addr (TRANS-1), with the certificate and
@@ -44,6 +47,24 @@
 // Server shutting down", the last counts are logged, and the program exits
 // 0. Bad flags exit 2; a listener or certificate that cannot be had exits 1.
 //
+// The extensions of PROTOCOL.md section 13 that clients may enable with
+// CAPS are -extensions (default accounts,history; none makes a core
+// server). Accounts and stored history are kept in memory for the life of
+// the process, or, with -db, in that SQLite file, which survives restarts
+// and crashes (HIST-5); it is created if missing, and a file that cannot
+// be used (not a database, damaged, unwritable, held by another chatd) stops
+// chatd at once with status 1 and a message naming it. Their limits are
+// the flags of PROTOCOL.md 13: -history-keep, -history-max-age,
+// -login-delay, -login-delay-max, -login-burst and -login-rate; and
+// -argon2-memory (KiB) and -argon2-time set the cost of new password
+// hashes (default: 19 MiB, 2 passes).
+//
+// "chatd account" is for the operator, while no chatd holds the database:
+// reset-password reads a new password, one line, from standard input and
+// sets it for the account; delete removes the account, whose name is free
+// again. Either exits 1 with a message if the account does not exist or
+// the database is in use.
+//
 // -coalesce is a tuning knob, not a limit of the protocol: output to a client
 // written to less than d ago that does not answer its own line waits up to d
 // to share one write with what follows (impl.Config.CoalesceDelay; default
@@ -71,6 +92,7 @@ import (
 
 	"roomchat.dev/roomchat/cmd/internal/buildinfo"
 	"roomchat.dev/roomchat/impl"
+	"roomchat.dev/roomchat/impl/passwd"
 	"roomchat.dev/roomchat/impl/transport"
 	"roomchat.dev/roomchat/spec"
 )
@@ -83,6 +105,9 @@ func main() {
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	ctx, cancel := context.WithCancelCause(context.Background())
 	go func() { cancel(signalCause{<-sigs}) }()
+	if len(os.Args) > 1 && os.Args[1] == "account" {
+		os.Exit(runAccount(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	}
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -110,6 +135,7 @@ type options struct {
 	wsAddr        string   // "" for none
 	wsOrigins     []string // -ws-origin patterns
 	cfg           impl.Config
+	extensions    string
 	logFormat     string
 	logLevel      slog.Level
 	version       bool
@@ -164,6 +190,16 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level`: debug (a record per connection and per line received), info, warn or error")
 	fs.DurationVar(&o.cfg.LogInterval, "log-interval", impl.DefaultLogInterval, "how often to log, at the info level, the counts of connections accepted, refused and closed, if any")
+	fs.StringVar(&o.extensions, "extensions", "accounts,history", "`list` of the extensions of PROTOCOL.md 13 that clients may enable with CAPS, comma-separated: accounts, history; none: a core server")
+	fs.StringVar(&o.cfg.DB, "db", "", "SQLite `file` that keeps accounts and history across restarts (HIST-5); created if missing. Default: memory only")
+	fs.IntVar(&o.cfg.HistoryKeep, "history-keep", impl.DefaultHistoryKeep, "stored messages kept per room (HIST-4)")
+	fs.DurationVar(&o.cfg.HistoryMaxAge, "history-max-age", 0, "age beyond which a stored message is no longer returned (HIST-4); 0: none")
+	fs.DurationVar(&o.cfg.LoginDelay, "login-delay", impl.DefaultLoginDelay, "pause after a connection's first failed login, doubled after each further one (ACCT-5)")
+	fs.DurationVar(&o.cfg.LoginDelayMax, "login-delay-max", impl.DefaultLoginDelayMax, "longest pause after a failed login (ACCT-5)")
+	fs.IntVar(&o.cfg.LoginBurst, "login-burst", impl.DefaultLoginBurst, "failed logins from one source address at once (ACCT-5)")
+	fs.Float64Var(&o.cfg.LoginRate, "login-rate", impl.DefaultLoginRate, "failed logins from one source address a second, sustained (ACCT-5)")
+	argonMemory := fs.Uint("argon2-memory", uint(passwd.Default.Memory), "memory of a new password hash, in `KiB` (ACCT-6)")
+	argonTime := fs.Uint("argon2-time", uint(passwd.Default.Time), "passes of a new password hash (ACCT-6)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -217,6 +253,27 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return bad("-line-burst must be positive")
 	case o.logFormat != "text" && o.logFormat != "json":
 		return bad("-log-format must be text or json")
+	case o.cfg.HistoryKeep <= 0:
+		return bad("-history-keep must be positive")
+	case o.cfg.HistoryMaxAge < 0:
+		return bad("-history-max-age must not be negative")
+	case o.cfg.LoginDelay <= 0 || o.cfg.LoginDelayMax <= 0:
+		return bad("-login-delay and -login-delay-max must be positive")
+	case o.cfg.LoginDelayMax < o.cfg.LoginDelay:
+		return bad("-login-delay-max must be at least -login-delay")
+	case o.cfg.LoginBurst <= 0:
+		return bad("-login-burst must be positive")
+	case o.cfg.LoginRate <= 0:
+		return bad("-login-rate must be positive")
+	}
+	offer, err := parseExtensions(o.extensions)
+	if err != nil {
+		return bad("-extensions: %v", err)
+	}
+	o.cfg.Offer = offer
+	o.cfg.Argon2 = passwd.Params{Memory: uint32(min(*argonMemory, 1<<32-1)), Time: uint32(min(*argonTime, 1<<32-1)), Threads: passwd.Default.Threads}
+	if err := o.cfg.Argon2.Validate(); err != nil {
+		return bad("-argon2-memory, -argon2-time: %v", err)
 	}
 	if o.cfg.StallBudget <= 0 {
 		o.cfg.StallBudget = -1 // impl.Config: negative turns pacing off
@@ -229,6 +286,22 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		o.addr = addr
 	}
 	return o, nil
+}
+
+// parseExtensions parses the value of -extensions.
+func parseExtensions(list string) (spec.Ext, error) {
+	if list == "none" || list == "" {
+		return 0, nil
+	}
+	var offer spec.Ext
+	for name := range strings.SplitSeq(list, ",") {
+		e, ok := spec.ParseExt(strings.TrimSpace(name))
+		if !ok {
+			return 0, fmt.Errorf("unknown extension %q (known: %s, or none)", name, strings.Join(spec.AllExt.Names(), ", "))
+		}
+		offer |= e
+	}
+	return offer, nil
 }
 
 // listenAddr returns addr with its port replaced by port, if port is set.
@@ -273,12 +346,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			"a client joining so large a room would be dropped (LIMIT-4)", "max-queue-bytes", o.cfg.MaxQueueBytes, "needed", need)
 	}
 
+	srv, err := impl.Open(o.cfg) // the database first: a bad one stops chatd before it listens
+	if err != nil {
+		logger.Error("cannot open the database", "db", o.cfg.DB, "err", err)
+		return 1
+	}
 	lns, err := listen(o, logger)
 	if err != nil {
 		logger.Error("cannot listen", "err", err)
+		srv.Shutdown(context.Background()) // closes the database
 		return 1
 	}
-	srv := impl.New(o.cfg)
 	served := make(chan error, len(lns))
 	for _, ln := range lns {
 		go func() { served <- srv.Serve(ln) }() // logs msg=listening

@@ -343,6 +343,16 @@ func TestBadFlags(t *testing.T) {
 		{"-tls-self-signed"}, // no -tls-addr
 		{"-framed-addr", "127.0.0.1:0", "-frame-header", "2"},
 		{"-frame-header", "8"}, // no -framed-addr
+		{"-extensions", "accounts,shoes"},
+		{"-extensions", "History"},
+		{"-history-keep", "0"},
+		{"-history-max-age", "-1h"},
+		{"-login-delay", "0s"},
+		{"-login-delay", "1s", "-login-delay-max", "500ms"},
+		{"-login-burst", "0"},
+		{"-login-rate", "0"},
+		{"-argon2-memory", "4"},
+		{"-argon2-time", "0"},
 	} {
 		cmd := exec.Command(bin, args...)
 		var stderr bytes.Buffer

@@ -8,6 +8,7 @@ import (
 	"net"
 	"roomchat.dev/roomchat/conformance/dial"
 	"strings"
+	"syscall"
 	"time"
 
 	"roomchat.dev/roomchat/model"
@@ -91,6 +92,9 @@ func (c *Client) write(timeout time.Duration, chunks ...[]byte) error {
 	}
 	return nil
 }
+
+// isReset reports whether err is a connection reset by the peer.
+func isReset(err error) bool { return errors.Is(err, syscall.ECONNRESET) }
 
 func isTimeout(err error) bool {
 	var ne net.Error

@@ -14,6 +14,13 @@
 // depart from the model's are a *Mismatch, which holds the step's events,
 // the one that caused the first line that differs, and everything the
 // client received instead up to its barrier.
+//
+// With the extensions of PROTOCOL.md section 13 (Config.Model.Offer), the
+// ID and time of a MESSAGE or HISTORY line are the server's own: they are
+// compared through a mapping of the model's IDs to the server's (ids.go),
+// and a HISTORY command's <before>, which a client sends as a server ID,
+// is given to the model as the model's. Restart restarts the server and
+// checks what a restart does to every client.
 package driver
 
 import (
@@ -67,6 +74,7 @@ type Driver struct {
 	labels map[model.ClientID]string
 	tr     transcript
 	step   []Applied // the events of the step in progress
+	ids    *IDs      // the model's message IDs and the server's
 
 	// Watcher is an open client with a name that, after a client with a
 	// name leaves without QUIT, asks after that name until the server no
@@ -90,8 +98,16 @@ func New(cfg Config) *Driver {
 	if cfg.Quiet <= 0 {
 		cfg.Quiet = 200 * time.Millisecond
 	}
-	return &Driver{cfg: cfg, st: model.New(cfg.Model), next: 1, labels: map[model.ClientID]string{}}
+	return &Driver{cfg: cfg, st: model.New(cfg.Model), next: 1, labels: map[model.ClientID]string{}, ids: NewIDs()}
 }
+
+// Addr returns the address of the server under test, which Restart may
+// change.
+func (d *Driver) Addr() string { return d.cfg.Addr }
+
+// IDs returns the mapping of the model's message IDs to the server's, as
+// learned from the lines clients received so far.
+func (d *Driver) IDs() *IDs { return d.ids }
 
 // Model returns the model's state after the steps so far.
 func (d *Driver) Model() model.State { return d.st }
@@ -156,8 +172,10 @@ func (d *Driver) Connect(label string) (*Client, []model.Output, error) {
 // receives. The bytes are framed as the server frames them, so a chunk may
 // end anywhere, in the middle of a line too. Bytes after a line on which
 // the server closes c (QUIT) are not sent: they could turn its graceful
-// close into a reset that destroys the lines in flight. Send returns how
-// many bytes it wrote, and the model's outputs.
+// close into a reset that destroys the lines in flight. A HISTORY command
+// names a message by the server's ID, which the model is given as its own
+// (see IDs). Send returns how many bytes it wrote, and the model's
+// outputs.
 func (d *Driver) Send(c *Client, chunks ...[]byte) (int, []model.Output, error) {
 	if !c.open {
 		return 0, nil, fmt.Errorf("%s: send on a closed connection", c.label)
@@ -167,7 +185,11 @@ func (d *Driver) Send(c *Client, chunks ...[]byte) (int, []model.Output, error) 
 	sent := len(data)
 	var outs []model.Output
 	for _, f := range c.fr.Feed(data) {
-		o := d.apply(c.id, Event(f))
+		ev := Event(f)
+		if ev.Kind == model.Line {
+			ev.Line = d.modelLine(c, ev.Line)
+		}
+		o := d.apply(c.id, ev)
 		outs = append(outs, o...)
 		if slices.ContainsFunc(o, func(o model.Output) bool { return o.Close && o.To == c.id }) {
 			sent = f.End
@@ -270,6 +292,77 @@ func (d *Driver) Drop(c *Client, how DropHow) ([]model.Output, error) {
 	return outs, nil
 }
 
+// Restart restarts the server under test, as restart does: restart must
+// shut the server down gracefully (SHUT-1), start it again keeping its
+// storage (HIST-5), and return once it accepts connections, with the
+// address it listens on then, which later connections use. Restart applies
+// the model's Restart event and checks its effects: every open client must
+// receive what the model predicts (the notice of SHUT-1) and then the end
+// of its connection (a reset counts too: the process is gone). Restart
+// returns the model's outputs.
+func (d *Driver) Restart(restart func() (addr string, err error)) ([]model.Output, error) {
+	for _, c := range d.open {
+		if c.MidLine() {
+			return nil, fmt.Errorf("%s: restart in the middle of a line", c.label)
+		}
+	}
+	d.step = nil
+	d.tr.event("server", "restart")
+	outs := d.apply(0, model.Event{Kind: model.Restart})
+	// The restart runs while the clients read the notice and close their
+	// side, as clients do: a server that waits a moment for its clients to
+	// close (DISC-6) is then not kept waiting.
+	type restarted struct {
+		addr string
+		err  error
+	}
+	done := make(chan restarted, 1)
+	go func() {
+		addr, err := restart()
+		done <- restarted{addr, err}
+	}()
+	res, err := d.readRestart(outs)
+	r := <-done
+	if r.err != nil {
+		return outs, fmt.Errorf("restart the server: %w", r.err)
+	}
+	d.cfg.Addr = r.addr
+	d.ids.Restarted()
+	return res, err
+}
+
+// readRestart checks that every open client receives what the model says a
+// restart sends it, then the end of its connection, and closes it.
+func (d *Driver) readRestart(outs []model.Output) ([]model.Output, error) {
+	want := byClient(outs)
+	for _, c := range d.Clients() {
+		lines := want[c.id]
+		if n := len(lines); n > 0 && lines[n-1].Close {
+			lines = lines[:n-1]
+		}
+		if _, err := d.read(c, lines, false); err != nil {
+			return outs, err
+		}
+		line, err := c.readLine(d.cfg.Timeout)
+		c.conn.Close()
+		d.forget(c)
+		switch {
+		case errors.Is(err, errEOF) || isReset(err):
+			d.tr.event(c.label, "closed by the server")
+		case err == nil:
+			d.tr.received(c.label, line)
+			mm := d.mismatch(c, want[c.id][len(lines):], false)
+			mm.Got = []string{line}
+			return outs, mm
+		default:
+			mm := d.mismatch(c, want[c.id][len(lines):], false)
+			mm.Err = err
+			return outs, mm
+		}
+	}
+	return outs, nil
+}
+
 // Probe returns the line a watcher sends to ask after a user named name,
 // and the reply that says the server no longer knows it.
 func Probe(name string) (line, gone string) {
@@ -334,7 +427,13 @@ func (d *Driver) awaitGone(w *Client, name string, want []model.Output) ([]model
 			return want, &NotGone{Watcher: w.label, Name: name, Err: err}
 		}
 		line, err := w.readLine(d.cfg.Timeout)
-		for err == nil && len(want) > 0 && !want[0].Close && line == want[0].Line {
+		for err == nil && len(want) > 0 && !want[0].Close {
+			if ok, idErr := d.same(w, want[0].Line, line); idErr != nil {
+				d.tr.received(w.label, line)
+				return want, idErr
+			} else if !ok {
+				break
+			}
 			d.tr.received(w.label, line)
 			want = want[1:]
 			line, err = w.readLine(d.cfg.Timeout)

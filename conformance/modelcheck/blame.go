@@ -22,6 +22,10 @@ func (k *tracker) blame(err error) string {
 	if errors.As(err, &ng) {
 		return "DISC-1" // the name of a user who left is not freed
 	}
+	var ide *driver.IDError
+	if errors.As(err, &ide) {
+		return ide.Rule // an ID or a time that cannot be the message's
+	}
 	var mm *driver.Mismatch
 	if !errors.As(err, &mm) {
 		return ""
@@ -58,21 +62,48 @@ func (k *tracker) blame(err error) string {
 	case rule == "GRAM-2" && has(sitPrivSpaces):
 		return "GRAM-4"
 	case rule == "MSG-2" && cause != nil && commandOf(*cause) == spec.Text && got.Kind == spec.Error:
+		if extWord(cause.Event.Line) {
+			return "CAPS-3" // an extension's word, on a connection that did not enable it
+		}
 		return "MSG-4" // the text line was not taken as a message
+	case rule == "MSG-2" && got.Kind == spec.Message, rule == "JOIN-6" && got.Kind == spec.Message:
+		return "CAPS-3" // a core client was sent the form of another's extension
+	case (rule == "HIST-2" || rule == "MSG-2") && got.Kind == spec.Room:
+		return "HIST-2" // the core form, to a client that enabled history
+	case rule == "HIST-3" && (has(sitStoredGone) || has(sitStoredMore)):
+		return "HIST-4"
+	case has(sitKept) && (strings.HasPrefix(rule, "ACCT-") || rule == "HIST-3" || rule == "USER-2"):
+		return "HIST-5" // what a durable server keeps across a restart
+	case rule == "USER-2" && has(sitAccountTaken):
+		return "ACCT-3"
+	case (rule == "STATE-2" || rule == "GRAM-2") && cause != nil && extWord(cause.Event.Line) && !has(sitUsage):
+		return "CAPS-3"
 	}
 	return rule
 }
 
+// extWord reports whether line begins with a command word of section 13.
+func extWord(line string) bool {
+	switch first, _, _ := strings.Cut(line, " "); first {
+	case "CAPS", "LOGIN", "REGISTER", "PASSWORD", "HISTORY":
+		return true
+	}
+	return false
+}
+
 // reorderRule is the rule of lines received in another order: the roster
-// of a room (JOIN-4) and its history (JOIN-6) have an order of their own;
-// any other is ORDER-2.
+// of a room (JOIN-4), its history (JOIN-6) and the reply to HISTORY
+// (HIST-3) have an order of their own; any other is ORDER-2.
 func reorderRule(mm *driver.Mismatch, cause *driver.Applied) string {
+	if cause != nil && commandOf(*cause) == spec.History && cause.From == mm.ID {
+		return "HIST-3" // a HISTORY reply comes oldest first
+	}
 	if cause == nil || commandOf(*cause) != spec.Join || cause.From != mm.ID {
 		return "ORDER-2"
 	}
 	kinds := map[spec.LineKind]bool{}
 	for i, w := range mm.Want {
-		if w.Line != mm.Got[i] {
+		if driver.Normalize(w.Line) != driver.Normalize(mm.Got[i]) {
 			l, _ := spec.ParseServerLine(w.Line)
 			kinds[l.Kind] = true
 		}
@@ -80,7 +111,7 @@ func reorderRule(mm *driver.Mismatch, cause *driver.Applied) string {
 	switch {
 	case len(kinds) == 1 && kinds[spec.Joined]:
 		return "JOIN-4"
-	case len(kinds) == 1 && kinds[spec.Room]:
+	case len(kinds) == 1 && (kinds[spec.Room] || kinds[spec.Message]):
 		return "JOIN-6"
 	}
 	return "ORDER-2"
@@ -106,8 +137,18 @@ func outputRule(w model.Output, cause *driver.Applied, to model.ClientID) string
 	switch l.Kind {
 	case spec.OK:
 		switch {
+		case strings.HasPrefix(l.Text, "Welcome") && cmd == spec.Login:
+			return "ACCT-2"
 		case strings.HasPrefix(l.Text, "Welcome"):
 			return "USER-1"
+		case strings.HasPrefix(l.Text, "Enabled "):
+			return "CAPS-2"
+		case strings.HasPrefix(l.Text, "Registered "):
+			return "ACCT-1"
+		case l.Text == spec.OKPasswordChanged:
+			return "ACCT-4"
+		case strings.HasPrefix(l.Text, "History "):
+			return "HIST-3"
 		case strings.HasPrefix(l.Text, "Joined"):
 			return "JOIN-4"
 		case strings.HasPrefix(l.Text, "Left"):
@@ -119,7 +160,13 @@ func outputRule(w model.Output, cause *driver.Applied, to model.ClientID) string
 		}
 	case spec.Error:
 		if strings.HasPrefix(l.Text, "Usage: ") {
+			if r, ok := extUsageRules[l.Text]; ok {
+				return r
+			}
 			return "GRAM-2"
+		}
+		if r, ok := extErrorRules[cmd][l.Text]; ok {
+			return r
 		}
 		if l.Text == spec.ErrNotInRoom {
 			switch cmd {
@@ -140,6 +187,12 @@ func outputRule(w model.Output, cause *driver.Applied, to model.ClientID) string
 			return "JOIN-6"
 		}
 		return "MSG-2"
+	case spec.Message:
+		return "HIST-2"
+	case spec.Stored:
+		return "HIST-3"
+	case spec.CapsList:
+		return "CAPS-1"
 	case spec.Private:
 		if to == cause.From {
 			return "PRIV-4"
@@ -185,6 +238,27 @@ var errorRules = map[string]string{
 	spec.ErrServerFull:       "LIMIT-2",
 }
 
+// extUsageRules are the rules of the usage errors of section 13.
+var extUsageRules = map[string]string{
+	spec.Usage(spec.Caps):     "CAPS-2",
+	spec.Usage(spec.Register): "ACCT-1",
+	spec.Usage(spec.Login):    "ACCT-2",
+	spec.Usage(spec.Password): "ACCT-4",
+	spec.Usage(spec.History):  "HIST-3",
+}
+
+// extErrorRules are the rules of ERROR texts that answer a command of
+// section 13, by command.
+var extErrorRules = map[spec.Kind]map[string]string{
+	spec.Caps:     {spec.ErrUnknownExt: "CAPS-2"},
+	spec.Register: {spec.ErrInvalidPassword: "ACCT-1", spec.ErrAlreadyRegistered: "ACCT-1"},
+	spec.Login:    {spec.ErrLoginFailed: "ACCT-2", spec.ErrUsernameTaken: "ACCT-2", spec.ErrUsernameSet: "ACCT-2"},
+	spec.Password: {spec.ErrNotRegistered: "ACCT-4", spec.ErrInvalidPassword: "ACCT-4", spec.ErrWrongPassword: "ACCT-4"},
+	spec.History:  {spec.ErrInvalidRoom: "HIST-3"},
+	spec.Msg:      {spec.ErrStorageFailed: "HIST-5"},
+	spec.Text:     {spec.ErrStorageFailed: "HIST-5"},
+}
+
 // unexpectedRule is the rule of a line the model did not expect at all,
 // by its kind, or by what the client itself did in the step.
 func unexpectedRule(mm *driver.Mismatch) string {
@@ -202,6 +276,12 @@ func unexpectedRule(mm *driver.Mismatch) string {
 		switch l.Kind {
 		case spec.Room:
 			return "MSG-2"
+		case spec.Message:
+			return "HIST-2"
+		case spec.Stored:
+			return "HIST-3"
+		case spec.CapsList:
+			return "CAPS-1"
 		case spec.Joined:
 			return "JOIN-5"
 		case spec.Left:
@@ -241,10 +321,25 @@ func eventRule(a driver.Applied) string {
 	case spec.ErrInvalidCharacter:
 		return "FRAME-8"
 	}
-	if _, err := spec.ParseCommand(a.Event.Line); err != nil {
+	if _, err := spec.ParseCommandWith(a.Event.Line, wordsOf(a.Before, a.From)); err != nil {
+		if r, ok := extUsageRules[spec.Usage(usageKind(a.Event.Line))]; ok {
+			return r
+		}
 		return "GRAM-2"
 	}
 	return commandRules[commandOf(a)]
+}
+
+// usageKind returns the kind of command a line that does not match its
+// rule begins with.
+func usageKind(line string) spec.Kind {
+	first, _, _ := strings.Cut(line, " ")
+	for _, k := range []spec.Kind{spec.Caps, spec.Register, spec.Login, spec.Password, spec.History} {
+		if k.String() == first {
+			return k
+		}
+	}
+	return spec.Empty
 }
 
 // commandRules are the rules of each kind of client line.
@@ -252,6 +347,8 @@ var commandRules = map[spec.Kind]string{
 	spec.Empty: "FRAME-6", spec.Text: "MSG-4", spec.Username: "USER-1", spec.Join: "JOIN-4",
 	spec.Leave: "LEAVE-2", spec.Msg: "MSG-2", spec.Privmsg: "PRIV-3", spec.Rooms: "ROOMS-1",
 	spec.Users: "USERS-1", spec.Quit: "QUIT-1", spec.Ping: "PING-1",
+	spec.Caps: "CAPS-2", spec.Register: "ACCT-1", spec.Login: "ACCT-2", spec.Password: "ACCT-4",
+	spec.History: "HIST-3",
 }
 
 // commandOf returns the kind of a line event's command; spec.Empty for
@@ -260,7 +357,7 @@ func commandOf(a driver.Applied) spec.Kind {
 	if a.Event.Kind != model.Line || spec.CheckLine([]byte(a.Event.Line)) != "" {
 		return spec.Empty
 	}
-	cmd, err := spec.ParseCommand(a.Event.Line)
+	cmd, err := spec.ParseCommandWith(a.Event.Line, wordsOf(a.Before, a.From))
 	if err != nil {
 		return spec.Empty
 	}

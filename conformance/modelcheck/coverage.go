@@ -65,66 +65,151 @@ const (
 	sitPingToken                    // PING-1
 	sitDropOthers                   // DISC-1
 	sitHalfClose                    // DISC-2
+	// Section 13, with a server that implements its extensions.
+	sitCapsList      // CAPS-1
+	sitCapsText      // CAPS-1
+	sitCapsEnable    // CAPS-2
+	sitCapsUnknown   // CAPS-2
+	sitCapsMixed     // CAPS-3
+	sitExtWordCore   // CAPS-3
+	sitRegister      // ACCT-1
+	sitRegisterBad   // ACCT-1
+	sitLogin         // ACCT-2
+	sitLoginFail     // ACCT-2
+	sitLoginNobody   // ACCT-2
+	sitLoginTaken    // ACCT-2
+	sitAccountTaken  // ACCT-3
+	sitPassword      // ACCT-4
+	sitPasswordWrong // ACCT-4
+	sitIDAgain       // HIST-1
+	sitReplay        // HIST-2
+	sitHistory13     // HIST-3
+	sitHistoryBefore // HIST-3
+	sitHistoryBad    // HIST-3
+	sitStoredGone    // HIST-4
+	sitStoredMore    // HIST-4
+	sitKept          // HIST-5
 	numSituations
 )
 
-// situations says, for each situation, the rule it is about and what it is.
-var situations = [numSituations]struct{ rule, what string }{
-	sitLF:          {"FRAME-2", "a line ended by a bare LF"},
-	sitSplit:       {"FRAME-3", "lines split over writes, or several in one write"},
-	sitExactLimit:  {"FRAME-4", "a line of exactly 512 bytes, CRLF included"},
-	sitOverlong:    {"FRAME-5", "a line over 512 bytes"},
-	sitEmpty:       {"FRAME-6", "an empty line"},
-	sitBadUTF8:     {"FRAME-7", "a line that is not UTF-8"},
-	sitForbidden:   {"FRAME-8", "a line with a forbidden character"},
-	sitMidLine:     {"FRAME-10", "a connection closed in the middle of a line"},
-	sitUsage:       {"GRAM-2", "a command that does not match its rule"},
-	sitArgSpaces:   {"GRAM-3", "USERNAME or JOIN with spaces in or around the argument"},
-	sitPrivSpaces:  {"GRAM-4", "PRIVMSG with more than one space between or in its arguments"},
-	sitTextLine:    {"GRAM-5", "a text line (no command word) in a room"},
-	sitBadName:     {"NAME-1", "an invalid username"},
-	sitBadRoom:     {"NAME-2", "an invalid room name"},
-	sitCaseVariant: {"NAME-3", "a user's or room's name in other case"},
-	sitLookalike:   {"NAME-3", "a look-alike name that Unicode folds to a user's (K, ſ)"},
-	sitNameReused:  {"NAME-4", "a name taken again after its owner left"},
-	sitNameSet:     {"NAME-5", "USERNAME once named"},
-	sitNoName:      {"STATE-2", "a command that needs a name, before USERNAME"},
-	sitWelcome:     {"USER-1", "a name taken"},
-	sitTaken:       {"USER-2", "a name in use asked for"},
-	sitAlreadyIn:   {"JOIN-1", "JOIN of one's own room"},
-	sitCreate:      {"JOIN-2", "JOIN that creates a room"},
-	sitSwitch:      {"JOIN-3", "JOIN elsewhere, leaving others behind"},
-	sitRoster:      {"JOIN-4", "JOIN into a room of 2 or more (roster order)"},
-	sitJoinOthers:  {"JOIN-5", "JOIN into a room with members"},
-	sitOverflow:    {"JOIN-6", "JOIN into a room that had over 10 messages"},
-	sitLeaveLobby:  {"LEAVE-1", "LEAVE in no room"},
-	sitLeaveOthers: {"LEAVE-2", "LEAVE with others remaining"},
-	sitRecreate:    {"LEAVE-3", "JOIN of a room that emptied and was destroyed"},
-	sitMsgLobby:    {"MSG-1", "MSG in no room"},
-	sitMsgOthers:   {"MSG-2", "a message to a room of 2 or more"},
-	sitHistory:     {"MSG-3", "JOIN into a room with history"},
-	sitPrivLobby:   {"PRIV-1", "PRIVMSG from a user in no room"},
-	sitPrivNobody:  {"PRIV-2", "PRIVMSG to no one"},
-	sitPrivOther:   {"PRIV-3", "PRIVMSG to another user"},
-	sitPrivSelf:    {"PRIV-4", "PRIVMSG to oneself"},
-	sitRoomsMany:   {"ROOMS-1", "ROOMS listing 2 rooms or more"},
-	sitRoomsFold:   {"ROOMS-1", "ROOMS listing rooms that sort otherwise folded to upper case (_)"},
-	sitUsers3:      {"USERS-1", "USERS in a room of 3 or more"},
-	sitQuit:        {"QUIT-1", "QUIT"},
-	sitQuitOthers:  {"QUIT-2", "QUIT leaving others in a room"},
-	sitPingToken:   {"PING-1", "PING with a token"},
-	sitDropOthers:  {"DISC-1", "a drop leaving others in a room"},
-	sitHalfClose:   {"DISC-2", "a half-close"},
+// needs says what a situation needs of the server under test beyond the
+// core: an extension offered, or restarts.
+type needs uint8
+
+const (
+	core         needs = 0         // nothing: a core server reaches it
+	needCaps     needs = 1 << iota // any extension of section 13
+	needAccounts                   // accounts
+	needHistory                    // history
+	needRestart                    // durable, and a way to restart it
+)
+
+// scopeOf says which situations a run can reach, for a server that offers
+// ext and, if restarts, is restarted.
+func scopeOf(ext spec.Ext, restarts bool) needs {
+	var n needs
+	if ext != 0 {
+		n |= needCaps
+	}
+	if ext.Has(spec.ExtAccounts) {
+		n |= needAccounts
+	}
+	if ext.Has(spec.ExtHistory) {
+		n |= needHistory
+	}
+	if ext != 0 && restarts {
+		n |= needRestart
+	}
+	return n
+}
+
+// situations says, for each situation, the rule it is about, what it is,
+// and what it needs of the server (none: a core server reaches it).
+var situations = [numSituations]struct {
+	rule, what string
+	needs      needs
+}{
+	sitLF:          {"FRAME-2", "a line ended by a bare LF", core},
+	sitSplit:       {"FRAME-3", "lines split over writes, or several in one write", core},
+	sitExactLimit:  {"FRAME-4", "a line of exactly 512 bytes, CRLF included", core},
+	sitOverlong:    {"FRAME-5", "a line over 512 bytes", core},
+	sitEmpty:       {"FRAME-6", "an empty line", core},
+	sitBadUTF8:     {"FRAME-7", "a line that is not UTF-8", core},
+	sitForbidden:   {"FRAME-8", "a line with a forbidden character", core},
+	sitMidLine:     {"FRAME-10", "a connection closed in the middle of a line", core},
+	sitUsage:       {"GRAM-2", "a command that does not match its rule", core},
+	sitArgSpaces:   {"GRAM-3", "USERNAME or JOIN with spaces in or around the argument", core},
+	sitPrivSpaces:  {"GRAM-4", "PRIVMSG with more than one space between or in its arguments", core},
+	sitTextLine:    {"GRAM-5", "a text line (no command word) in a room", core},
+	sitBadName:     {"NAME-1", "an invalid username", core},
+	sitBadRoom:     {"NAME-2", "an invalid room name", core},
+	sitCaseVariant: {"NAME-3", "a user's or room's name in other case", core},
+	sitLookalike:   {"NAME-3", "a look-alike name that Unicode folds to a user's (K, ſ)", core},
+	sitNameReused:  {"NAME-4", "a name taken again after its owner left", core},
+	sitNameSet:     {"NAME-5", "USERNAME once named", core},
+	sitNoName:      {"STATE-2", "a command that needs a name, before USERNAME", core},
+	sitWelcome:     {"USER-1", "a name taken", core},
+	sitTaken:       {"USER-2", "a name in use asked for", core},
+	sitAlreadyIn:   {"JOIN-1", "JOIN of one's own room", core},
+	sitCreate:      {"JOIN-2", "JOIN that creates a room", core},
+	sitSwitch:      {"JOIN-3", "JOIN elsewhere, leaving others behind", core},
+	sitRoster:      {"JOIN-4", "JOIN into a room of 2 or more (roster order)", core},
+	sitJoinOthers:  {"JOIN-5", "JOIN into a room with members", core},
+	sitOverflow:    {"JOIN-6", "JOIN into a room that had over 10 messages", core},
+	sitLeaveLobby:  {"LEAVE-1", "LEAVE in no room", core},
+	sitLeaveOthers: {"LEAVE-2", "LEAVE with others remaining", core},
+	sitRecreate:    {"LEAVE-3", "JOIN of a room that emptied and was destroyed", core},
+	sitMsgLobby:    {"MSG-1", "MSG in no room", core},
+	sitMsgOthers:   {"MSG-2", "a message to a room of 2 or more", core},
+	sitHistory:     {"MSG-3", "JOIN into a room with history", core},
+	sitPrivLobby:   {"PRIV-1", "PRIVMSG from a user in no room", core},
+	sitPrivNobody:  {"PRIV-2", "PRIVMSG to no one", core},
+	sitPrivOther:   {"PRIV-3", "PRIVMSG to another user", core},
+	sitPrivSelf:    {"PRIV-4", "PRIVMSG to oneself", core},
+	sitRoomsMany:   {"ROOMS-1", "ROOMS listing 2 rooms or more", core},
+	sitRoomsFold:   {"ROOMS-1", "ROOMS listing rooms that sort otherwise folded to upper case (_)", core},
+	sitUsers3:      {"USERS-1", "USERS in a room of 3 or more", core},
+	sitQuit:        {"QUIT-1", "QUIT", core},
+	sitQuitOthers:  {"QUIT-2", "QUIT leaving others in a room", core},
+	sitPingToken:   {"PING-1", "PING with a token", core},
+	sitDropOthers:  {"DISC-1", "a drop leaving others in a room", core},
+	sitHalfClose:   {"DISC-2", "a half-close", core},
+
+	sitCapsList:      {"CAPS-1", "CAPS alone, in NEW", needCaps},
+	sitCapsText:      {"CAPS-1", "a line beginning with CAPS, once named (a text line)", needCaps},
+	sitCapsEnable:    {"CAPS-2", "CAPS naming offered extensions", needCaps},
+	sitCapsUnknown:   {"CAPS-2", "CAPS naming an unknown extension, or with an empty name", needCaps},
+	sitCapsMixed:     {"CAPS-3", "a room message to members of which some enabled history and some did not", needHistory},
+	sitExtWordCore:   {"CAPS-3", "a line beginning with an extension's command word on a connection that did not enable it", needCaps},
+	sitRegister:      {"ACCT-1", "REGISTER of a name", needAccounts},
+	sitRegisterBad:   {"ACCT-1", "REGISTER with a password of the wrong length, or of a name registered already", needAccounts},
+	sitLogin:         {"ACCT-2", "LOGIN with the right password", needAccounts},
+	sitLoginFail:     {"ACCT-2", "LOGIN with a wrong password", needAccounts},
+	sitLoginNobody:   {"ACCT-2", "LOGIN with a name that is no account's", needAccounts},
+	sitLoginTaken:    {"ACCT-2", "LOGIN to an account whose name a connected user has, or in other case", needAccounts},
+	sitAccountTaken:  {"ACCT-3", "USERNAME with the name of an account no one connected has", needAccounts},
+	sitPassword:      {"ACCT-4", "PASSWORD that changes the password", needAccounts},
+	sitPasswordWrong: {"ACCT-4", "PASSWORD with a wrong old password, or not registered", needAccounts},
+	sitIDAgain:       {"HIST-1", "a message shown again with its ID (to a second client, or by HISTORY)", needHistory},
+	sitReplay:        {"HIST-2", "JOIN of a client that enabled history into a room with history (the replay as MESSAGE lines)", needHistory},
+	sitHistory13:     {"HIST-3", "HISTORY that returns messages", needHistory},
+	sitHistoryBefore: {"HIST-3", "HISTORY before the ID of a message", needHistory},
+	sitHistoryBad:    {"HIST-3", "HISTORY with an invalid room, before or limit", needHistory},
+	sitStoredGone:    {"HIST-4", "HISTORY of a room that no longer exists", needHistory},
+	sitStoredMore:    {"HIST-4", "HISTORY of a room with more stored messages than its replay holds", needHistory},
+	sitKept:          {"HIST-5", "after a restart, LOGIN to an account or HISTORY of messages from before it", needRestart},
 }
 
 // Coverage counts, for each situation a rule of PROTOCOL.md is about, the
 // steps of the checked sequences that reached it. Sequences that failed
 // are not counted.
 type Coverage struct {
-	mu        sync.Mutex
-	counts    [numSituations]int
-	sequences int
-	steps     int
+	mu         sync.Mutex
+	counts     [numSituations]int
+	sequences  int
+	steps      int
+	loginFails int   // failed logins made (ACCT-5)
+	scope      needs // what the server under test implements: which situations count
 }
 
 // CoverageRow is one situation and how many steps reached it.
@@ -134,8 +219,9 @@ type CoverageRow struct {
 	Steps     int
 }
 
-// add adds the counts of one sequence of steps.
-func (c *Coverage) add(counts *[numSituations]int, steps int) {
+// add adds the counts of one sequence of steps, which made loginFails
+// failed logins.
+func (c *Coverage) add(counts *[numSituations]int, steps, loginFails int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for i, n := range counts {
@@ -143,6 +229,18 @@ func (c *Coverage) add(counts *[numSituations]int, steps int) {
 	}
 	c.sequences++
 	c.steps += steps
+	c.loginFails += loginFails
+}
+
+// inScope reports whether the server under test can reach situation i.
+func (c *Coverage) inScope(i int) bool { return situations[i].needs&^c.scope == 0 }
+
+// LoginFails returns how many failed logins the counted sequences made
+// (ACCT-5 slows each).
+func (c *Coverage) LoginFails() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.loginFails
 }
 
 // Sequences returns how many sequences were counted.
@@ -159,13 +257,18 @@ func (c *Coverage) Steps() int {
 	return c.steps
 }
 
-// Rows returns every situation with its count, in the order of PROTOCOL.md.
+// Rows returns every situation the server under test can reach, with its
+// count, in the order of PROTOCOL.md: those of the extensions of section
+// 13 only if it implements them (Options.Ext), and those of restarts only
+// if the checker can restart it (Options.Durable, Target.Restart).
 func (c *Coverage) Rows() []CoverageRow {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	rows := make([]CoverageRow, numSituations)
+	var rows []CoverageRow
 	for i, s := range situations {
-		rows[i] = CoverageRow{Rule: s.rule, Situation: s.what, Steps: c.counts[i]}
+		if c.inScope(i) {
+			rows = append(rows, CoverageRow{Rule: s.rule, Situation: s.what, Steps: c.counts[i]})
+		}
 	}
 	return rows
 }
@@ -182,7 +285,8 @@ func (c *Coverage) Rule(rule string) int {
 }
 
 // Rules returns the rules that have situations, in the order of
-// PROTOCOL.md, each once.
+// PROTOCOL.md, each once: every rule the checker can reach, whatever the
+// server under test implements.
 func (c *Coverage) Rules() []string {
 	var rules []string
 	for _, s := range situations {
@@ -201,8 +305,8 @@ func (c *Coverage) Missed() []CoverageRow {
 // Summary says in one line how many situations were reached, and which
 // were not.
 func (c *Coverage) Summary() string {
-	missed := c.Missed()
-	s := fmt.Sprintf("%d of %d rule situations reached", int(numSituations)-len(missed), numSituations)
+	missed, all := c.Missed(), len(c.Rows())
+	s := fmt.Sprintf("%d of %d rule situations reached", all-len(missed), all)
 	if len(missed) > 0 {
 		var ids []string
 		for _, r := range missed {
@@ -218,6 +322,9 @@ func (c *Coverage) Summary() string {
 func (c *Coverage) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "rule coverage of %d sequences, %d steps (steps that reached each situation):\n", c.Sequences(), c.Steps())
+	if c.scope&needAccounts != 0 {
+		fmt.Fprintf(&b, "  (%d failed logins, each of which the server slows: ACCT-5)\n", c.LoginFails())
+	}
 	for _, r := range c.Rows() {
 		mark := ""
 		if r.Steps == 0 {
@@ -239,10 +346,15 @@ type tracker struct {
 	gone   map[string]bool // folded names of rooms destroyed
 	posted map[string]int  // room messages each existing room has had, by folded name
 	step   [][]situation   // the situations of each event of the step in progress
+	// Section 13.
+	shown        map[uint64]bool // the model IDs of messages some client was shown with their ID
+	keptID       uint64          // the last message ID before the last restart; 0 if none
+	keptAccounts map[string]bool // folded names of the accounts before the last restart
 }
 
 func newTracker() *tracker {
-	return &tracker{freed: map[string]bool{}, gone: map[string]bool{}, posted: map[string]int{}}
+	return &tracker{freed: map[string]bool{}, gone: map[string]bool{}, posted: map[string]int{},
+		shown: map[uint64]bool{}, keptAccounts: map[string]bool{}}
 }
 
 // begin starts a step.
@@ -255,17 +367,30 @@ func (k *tracker) saw(s situation) { k.counts[s]++ }
 // updates what the tracker keeps.
 func (k *tracker) observe(a driver.Applied) {
 	sits := k.situations(a)
+	if k.showsAgain(a.Outs) {
+		sits = append(sits, sitIDAgain)
+	}
 	for _, s := range sits {
 		k.counts[s]++
 	}
 	k.step = append(k.step, sits)
 
 	b := a.Before
+	if a.Event.Kind == model.Restart {
+		// Rooms and names are gone; what HIST-5 keeps is what a later step
+		// may find.
+		k.keptID = b.LastID()
+		for _, acct := range b.Accounts() {
+			k.keptAccounts[spec.Fold(acct)] = true
+		}
+		clear(k.posted)
+		return
+	}
 	if name := b.Name(a.From); name != "" && !a.After.Connected(a.From) {
 		k.freed[spec.Fold(name)] = true
 	}
 	if room := b.RoomOf(a.From); room != "" && slices.ContainsFunc(a.Outs, func(o model.Output) bool {
-		return o.To == a.From && strings.HasPrefix(o.Line, "ROOM ")
+		return o.To == a.From && (strings.HasPrefix(o.Line, "ROOM ") || strings.HasPrefix(o.Line, "MESSAGE "))
 	}) {
 		k.posted[spec.Fold(room)]++
 	}
@@ -275,6 +400,22 @@ func (k *tracker) observe(a driver.Applied) {
 			delete(k.posted, spec.Fold(r))
 		}
 	}
+}
+
+// showsAgain reports whether outs show a message with its ID that a client
+// was shown before (or that two of them show), and records those they show.
+func (k *tracker) showsAgain(outs []model.Output) bool {
+	again := false
+	for _, o := range outs {
+		if !strings.HasPrefix(o.Line, "MESSAGE ") && !strings.HasPrefix(o.Line, "HISTORY ") {
+			continue
+		}
+		if l, err := spec.ParseServerLine(o.Line); err == nil {
+			again = again || k.shown[l.ID]
+			k.shown[l.ID] = true
+		}
+	}
+	return again
 }
 
 // situations returns the situations an event reaches.
@@ -309,13 +450,21 @@ func (k *tracker) lineSituations(a driver.Applied) []situation {
 	if strings.HasPrefix(line, "PRIVMSG ") && strings.Contains(line, "  ") {
 		add(sitPrivSpaces)
 	}
-	cmd, err := spec.ParseCommand(line)
-	if err != nil {
-		return append(out, sitUsage)
-	}
 	me, room := b.Name(a.From), b.RoomOf(a.From)
+	words := wordsOf(b, a.From)
+	cmd, err := spec.ParseCommandWith(line, words)
+	if err != nil {
+		out = append(out, sitUsage)
+		switch first, _, _ := strings.Cut(line, " "); first {
+		case "CAPS":
+			out = append(out, sitCapsUnknown)
+		case "HISTORY":
+			out = append(out, sitHistoryBad)
+		}
+		return out
+	}
 	members := len(b.Members(room))
-	if me == "" && cmd.Kind != spec.Username && cmd.Kind != spec.Quit && cmd.Kind != spec.Ping {
+	if me == "" && !beforeName[cmd.Kind] {
 		return append(out, sitNoName)
 	}
 	switch cmd.Kind {
@@ -335,6 +484,11 @@ func (k *tracker) lineSituations(a driver.Applied) []situation {
 			add(sitTaken)
 			if holder != cmd.Arg {
 				add(sitCaseVariant)
+			}
+		case b.IsAccount(cmd.Arg):
+			add(sitAccountTaken)
+			if k.keptAccounts[spec.Fold(cmd.Arg)] {
+				add(sitKept)
 			}
 		default:
 			add(sitWelcome)
@@ -370,6 +524,9 @@ func (k *tracker) lineSituations(a driver.Applied) []situation {
 			}
 			if len(b.History(cmd.Arg)) > 0 {
 				add(sitHistory)
+				if b.Enabled(a.From).Has(spec.ExtHistory) {
+					add(sitReplay)
+				}
 			}
 			if k.posted[spec.Fold(cmd.Arg)] > spec.HistoryLen {
 				add(sitOverflow)
@@ -394,6 +551,17 @@ func (k *tracker) lineSituations(a driver.Applied) []situation {
 		}
 		if cmd.Kind == spec.Text && room != "" {
 			add(sitTextLine)
+		}
+		if room != "" && mixedRoom(b, room) {
+			add(sitCapsMixed)
+		}
+		if cmd.Kind == spec.Text {
+			switch first, _, _ := strings.Cut(line, " "); {
+			case first == "CAPS" && me != "":
+				add(sitCapsText)
+			case first == "LOGIN" || first == "REGISTER" || first == "PASSWORD" || first == "HISTORY":
+				add(sitExtWordCore)
+			}
 		}
 	case spec.Privmsg:
 		if room == "" {
@@ -434,8 +602,111 @@ func (k *tracker) lineSituations(a driver.Applied) []situation {
 		if cmd.Text != "" {
 			add(sitPingToken)
 		}
+	default:
+		return append(out, k.extSituations(b, a.From, cmd)...)
 	}
 	return out
+}
+
+// beforeName are the commands allowed in NEW (STATE-2).
+var beforeName = map[spec.Kind]bool{spec.Username: true, spec.Quit: true, spec.Ping: true, spec.Caps: true, spec.Login: true}
+
+// wordsOf returns the command words of id's connection in s (CAPS-1,
+// CAPS-3), as the model parses its lines.
+func wordsOf(s model.State, id model.ClientID) spec.Words {
+	return spec.Words{Caps: s.Name(id) == "" && s.Offered() != 0, Ext: s.Enabled(id)}
+}
+
+// extSituations returns the situations of a command of section 13 from id,
+// in state b.
+func (k *tracker) extSituations(b model.State, id model.ClientID, cmd spec.Command) []situation {
+	me := b.Name(id)
+	switch cmd.Kind {
+	case spec.Caps:
+		names := cmd.Names()
+		if len(names) == 0 {
+			return []situation{sitCapsList}
+		}
+		for _, n := range names {
+			if x, ok := spec.ParseExt(n); !ok || !b.Offered().Has(x) {
+				return []situation{sitCapsUnknown}
+			}
+		}
+		return []situation{sitCapsEnable}
+	case spec.Register:
+		if spec.ValidPassword(cmd.Text) && !b.IsAccount(me) {
+			return []situation{sitRegister}
+		}
+		return []situation{sitRegisterBad}
+	case spec.Login:
+		if me != "" {
+			return nil
+		}
+		switch pw, ok := b.Password(cmd.Arg); {
+		case !ok:
+			return []situation{sitLoginNobody}
+		case pw != cmd.Text:
+			return []situation{sitLoginFail}
+		}
+		sits := []situation{sitLogin}
+		if userNamed(b, cmd.Arg) != "" || !slices.Contains(b.Accounts(), cmd.Arg) {
+			sits = append(sits, sitLoginTaken)
+		}
+		if k.keptAccounts[spec.Fold(cmd.Arg)] {
+			sits = append(sits, sitKept)
+		}
+		return sits
+	case spec.Password:
+		pw, ok := b.Password(me)
+		switch {
+		case !ok || spec.ValidPassword(cmd.Text) && pw != cmd.Arg:
+			return []situation{sitPasswordWrong}
+		case spec.ValidPassword(cmd.Text):
+			return []situation{sitPassword}
+		}
+	case spec.History:
+		if !spec.ValidRoom(cmd.Arg) {
+			return []situation{sitHistoryBad}
+		}
+		var sits []situation
+		stored := b.Stored(cmd.Arg)
+		sel := slices.DeleteFunc(slices.Clone(stored), func(m model.Message) bool { return cmd.Before != 0 && m.ID >= cmd.Before })
+		sel = sel[max(0, len(sel)-cmd.Limit):]
+		if len(sel) > 0 {
+			sits = append(sits, sitHistory13)
+			if sel[0].ID <= k.keptID {
+				sits = append(sits, sitKept)
+			}
+		}
+		if cmd.Before != 0 {
+			sits = append(sits, sitHistoryBefore)
+		}
+		if len(stored) > 0 && b.Members(cmd.Arg) == nil {
+			sits = append(sits, sitStoredGone)
+		}
+		if len(stored) > spec.HistoryLen {
+			sits = append(sits, sitStoredMore)
+		}
+		return sits
+	}
+	return nil
+}
+
+// mixedRoom reports whether some members of room enabled history and some
+// did not (CAPS-3: each receives a message in its own form).
+func mixedRoom(s model.State, room string) bool {
+	var with, without bool
+	for _, id := range s.Clients() {
+		if s.Name(id) == "" || spec.Fold(s.RoomOf(id)) != spec.Fold(room) {
+			continue
+		}
+		if s.Enabled(id).Has(spec.ExtHistory) {
+			with = true
+		} else {
+			without = true
+		}
+	}
+	return with && without
 }
 
 // userNamed returns the name, as its user spelled it, of the user whose

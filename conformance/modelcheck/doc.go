@@ -17,6 +17,17 @@
 // once: the rule, the difference, and the transcript of every client. It
 // can be saved as a conformance script, and run again by its seed.
 //
+// With a server that implements the extensions of PROTOCOL.md section 13
+// (Options.Ext), clients also say hello with CAPS, register, log in with
+// the right password, a wrong one or an unknown name, change passwords,
+// fetch history, and share rooms with core clients (ext.go); with a
+// durable server and a way to restart it (Options.Durable,
+// Target.Restart), sequences restart it now and then. A server's message
+// IDs and times are its own: the driver compares them through a mapping of
+// the model's IDs to the server's (driver/ids.go). Failed logins are few,
+// as a server slows them (ACCT-5). With no extension declared, the
+// sequences are drawn exactly as for a core server.
+//
 // The checker counts, for each rule, the steps that reached the situation
 // the rule is about (a history that overflowed, a roster of three, room
 // names that sort otherwise folded to upper case, look-alike names...):

@@ -26,6 +26,12 @@ type pools struct {
 	// crowd are the names gather gives the clients it names, by slot.
 	crowd []string
 	sfx   string
+	// ext are the extensions of section 13 the server implements, whose
+	// lines the generator draws too (ext.go); none for a core server.
+	ext spec.Ext
+	// failing: the sequence may fail logins (failLoginsGen), and draws
+	// LOGINs that fail more often.
+	failing bool
 }
 
 // The look-alikes of the pool's names: non-ASCII letters that Unicode case
@@ -37,11 +43,11 @@ const (
 	longS  = "\u017f"
 )
 
-func newPools(sfx string) pools {
+func newPools(sfx string, ext spec.Ext) pools {
 	long := func(prefix string, n int) string { // a name of exactly n bytes, suffix included
 		return prefix + strings.Repeat("n", n-len(prefix)-len(sfx)) + sfx
 	}
-	return pools{
+	p := pools{
 		names: []string{"alice" + sfx, "Alice" + sfx, "kim" + sfx, "KIM" + sfx, "sam" + sfx, kelvin + "im" + sfx},
 		oddNames: []string{
 			long("m", spec.MaxNameLen), long("m", spec.MaxNameLen+1), "bad name", "x!" + sfx, "-" + sfx,
@@ -57,7 +63,12 @@ func newPools(sfx string) pools {
 		},
 		crowd: []string{"alice" + sfx, "kim" + sfx, "sam" + sfx, "bob" + sfx},
 		sfx:   sfx,
+		ext:   ext,
 	}
+	if ext != 0 {
+		p.texts = append(p.texts, extTexts...)
+	}
+	return p
 }
 
 // crowdName is the name gather gives the client in slot n.
@@ -92,13 +103,14 @@ var spaceGen = pick([]string{" ", " ", " ", " ", " ", " ", "  ", "   "})
 
 // commandGen draws one client line without its terminator: mostly commands
 // with valid or invalid arguments, sometimes text lines, malformed commands,
-// or bytes that break the framing rules. The first choices are the
-// simplest, as rapid shrinks towards them.
+// or bytes that break the framing rules; and, for a server that
+// implements extensions, the lines of section 13 (ext.go). The first
+// choices are the simplest, as rapid shrinks towards them.
 func (p pools) commandGen() *rapid.Generator[string] {
 	name := p.nameGen()
 	room := p.roomGen()
 	text := p.textGen()
-	return oneOfWeighted(
+	gens := []weighted{
 		weighted{4, rapid.Custom(func(t *rapid.T) string {
 			return "USERNAME" + spaceGen.Draw(t, "sp") + name.Draw(t, "name")
 		})},
@@ -124,7 +136,11 @@ func (p pools) commandGen() *rapid.Generator[string] {
 			"MSG tab\there", "MSG \xc3", "\x7f",
 		})},
 		weighted{1, rapid.StringMatching(`[ -~]{0,30}`)},
-	)
+	}
+	if p.ext != 0 {
+		gens = append(gens, p.extCommands()...)
+	}
+	return oneOfWeighted(gens...)
 }
 
 // choice draws an index from 0 to n-1 as single bits, the cheapest draws

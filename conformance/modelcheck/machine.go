@@ -35,6 +35,13 @@ type machine struct {
 	script  scriptWriter
 	trk     *tracker
 	fails   *failures // where a failure is recorded for Run's report
+	// restart restarts the server at an address, keeping its storage;
+	// nil unless the sequence may restart it (Options.Durable).
+	restart func(addr string) (string, error)
+	// loginFails counts the failed logins of the sequence (ACCT-5), which
+	// maxLoginFails bounds: maxFailedLogins in a sequence that may fail
+	// logins (failLoginsGen), else 0.
+	loginFails, maxLoginFails int
 }
 
 func label(n int) string { return "c" + strconv.Itoa(n) }
@@ -44,19 +51,21 @@ func label(n int) string { return "c" + strconv.Itoa(n) }
 // consumed by its own step, so a stray one still shows as an extra line.
 const barrierToken = "sync"
 
-func newMachine(opts Options, dialer dial.Dialer, addr, sfx string, fails *failures) *machine {
+func newMachine(opts Options, dialer dial.Dialer, addr, sfx string, fails *failures, restart func(string) (string, error)) *machine {
 	m := &machine{
-		opts:   opts,
-		sfx:    sfx,
-		p:      newPools(sfx),
-		slots:  map[int]*driver.Client{},
-		script: scriptWriter{sfx: sfx},
-		trk:    newTracker(),
-		fails:  fails,
+		opts:    opts,
+		sfx:     sfx,
+		p:       newPools(sfx, opts.Ext),
+		slots:   map[int]*driver.Client{},
+		script:  scriptWriter{sfx: sfx, ext: opts.Ext},
+		trk:     newTracker(),
+		fails:   fails,
+		restart: restart,
 	}
-	m.steps = m.p.stepGen(opts.Clients, avgSteps())
+	m.steps = m.p.stepGen(opts.Clients, avgSteps(), restart != nil)
 	m.d = driver.New(driver.Config{
 		Addr: addr, Dialer: dialer, Timeout: opts.Timeout, Token: barrierToken, NoPing: opts.NoPing, Quiet: opts.Quiet,
+		Model:   model.Config{Offer: opts.Ext},
 		Observe: m.trk.observe,
 	})
 	return m
@@ -72,8 +81,12 @@ func (m *machine) failf(t *rapid.T, err error) {
 	rule := m.trk.blame(err)
 	summary := firstLine(err.Error())
 	var mm *driver.Mismatch
-	if errors.As(err, &mm) {
+	var ide *driver.IDError
+	switch {
+	case errors.As(err, &mm):
 		summary = mm.Summary()
+	case errors.As(err, &ide):
+		summary = ide.Summary()
 	}
 	msg := m.anon(summary)
 	if rule != "" {
@@ -123,14 +136,24 @@ func (m *machine) run(t *rapid.T, st step) {
 			m.trk.saw(sitExactLimit)
 		}
 		if c := m.client(t, st.slot); c != nil {
-			m.write(t, c, st.data, st.how, st.chunks)
+			if st.lines != nil {
+				m.sendLines(t, c, st)
+			} else {
+				m.write(t, c, st.data, st.how, st.chunks, nil)
+			}
+		}
+	case "hello":
+		m.hello(t, st)
+	case "restart":
+		if m.restart != nil {
+			m.restartServer(t)
 		}
 	case "gather":
-		m.gather(t, st.room, st.count)
+		m.gather(t, st.room, st.count, st.caps)
 	case "burst":
 		// A client in no room does nothing.
 		if c, ok := m.slots[st.slot]; ok && m.d.Model().RoomOf(c.ID()) != "" {
-			m.write(t, c, st.data, st.how, st.chunks)
+			m.write(t, c, st.data, st.how, st.chunks, nil)
 		}
 	case "drop":
 		// A slot with no connection does nothing.
@@ -193,7 +216,10 @@ func (m *machine) open(t *rapid.T, lbl string) *driver.Client {
 // gather makes the clients of slots 1 to k take a name, if they have
 // none, and join room, if they are not in it: a crowd in one room, for
 // the rules about rosters and the order of members (JOIN-4, USERS-1).
-func (m *machine) gather(t *rapid.T, room string, k int) {
+// With extensions, a client that takes a name first says the CAPS line
+// caps holds for its slot, if any: so core clients and clients that
+// enabled history meet in rooms (CAPS-3, HIST-2).
+func (m *machine) gather(t *rapid.T, room string, k int, caps []string) {
 	for n := 1; n <= k; n++ {
 		c := m.client(t, n)
 		if c == nil {
@@ -201,6 +227,9 @@ func (m *machine) gather(t *rapid.T, room string, k int) {
 		}
 		var lines []string
 		if m.d.Model().Name(c.ID()) == "" {
+			if n <= len(caps) && caps[n-1] != "" {
+				lines = append(lines, caps[n-1])
+			}
 			lines = append(lines, "USERNAME "+m.p.crowdName(n))
 		}
 		if spec.Fold(m.d.Model().RoomOf(c.ID())) != spec.Fold(room) {
@@ -208,14 +237,15 @@ func (m *machine) gather(t *rapid.T, room string, k int) {
 		}
 		if len(lines) > 0 {
 			data := frame(lines, "crlf")
-			m.write(t, c, data, "crlf", cut(t, data, "crlf"))
+			m.write(t, c, data, "crlf", cut(t, data, "crlf"), nil)
 		}
 	}
 }
 
 // write sends data from c in chunks, which how describes, and checks what
-// every client receives.
-func (m *machine) write(t *rapid.T, c *driver.Client, data []byte, how string, chunks [][]byte) {
+// every client receives. script, if not nil, is data as a saved script
+// writes it (with the variables of message IDs: see resolve).
+func (m *machine) write(t *rapid.T, c *driver.Client, data []byte, how string, chunks [][]byte, script []byte) {
 	m.countStep()
 	switch lines := strings.Count(string(data), "\n"); {
 	case how == "lf":
@@ -223,9 +253,100 @@ func (m *machine) write(t *rapid.T, c *driver.Client, data []byte, how string, c
 	case how == "split" && len(chunks) > 1, how == "coalesced" && lines > 1:
 		m.trk.saw(sitSplit)
 	}
-	m.script.send(c.Label(), data, how)
+	if script == nil {
+		script = data
+	}
+	m.script.send(c.Label(), script, how)
 	_, outs, err := m.d.Send(c, chunks...)
+	m.loginFails += failedLogins(outs, c.ID())
 	m.expect(outs)
+	m.settled(t, err)
+}
+
+// sendLines sends the lines of a step of a server with extensions from c,
+// their tokens resolved line by line, each in the state the lines before
+// it leave (ext.go); cut into writes as the step's chunks were. A line that
+// would pass the sequence's quota of failed logins (maxLoginFails) is not
+// sent, nor are those after it.
+func (m *machine) sendLines(t *rapid.T, c *driver.Client, st step) {
+	s := m.d.Model()
+	fails := m.loginFails
+	var wire, script []string
+	for _, l := range st.lines {
+		r := m.resolve(s, c.ID(), l)
+		var fr spec.Framer
+		next := s
+		var outs []model.Output
+		for _, f := range fr.Feed(frame([]string{r.model}, st.how)) {
+			var o []model.Output
+			next, o = next.Step(c.ID(), driver.Event(f))
+			outs = append(outs, o...)
+		}
+		if fails += failedLogins(outs, c.ID()); fails > m.maxLoginFails {
+			break
+		}
+		s = next
+		wire, script = append(wire, r.wire), append(script, r.script)
+	}
+	if len(wire) == 0 {
+		return
+	}
+	data := frame(wire, st.how)
+	m.write(t, c, data, st.how, recut(data, st.how, st.chunks), frame(script, st.how))
+}
+
+// recut cuts data into writes as drawn cut data of another length: "split"
+// in pieces of the drawn sizes (the rest in one piece), else as cut does.
+func recut(data []byte, how string, drawn [][]byte) [][]byte {
+	var chunks [][]byte
+	switch how {
+	case "split":
+		rest := data
+		for _, d := range drawn {
+			if len(rest) == 0 {
+				break
+			}
+			k := min(len(rest), len(d))
+			chunks, rest = append(chunks, rest[:k]), rest[k:]
+		}
+		if len(rest) > 0 {
+			chunks = append(chunks, rest)
+		}
+	case "coalesced":
+		chunks = [][]byte{data}
+	default:
+		for _, l := range strings.SplitAfter(string(data), "\n") {
+			if l != "" {
+				chunks = append(chunks, []byte(l))
+			}
+		}
+	}
+	return chunks
+}
+
+// hello makes the client of a slot say hello as a client of the extensions
+// does: on a connection of its own, CAPS, then a name or a login (CAPS-1,
+// CAPS-2, ACCT-2). A client that has a name leaves with QUIT first; one
+// that has none says CAPS on the connection it has.
+func (m *machine) hello(t *rapid.T, st step) {
+	if c, ok := m.slots[st.slot]; ok && m.d.Model().Name(c.ID()) != "" {
+		quit := []byte("QUIT\r\n")
+		m.write(t, c, quit, "crlf", [][]byte{quit}, nil)
+	}
+	if c := m.client(t, st.slot); c != nil {
+		m.sendLines(t, c, st)
+	}
+}
+
+// restartServer restarts the server, keeping its storage, and checks that
+// every client is told and closed (SHUT-1); the sequence goes on with new
+// connections, and later steps find what HIST-5 says survives.
+func (m *machine) restartServer(t *rapid.T) {
+	m.countStep()
+	m.script.restart()
+	outs, err := m.d.Restart(func() (string, error) { return m.restart(m.d.Addr()) })
+	m.expect(outs)
+	m.watcher, m.d.Watcher = nil, nil
 	m.settled(t, err)
 }
 
@@ -262,7 +383,7 @@ func (m *machine) watch(t *rapid.T) {
 	}
 	m.watcher = m.open(t, "watcher")
 	data := []byte("USERNAME w" + m.sfx + "\r\n")
-	m.write(t, m.watcher, data, "crlf", [][]byte{data})
+	m.write(t, m.watcher, data, "crlf", [][]byte{data}, nil)
 	m.d.Watcher = m.watcher
 }
 

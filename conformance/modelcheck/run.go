@@ -8,6 +8,7 @@ import (
 	"io"
 	"roomchat.dev/roomchat/conformance/dial"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"pgregory.net/rapid"
+	"roomchat.dev/roomchat/spec"
 )
 
 // Target is how to reach the server under test: a running server's address,
@@ -28,6 +30,15 @@ type Target struct {
 	// Dialer reaches the server over the transport under test; the zero
 	// value is lines over TCP.
 	Dialer dial.Dialer
+	// Restart, if not nil, restarts the server listening at addr (Addr,
+	// or the one Start started for the case) keeping its storage: it shuts
+	// the server down gracefully, as SIGTERM does (SHUT-1: every client
+	// receives the notice, then the end of its connection), starts it
+	// again with the same settings and storage, and returns once it
+	// accepts connections, with the address it listens on then. With
+	// Options.Durable, the checker restarts the server now and then and
+	// checks that accounts, stored messages and IDs survive (HIST-5).
+	Restart func(addr string) (newAddr string, err error)
 }
 
 // Options tune a run. Zero values take the defaults.
@@ -45,6 +56,36 @@ type Options struct {
 	// ShrinkTime bounds the time rapid spends shrinking a failure (30 s);
 	// every shrinking attempt replays a sequence against the server.
 	ShrinkTime time.Duration
+	// Ext are the extensions of PROTOCOL.md section 13 the server
+	// implements and offers, exactly (CAPS lists them): with any, the
+	// checker's clients say CAPS, register, log in, fetch history, and
+	// share rooms with core clients (the tags caps, accounts and history
+	// of a manifest: see Extensions). With none, the server is checked as
+	// a core server, as before section 13 existed, whatever it offers.
+	Ext spec.Ext
+	// Durable: the server keeps accounts, stored messages and its IDs
+	// across a restart (the tag durable, HIST-5), and tells its clients
+	// when it shuts down (the tag shutdown, SHUT-1). With Target.Restart
+	// and Ext not empty, sequences then restart the server now and then.
+	Durable bool
+}
+
+// Extensions returns the Options.Ext and Options.Durable of a server that
+// implements the tags of PROTOCOL.md 1.1 (a manifest's implements line):
+// the extensions of section 13 among them, if caps is among them too (a
+// client enables them with CAPS only); and whether durable and shutdown
+// are, as the checker restarts a server as PROTOCOL.md's "server:
+// restart" does, which tells every client as SHUT-1 says.
+func Extensions(tags []string) (ext spec.Ext, durable bool) {
+	if !slices.Contains(tags, "caps") {
+		return 0, false
+	}
+	for _, t := range tags {
+		if x, ok := spec.ParseExt(t); ok {
+			ext |= x
+		}
+	}
+	return ext, ext != 0 && slices.Contains(tags, "durable") && slices.Contains(tags, "shutdown")
 }
 
 func (o Options) withDefaults() Options {
@@ -87,10 +128,15 @@ type checker struct {
 	opts   Options
 	cov    Coverage
 	fails  failures
+
+	mu   sync.Mutex
+	addr string // the address of Target.Addr's server, which a restart may change
 }
 
 func newChecker(target Target, opts Options) *checker {
-	return &checker{target: target, opts: opts.withDefaults()}
+	c := &checker{target: target, opts: opts.withDefaults(), addr: target.Addr}
+	c.cov.scope = scopeOf(c.opts.Ext, c.opts.Durable && c.target.Restart != nil)
+	return c
 }
 
 // Property returns the rapid property that checks target against the model.
@@ -99,7 +145,9 @@ func Property(target Target, opts Options) func(*rapid.T) {
 }
 
 func (c *checker) property(t *rapid.T) {
-	addr, stop := c.target.Addr, func() {}
+	c.mu.Lock()
+	addr, stop := c.addr, func() {}
+	c.mu.Unlock()
 	if c.target.Start != nil {
 		var err error
 		if addr, stop, err = c.target.Start(); err != nil {
@@ -107,8 +155,24 @@ func (c *checker) property(t *rapid.T) {
 		}
 	}
 	defer stop()
-	m := newMachine(c.opts, c.target.Dialer, addr, nextSuffix(), &c.fails)
+	var restart func(string) (string, error)
+	if c.opts.Ext != 0 && c.opts.Durable {
+		restart = c.target.Restart
+	}
+	m := newMachine(c.opts, c.target.Dialer, addr, nextSuffix(), &c.fails, restart)
 	defer m.d.Quit()
+	if c.target.Start == nil && restart != nil {
+		defer func() { // a restart may have moved the server
+			c.mu.Lock()
+			c.addr = m.d.Addr()
+			c.mu.Unlock()
+		}()
+	}
+	if c.opts.Ext.Has(spec.ExtAccounts) && failLoginsGen.Draw(t, "may fail logins") {
+		m.maxLoginFails = maxFailedLogins
+		m.p.failing = true
+		m.steps = m.p.stepGen(c.opts.Clients, avgSteps(), restart != nil)
+	}
 	for range 10 * avgSteps() {
 		st := m.steps.Draw(t, "step")
 		if st.end {
@@ -119,7 +183,7 @@ func (c *checker) property(t *rapid.T) {
 			t.Fatalf("model invariant: %v", err)
 		}
 	}
-	c.cov.add(&m.trk.counts, m.step)
+	c.cov.add(&m.trk.counts, m.step, m.loginFails)
 	if c.opts.Verbose {
 		if c.opts.Log != nil {
 			fmt.Fprint(c.opts.Log, m.transcript())

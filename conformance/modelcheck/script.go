@@ -20,14 +20,50 @@ type scriptWriter struct {
 	lines []string
 	rule  string // the rule the failure shows broken
 	note  string
+	// With extensions: the server implements ext; MESSAGE and HISTORY
+	// lines are matched with recvmsg, which sets a variable to each
+	// message's ID the first time (set) and checks it after; restarts says
+	// the sequence restarted the server.
+	ext      spec.Ext
+	set      map[uint64]bool
+	maxID    uint64 // the largest model ID in set
+	restarts bool
 }
+
+// Markers hold, in the text of a line a script sends, the name of the
+// variable that holds a message's ID (see resolve), which word writes as
+// $NAME outside the quotes.
+const (
+	varOpen  = "\ue002"
+	varClose = "\ue003"
+)
 
 func (w *scriptWriter) add(format string, args ...any) {
 	w.lines = append(w.lines, fmt.Sprintf(format, args...))
 }
 
-// word quotes s as one testscript word, with the case's suffix as $U.
+// word quotes s as one testscript word, with the case's suffix as $U and
+// the variables of markers as $NAME.
 func (w *scriptWriter) word(s string) string {
+	if strings.Contains(s, varOpen) {
+		var b strings.Builder
+		for {
+			before, rest, ok := strings.Cut(s, varOpen)
+			name, after, ok2 := strings.Cut(rest, varClose)
+			if !ok || !ok2 {
+				break
+			}
+			if before != "" {
+				b.WriteString(w.word(before))
+			}
+			b.WriteString("$" + name)
+			s = after
+		}
+		if s != "" {
+			b.WriteString(w.word(s))
+		}
+		return b.String()
+	}
 	if w.sfx == "" || s == "" {
 		return quote(s)
 	}
@@ -40,7 +76,11 @@ func (w *scriptWriter) word(s string) string {
 	return strings.Join(parts, "$U")
 }
 
-func quote(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// quote quotes s as one testscript word. The suite's commands expand
+// variables in their arguments, so a $ is written $$.
+func quote(s string) string {
+	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, "'", "''"), "$", "$$") + "'"
+}
 
 func (w *scriptWriter) connect(lbl string) { w.add("connect %s", lbl) }
 
@@ -62,7 +102,9 @@ func (w *scriptWriter) send(lbl string, data []byte, how string) {
 	case len(data) > 512 && len(lines) == 1 && strings.HasSuffix(text, "\r\n"):
 		w.add("sendlong %s %d", lbl, len(data)-2)
 	case !plain:
-		w.add("sendraw %s %s", lbl, w.word(strings.Trim(strconv.Quote(text), `"`)))
+		escaped := strings.Trim(strconv.Quote(text), `"`)
+		escaped = strings.NewReplacer(`\ue002`, varOpen, `\ue003`, varClose).Replace(escaped)
+		w.add("sendraw %s %s", lbl, w.word(escaped))
 	default:
 		long := false
 		for i, l := range lines {
@@ -89,8 +131,44 @@ func (w *scriptWriter) send(lbl string, data []byte, how string) {
 	}
 }
 
-func (w *scriptWriter) recv(lbl, line string) { w.add("recv %s %s", lbl, w.word(line)) }
-func (w *scriptWriter) closed(lbl string)     { w.add("closed %s", lbl) }
+// recv writes a line lbl must receive: with recv, or, for a MESSAGE or
+// HISTORY line, whose ID and time are the server's, with recvmsg, which
+// sets the variable of the message's ID the first time (idVar) and checks
+// that it is the same after.
+func (w *scriptWriter) recv(lbl, line string) {
+	l, err := spec.ParseServerLine(line)
+	if w.ext == 0 || err != nil || l.Kind != spec.Message && l.Kind != spec.Stored {
+		w.add("recv %s %s", lbl, w.word(line))
+		return
+	}
+	opts := ""
+	if l.Kind == spec.Stored {
+		opts = "-stored "
+	}
+	if w.set == nil {
+		w.set = map[uint64]bool{}
+	}
+	switch {
+	case w.set[l.ID]:
+		opts += "-id $" + idVar(l.ID)
+	case l.ID > w.maxID:
+		// Newer than every message the script has seen: so is its ID
+		// (HIST-1; HIST-5 across a restart).
+		opts += "-new -set " + idVar(l.ID)
+	default:
+		opts += "-set " + idVar(l.ID)
+	}
+	w.set[l.ID] = true
+	w.maxID = max(w.maxID, l.ID)
+	w.add("recvmsg %s %s %s %s %s", opts, lbl, w.word(l.Room), w.word(l.User), w.word(l.Text))
+}
+
+// restart restarts the server, as the checker did.
+func (w *scriptWriter) restart() {
+	w.restarts = true
+	w.add("restart")
+}
+func (w *scriptWriter) closed(lbl string) { w.add("closed %s", lbl) }
 
 func (w *scriptWriter) quiet(lbls []string) {
 	if len(lbls) > 0 {
@@ -141,7 +219,18 @@ func (w *scriptWriter) save(dir string) (string, error) {
 	if rule == "" {
 		rule = "ORDER-1"
 	}
-	fmt.Fprintf(&b, "# tags: core, ping, input\n# rules: %s\n\n", rule)
+	tags := "core, ping, input"
+	if w.ext != 0 {
+		tags += ", caps, " + strings.Join(w.ext.Names(), ", ")
+	}
+	if w.restarts {
+		tags += ", shutdown, durable"
+	}
+	fmt.Fprintf(&b, "# tags: %s\n# rules: %s\n", tags, rule)
+	if w.restarts {
+		b.WriteString("# server:\n")
+	}
+	b.WriteString("\n")
 	for _, l := range w.lines {
 		b.WriteString(l + "\n")
 	}

@@ -29,6 +29,13 @@ type step struct {
 	drop   driver.DropHow // for drop
 	room   string         // for gather
 	count  int            // the clients gather gathers
+	// lines are the lines of send and hello with a server that implements
+	// extensions: they may hold tokens (ext.go), so data is made of them
+	// when the step runs, and cut as chunks was.
+	lines []string
+	// caps are, for each slot, the CAPS line gather sends before the
+	// client's name with a server that implements extensions ("" for none).
+	caps []string
 }
 
 // stepKinds are the kinds of step, each as often as its weight says. The
@@ -52,21 +59,60 @@ var stepKinds = func() []string {
 	return kinds
 }()
 
+// extStepKinds are the kinds of step with a server that implements the
+// extensions of section 13: those of a core server, and a client that says
+// hello (connects anew, with CAPS, and takes a name or logs in).
+var extStepKinds = extKinds(5)
+
+// extKinds returns the kinds of step with a server that implements
+// extensions, with hellos of the given weight.
+func extKinds(hellos int) []string {
+	kinds := slices.Clone(stepKinds)
+	for range hellos {
+		kinds = append(kinds, "hello")
+	}
+	return kinds
+}
+
+// failingStepKinds are the kinds of step of a sequence that may fail
+// logins: more clients say hello, and more of them log in.
+var failingStepKinds = extKinds(12)
+
+// restartGen draws whether a step restarts the server, when the sequence
+// may: one step in 128, about one sequence in three (a restart of a real
+// server takes a while). It shrinks to no restart.
+var restartGen = rapid.Map(choice(128), func(n int) bool { return n == 127 })
+
 // transports are the ways a client's bytes are cut into writes (FRAME-2, FRAME-3).
 var transports = []string{"crlf", "lf", "split", "coalesced"}
 
 // dropHows are the ways a client leaves without QUIT (DISC-1, DISC-2, FRAME-10).
 var dropHows = []driver.DropHow{driver.DropClose, driver.DropReset, driver.DropHalfClose, driver.DropMidLine}
 
-// stepGen draws the steps of a sequence whose average length is avg.
-func (p pools) stepGen(clients, avg int) *rapid.Generator[step] {
+// stepGen draws the steps of a sequence whose average length is avg; with
+// restarts, some restart the server (only with extensions).
+func (p pools) stepGen(clients, avg int, restarts bool) *rapid.Generator[step] {
 	ends := endGen(avg)
 	slots := intRange(1, clients)
 	kinds := pick(stepKinds)
+	switch {
+	case p.failing:
+		kinds = pick(failingStepKinds)
+	case p.ext != 0:
+		kinds = pick(extStepKinds)
+	}
 	lines := p.commandGen()
+	var capsLine, helloName, helloMore, helloPassword, gatherCaps *rapid.Generator[string]
+	if p.ext != 0 {
+		capsLine, helloName, gatherCaps = p.capsGen(), p.helloNameGen(), pick(p.gatherCaps())
+		helloMore, helloPassword = p.helloMoreGen(), p.helloPasswordGen()
+	}
 	return rapid.Custom(func(t *rapid.T) step {
 		if ends.Draw(t, "end") {
 			return step{end: true}
+		}
+		if restarts && restartGen.Draw(t, "restart") {
+			return step{kind: "restart"}
 		}
 		st := step{kind: kinds.Draw(t, "kind")}
 		switch st.kind {
@@ -81,6 +127,23 @@ func (p pools) stepGen(clients, avg int) *rapid.Generator[step] {
 			}
 			st.how = pick(transports).Draw(t, "transport")
 			st.data = frame(ls, st.how)
+			if p.ext != 0 {
+				st.lines = ls
+			}
+		case "hello": // CAPS-1, CAPS-2, ACCT-2
+			st.slot = slots.Draw(t, "client")
+			st.lines = []string{capsLine.Draw(t, "caps")}
+			if name := helloName.Draw(t, "name"); name != "" {
+				st.lines = append(st.lines, name)
+				if more := helloMore.Draw(t, "more"); more != "" {
+					st.lines = append(st.lines, more)
+					if pw := helloPassword.Draw(t, "password"); pw != "" {
+						st.lines = append(st.lines, pw)
+					}
+				}
+			}
+			st.how = pick(transports).Draw(t, "transport")
+			st.data = frame(st.lines, st.how)
 		case "sendLong": // FRAME-4, FRAME-5
 			st.slot = slots.Draw(t, "client")
 			size := rapid.OneOf(rapid.IntRange(spec.MaxLineLen-3, spec.MaxLineLen+2), rapid.IntRange(spec.MaxLineLen+3, 4*spec.MaxLineLen)).Draw(t, "size")
@@ -89,6 +152,12 @@ func (p pools) stepGen(clients, avg int) *rapid.Generator[step] {
 		case "gather":
 			st.room = pick(p.rooms).Draw(t, "room")
 			st.count = rapid.IntRange(1, clients).Draw(t, "members") // a count: rapid shrinks it by halves
+			if p.ext != 0 {
+				st.caps = make([]string, clients)
+				for i := range st.caps {
+					st.caps[i] = gatherCaps.Draw(t, "caps")
+				}
+			}
 		case "burst":
 			st.slot = slots.Draw(t, "client")
 			ls := make([]string, rapid.IntRange(2, 13).Draw(t, "messages"))

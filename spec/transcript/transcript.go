@@ -27,16 +27,20 @@ type Step struct {
 	Line int    // line number in the file (or in the body given to ParseSteps)
 	Who  string // a client label, or "server"
 	// Op is ">" (Who sends Data), "<" (Who receives Data), or an event word:
-	// connect, disconnect, overflow, idle, closed, shutdown.
+	// connect, disconnect, overflow, idle, closed, shutdown, restart, time.
 	Op   string
-	Data string // the line sent or received, escapes decoded, without terminator
+	Data string // the line sent or received, escapes decoded, without terminator; the time of "time"
 	Src  string // the transcript line as written
 }
 
 // Events are the words a step may have after "who: ".
-var Events = []string{"connect", "disconnect", "overflow", "idle", "closed", "shutdown"}
+var Events = []string{"connect", "disconnect", "overflow", "idle", "closed", "shutdown", "restart", "time"}
 
-var stepRE = regexp.MustCompile(`^([a-z][a-z0-9]*)(?:([<>]) ?(.*)|: ([a-z]+))$`)
+// ServerEvents are the events only "server" has; "time" carries a
+// msg-time (PROTOCOL.md 1.2).
+var ServerEvents = []string{"shutdown", "restart", "time"}
+
+var stepRE = regexp.MustCompile(`^([a-z][a-z0-9]*)(?:([<>]) ?(.*)|: ([a-z]+)(?: (\S+))?)$`)
 
 // ParseSteps parses the body of one transcript; blank lines and '#'
 // comments are skipped. firstLine numbers the body's first line.
@@ -65,6 +69,10 @@ func ParseSteps(body string, firstLine int) ([]Step, error) {
 			if !isEvent(s.Op) {
 				return nil, fmt.Errorf("line %d: unknown event %q", n, s.Op)
 			}
+			if (s.Op == "time") != (m[5] != "") {
+				return nil, fmt.Errorf("line %d: only time takes an argument: %q", n, l)
+			}
+			s.Data = m[5]
 		}
 		steps = append(steps, s)
 	}

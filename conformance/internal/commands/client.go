@@ -47,6 +47,10 @@ type Client struct {
 	// sent, for recvmany -from; nil before the first. Only the script's
 	// goroutine touches the field (the record has a lock of its own).
 	sent *floodRecord
+	// msgRun and storedRun are where the client is in its runs of MESSAGE
+	// and HISTORY lines, for recvmsg. Only the script's goroutine touches
+	// them.
+	msgRun, storedRun msgRun
 
 	mu sync.Mutex
 	// Owned by mu; the reader goroutine appends, the script consumes.
@@ -103,6 +107,8 @@ func Dial(d dial.Dialer, addr, name string, tr *Transcript, timeout time.Duratio
 		notify:     make(chan struct{}, 1),
 		gate:       make(chan struct{}),
 		hangup:     make(chan struct{}),
+		msgRun:     msgRun{index: -1},
+		storedRun:  msgRun{index: -1},
 	}
 	close(c.gate)
 	if rcvbuf > 0 {
@@ -183,7 +189,7 @@ func (c *Client) finish(err error, partial []byte) {
 	c.partial = partial
 	c.mu.Unlock()
 	if len(partial) > 0 {
-		c.tr.add(event{client: c, kind: evNote, text: fmt.Sprintf("%d bytes without LF at end of stream: %s", len(partial), quote(partial))})
+		c.tr.add(event{client: c, kind: evNote, data: partial, text: fmt.Sprintf("%d bytes without LF at end of stream: %s", len(partial), quote(partial))})
 	}
 	switch {
 	case hungUp:
@@ -313,6 +319,26 @@ func (c *Client) Peek(timeout time.Duration) ([]byte, error) {
 			return nil, errTimeout
 		}
 	}
+}
+
+// consumedLines returns the number of lines the script has consumed.
+func (c *Client) consumedLines() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.next
+}
+
+// anyLine reports whether one of the lines from index from up to (not
+// including) to satisfies f.
+func (c *Client) anyLine(from, to int, f func(line []byte) bool) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for i := max(from, 0); i < to && i < len(c.lines); i++ {
+		if f(c.lines[i]) {
+			return true
+		}
+	}
+	return false
 }
 
 // Unread returns the number of lines received and not yet consumed.

@@ -5,7 +5,8 @@ import (
 	"time"
 )
 
-// The commands of the server and time: shutdown, sleep, mark, arrived.
+// The commands of the server and time: shutdown, restart, sleep, mark,
+// arrived.
 
 // shutdown
 func cmdShutdown(c *call) {
@@ -16,6 +17,26 @@ func cmdShutdown(c *call) {
 	if err := c.s.server.Shutdown(); err != nil {
 		c.s.fatalf(c.ts, "shutdown: %v", err)
 	}
+}
+
+// restart [-kill]
+func cmdRestart(c *call) {
+	r, ok := c.s.server.(Restarter)
+	if !ok {
+		c.ts.Fatalf("restart needs a server started for this script that the suite can restart (-exec): give the script a '# server:' header")
+	}
+	kill := c.opts.has("-kill")
+	server := &Client{name: "server"}
+	if kill {
+		c.s.tr.add(event{client: server, kind: evNote, text: "killed (SIGKILL), to be started again"})
+	} else {
+		c.s.tr.add(event{client: server, kind: evNote, text: "asked to shut down (SIGTERM), to be started again once it has"})
+	}
+	if err := r.Restart(kill); err != nil {
+		c.s.fatalf(c.ts, "restart: %v", err)
+	}
+	c.ts.Setenv(envAddr, r.Addr())
+	c.s.tr.add(event{client: server, kind: evNote, text: "started again, listening on " + r.Addr()})
 }
 
 // sleep DURATION

@@ -43,6 +43,17 @@ type Server interface {
 	Shutdown() error
 }
 
+// A Restarter is a Server that the restart command can restart.
+type Restarter interface {
+	Server
+	// Restart stops the server, gracefully and waiting until it has
+	// stopped, or at once with kill, then starts it again with the same
+	// settings and state; it returns once the server accepts connections.
+	Restart(kill bool) error
+	// Addr is where the server listens, which may change with a restart.
+	Addr() string
+}
+
 // Config is what the commands of one script know of their surroundings.
 type Config struct {
 	Addr    string        // the server's address: $ADDR
@@ -98,6 +109,7 @@ type session struct {
 	marks   map[string]time.Time // the stopwatches of mark, by name
 	should  string               // the SHOULD rule of the assertions from here on (should); "" for MUST
 	dialer  dial.Dialer          // how clients connect
+	msgs    msgLog               // the message IDs recvmsg has seen
 }
 
 func newSession(server Server) *session {

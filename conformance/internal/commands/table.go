@@ -155,6 +155,25 @@ var table = []section{
 			summary: `the next line is a ROOMLIST sorted by folded name (ROOMS-1) whose
 				rooms are exactly ROOM..., given in any order; on a shared server,
 				only rooms ending in $U count`},
+		{name: "recvmsg", args: "[-stored] [-count N] [-id ID] [-new] [-set VAR] NAME ROOM USER TEXT", run: cmdRecvMsg,
+			summary: `the next line is MESSAGE <id> <time> ROOM USER TEXT, with -stored
+				HISTORY <id> <time> ROOM USER TEXT (a line of a HISTORY reply), with
+				any valid ID and time (PROTOCOL.md 13.3); with -count, the next N such
+				lines, %d in TEXT = 1..N. Every line it matches is recorded for the
+				whole script run, restarts included, and checked against the record
+				(HIST-1): one ID always shows the same time, room, user and text; a
+				larger ID never has an earlier time; on each connection the IDs of
+				the MESSAGE lines since its latest OK Joined increase, and so do those
+				of the HISTORY lines of one reply. -id: the ID is ID (the message
+				another client was shown: HIST-2). -new: the ID is above every ID
+				recorded so far (for a message sent after the script saw all of
+				those). -set: $VAR is set to the ID (with -count, that of the first
+				line), for the lines that follow: 'HISTORY #log$U $first 10'`},
+		{name: "unseen", args: "TEXT...", run: cmdUnseen,
+			summary: `no line that any client of the script has received so far, on any
+				of its connections, holds TEXT: for what a server must never send,
+				such as a password (ACCT-6). Use it after quiet, once every line has
+				arrived`},
 		{name: "quiet", args: "NAME...", run: cmdQuiet,
 			summary: `nothing more has arrived: each NAME sends PING quiet-N and the
 				very next line must be PONG quiet-N (PING-2); without the ping
@@ -175,6 +194,15 @@ var table = []section{
 		{name: "shutdown", run: cmdShutdown,
 			summary: `SIGTERM to the server started for this script (needs a "# server:"
 				header)`},
+		{name: "restart", args: "[-kill]", run: cmdRestart,
+			summary: `restart the server started for this script: SIGTERM, and wait
+				until it exits, or SIGKILL with -kill (a crash); then start it again
+				with the same command line, flags and {dir}, and wait until it
+				accepts connections. $ADDR follows it if its port changes. The
+				connections to the server that stopped are over (check them with
+				closed). The runner sees restart in a script: the script needs a
+				"# server:" header and runs only on a server the suite starts
+				(-exec), and is skipped on -addr`},
 		{name: "sleep", args: "DURATION", run: cmdSleep,
 			summary: `wait, for the timeouts of sections 8 and 9 (LIMIT-7, SHUT-2);
 				never to synchronise (use quiet)`},

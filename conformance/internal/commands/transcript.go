@@ -52,7 +52,7 @@ type event struct {
 	at     time.Duration
 	client *Client
 	kind   eventKind
-	data   []byte // evSent, evReceived
+	data   []byte // evSent, evReceived; for an evNote, bytes without LF at the end of the stream
 	index  int    // evReceived: the line's index among its client's lines
 	text   string // evNote, or a description of an evSent write
 }
@@ -62,6 +62,19 @@ func (tr *Transcript) add(e event) {
 	e.at = time.Since(tr.start)
 	tr.events = append(tr.events, e)
 	tr.mu.Unlock()
+}
+
+// received returns the first line (or bytes without LF at the end of a
+// stream) that a client received holding text, and that client's name.
+func (tr *Transcript) received(text []byte) (who, line string, ok bool) {
+	tr.mu.Lock()
+	defer tr.mu.Unlock()
+	for _, e := range tr.events {
+		if (e.kind == evReceived || e.kind == evNote) && bytes.Contains(e.data, text) {
+			return e.client.name, string(bytes.TrimSuffix(e.data, []byte("\r\n"))), true
+		}
+	}
+	return "", "", false
 }
 
 // beginCommand records that the script runs its next command.

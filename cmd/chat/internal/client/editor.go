@@ -42,6 +42,12 @@ type editor struct {
 	line    string // the input
 	pos     int    // the cursor: a byte offset in line, at a cluster boundary
 	reading bool   // a line is being read: the prompt and input are shown
+	// secret: the line is a password. Nothing of it is drawn, it does not
+	// go into the history, and Tab, Up, Down and PgUp do nothing; Ctrl-C
+	// cancels it. What was typed before is kept aside meanwhile.
+	secret     bool
+	stashed    string
+	stashedPos int
 
 	history   []string // lines entered, oldest first
 	histIndex int      // the history entry shown, 0 the newest; -1: none
@@ -77,9 +83,11 @@ func sizeOrDefault(width, height int) (int, int) {
 
 // Events that end feed.
 const (
-	evNone = iota // the keys are used up
-	evLine        // Enter: a line is complete
-	evEOF         // Ctrl-D on an empty line, or Ctrl-C
+	evNone   = iota // the keys are used up
+	evLine          // Enter: a line is complete
+	evEOF           // Ctrl-D on an empty line, or Ctrl-C
+	evPageUp        // PgUp: earlier messages are wanted; the line stays
+	evCancel        // Ctrl-C while a password is read
 )
 
 // startLine shows the prompt and the input line, which may hold what was
@@ -87,6 +95,21 @@ const (
 func (e *editor) startLine() {
 	e.reading = true
 	e.refreshInput()
+}
+
+// beginSecret starts reading a password; endSecret ends it and brings back
+// the line that was being typed before.
+func (e *editor) beginSecret() {
+	e.stashed, e.stashedPos = e.line, e.pos
+	e.line, e.pos, e.secret = "", 0, true
+}
+
+func (e *editor) endSecret() {
+	e.line, e.pos, e.secret = e.stashed, e.stashedPos, false
+	e.stashed, e.stashedPos = "", 0
+	if e.reading {
+		e.refreshInput()
+	}
 }
 
 // feed handles the keys at the start of in until a line is entered or the
@@ -103,17 +126,26 @@ func (e *editor) feed(in []byte) (rest []byte, line string, ev int) {
 		if k == keyEnter && len(in) > 0 && in[0] == '\n' {
 			in = in[1:] // CRLF is one Enter
 		}
-		switch e.key(k) {
+		switch ev := e.key(k); ev {
 		case evLine:
 			line = e.line
-			e.addHistory(line)
+			if !e.secret {
+				e.addHistory(line)
+			}
 			e.line, e.pos, e.reading = "", 0, false
 			e.refreshInput()
 			return in, line, evLine
-		case evEOF:
+		case evEOF, evCancel:
 			e.line, e.pos, e.reading = "", 0, false
 			e.refreshInput()
-			return in, "", evEOF
+			return in, "", ev
+		case evPageUp:
+			// The line stays, and is still being read: the caller asks
+			// for it again.
+			if dirty {
+				e.refreshInput()
+			}
+			return in, "", evPageUp
 		}
 		dirty = true
 	}
@@ -129,7 +161,18 @@ func (e *editor) key(k rune) int {
 	case keyEnter, keyLF:
 		return evLine
 	case keyCtrlC:
+		if e.secret {
+			return evCancel
+		}
 		return evEOF
+	case keyPageUp:
+		if !e.secret {
+			return evPageUp
+		}
+	case keyTab, keyUp, keyDown:
+		if !e.secret {
+			e.recall(k)
+		}
 	case keyCtrlD:
 		if e.line == "" {
 			return evEOF
@@ -163,6 +206,26 @@ func (e *editor) key(k rune) int {
 		e.edit(e.line[:e.pos], e.pos)
 	case keyTranspose:
 		e.transpose()
+	case keyClear:
+		e.out = append(e.out, "\x1b[2J\x1b[H"...)
+		e.above, e.cursorRow = 0, 0
+		e.drawAll()
+	default:
+		if k < ' ' || spec.IsForbidden(k) || isSpecialKey(k) || len(e.line)+utf8.RuneLen(k) > maxEditLine {
+			// Nothing that could move the cursor, break the line or
+			// reorder text reaches the screen; the server would refuse
+			// it anyway (FRAME-8).
+			break
+		}
+		s := string(k)
+		e.edit(e.line[:e.pos]+s+e.line[e.pos:], e.pos+len(s))
+	}
+	return evNone
+}
+
+// recall applies Up, Down (the history) or Tab (completion).
+func (e *editor) recall(k rune) {
+	switch k {
 	case keyUp:
 		if e.histIndex+1 < len(e.history) {
 			if e.histIndex == -1 {
@@ -180,31 +243,17 @@ func (e *editor) key(k rune) int {
 			e.histIndex = -1
 			e.setLine(e.histSaved)
 		}
-	case keyClear:
-		e.out = append(e.out, "\x1b[2J\x1b[H"...)
-		e.above, e.cursorRow = 0, 0
-		e.drawAll()
 	case keyTab:
 		if e.complete == nil {
-			break
+			return
 		}
 		line, pos, options := e.complete(e.line, e.pos)
 		if len(options) > 1 && line == e.line {
 			e.print(strings.Join(options, "  "))
-			break
+			return
 		}
 		e.edit(line, pos)
-	default:
-		if k < ' ' || spec.IsForbidden(k) || isSpecialKey(k) || len(e.line)+utf8.RuneLen(k) > maxEditLine {
-			// Nothing that could move the cursor, break the line or
-			// reorder text reaches the screen; the server would refuse
-			// it anyway (FRAME-8).
-			break
-		}
-		s := string(k)
-		e.edit(e.line[:e.pos]+s+e.line[e.pos:], e.pos+len(s))
 	}
-	return evNone
 }
 
 // edit replaces the line and puts the cursor at pos, or just after the
@@ -389,7 +438,12 @@ func (e *editor) drawInput() {
 func (e *editor) layoutInput(b []byte) (out []byte, endRow, row, col int) {
 	c := cursor{width: e.width}
 	b, _, _ = c.write(b, e.prompt, -1)
-	b, row, col = c.write(b, e.line, e.pos)
+	if e.secret {
+		// Nothing of a password is drawn, not even its length.
+		row, col = c.row, c.col
+	} else {
+		b, row, col = c.write(b, e.line, e.pos)
+	}
 	if c.col >= c.width {
 		b = append(b, '\r', '\n')
 		c.row, c.col = c.row+1, 0

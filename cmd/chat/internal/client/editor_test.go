@@ -13,6 +13,7 @@ type editorScreen struct {
 	t   *testing.T
 	e   *editor
 	scr *termtest.Screen
+	raw strings.Builder // every byte written
 }
 
 func newEditorScreen(t *testing.T, width, height int, prompt string) *editorScreen {
@@ -29,6 +30,7 @@ func (s *editorScreen) flush() string {
 	s.t.Helper()
 	out := string(s.e.out)
 	s.e.out = s.e.out[:0]
+	s.raw.WriteString(out)
 	s.scr.Write([]byte(out))
 	if len(s.scr.Errors) > 0 {
 		s.t.Fatalf("unexpected output: %q", s.scr.Errors)
@@ -298,5 +300,69 @@ func TestEditorFeedPartial(t *testing.T) {
 	rest, line, ev := e.feed([]byte("\r\nb\r"))
 	if ev != evLine || line != "a日" || string(rest) != "b\r" {
 		t.Errorf("got %q %q %d", rest, line, ev)
+	}
+}
+
+// TestEditorSecret: a password is not drawn, not even its length, does not
+// go into the history, is not completed, and Ctrl-C cancels it; the line
+// typed before comes back after it.
+func TestEditorSecret(t *testing.T) {
+	s := newEditorScreen(t, 40, 10, "> ")
+	s.e.startLine()
+	s.keys("half")
+	s.e.beginSecret()
+	s.e.setPrompt("password: ")
+	s.flush()
+	s.want(0, 10, "password:")
+	line, ev := s.keys("hunter22\tb\x1b[A\x1b[5~")
+	if ev != evNone {
+		t.Fatalf("event %d", ev)
+	}
+	s.e.print("a line arrives")
+	s.flush()
+	s.want(1, 10, "a line arrives", "password:")
+	line, ev = s.keys("\r")
+	if ev != evLine || line != "hunter22b" {
+		t.Fatalf("got %q, event %d", line, ev)
+	}
+	s.e.endSecret()
+	s.e.setPrompt("> ")
+	s.e.startLine()
+	s.flush()
+	s.want(1, 6, "a line arrives", "> half")
+	if raw := s.raw.String(); strings.Contains(raw, "hunter") || strings.Contains(raw, "*") {
+		t.Errorf("the password, or its length, is written: %q", raw)
+	}
+	s.keys("\x1b[A")
+	if s.e.line != "half" {
+		t.Errorf("Up recalls %q: a password went into the history", s.e.line)
+	}
+
+	s.e.beginSecret()
+	s.e.startLine()
+	if _, ev := s.keys("abc\x03"); ev != evCancel {
+		t.Errorf("Ctrl-C: event %d, want evCancel", ev)
+	}
+	s.e.endSecret()
+	if s.e.line != "half" {
+		t.Errorf("after a cancelled password: %q", s.e.line)
+	}
+}
+
+// TestEditorPageUp: PgUp ends the read with evPageUp and leaves the line,
+// and the cursor, as they were.
+func TestEditorPageUp(t *testing.T) {
+	s := newEditorScreen(t, 40, 10, "#r> ")
+	s.e.startLine()
+	if _, ev := s.keys("hello\x1b[D\x1b[5~"); ev != evPageUp {
+		t.Fatalf("event %d, want evPageUp", ev)
+	}
+	s.e.print("— earlier messages —")
+	s.flush()
+	s.e.startLine()
+	s.flush()
+	s.want(1, 8, "— earlier messages —", "#r> hello")
+	if line, ev := s.keys("!\r"); ev != evLine || line != "hell!o" {
+		t.Errorf("got %q, event %d", line, ev)
 	}
 }

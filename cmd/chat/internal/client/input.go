@@ -2,17 +2,24 @@ package client
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"roomchat.dev/roomchat/spec"
 )
 
-// Action is what one line typed by the user asks for. At most one of Send,
-// Show and Error is set; an empty Action (an empty line) does nothing.
+// Action is what one line typed by the user asks for. At most one of its
+// fields is set; an empty Action (an empty line) does nothing.
 type Action struct {
 	Send  *spec.Command // a command for the server
 	Show  string        // local text to show, such as the help
 	Error string        // a local error: nothing is sent
+	// Dialog asks for passwords, without echo, and then builds the
+	// command to send (/login, /register, /password).
+	Dialog *passwordDialog
+	// History asks for this many earlier messages of the room (/history):
+	// the client knows which.
+	History int
 }
 
 // slashCommand is one command a user can type after '/'.
@@ -20,6 +27,9 @@ type slashCommand struct {
 	usage string
 	help  string
 	parse func(args string) (spec.Command, bool) // false: usage error
+	// action, if set instead of parse, translates the command into an
+	// Action that is not a command sent as it is.
+	action func(args string) (Action, bool)
 }
 
 // slashCommands maps each command name to its translation. The names are
@@ -34,23 +44,55 @@ var slashCommands = map[string]slashCommand{
 			room = "#" + room
 		}
 		return spec.Command{Kind: spec.Join, Arg: room}, true
-	}},
-	"leave": {"/leave", "leave your room", noArgs(spec.Leave)},
+	}, nil},
+	"leave": {"/leave", "leave your room", noArgs(spec.Leave), nil},
 	"msg": {"/msg user text", "send a private message", func(args string) (spec.Command, bool) {
 		user, text, _ := strings.Cut(strings.TrimLeft(args, " "), " ")
 		if user == "" || text == "" {
 			return spec.Command{}, false
 		}
 		return spec.Command{Kind: spec.Privmsg, Arg: user, Text: text}, true
+	}, nil},
+	"users": {"/users", "list the users in your room", noArgs(spec.Users), nil},
+	"rooms": {"/rooms", "list the rooms", noArgs(spec.Rooms), nil},
+	"history": {"/history [n]", "show n earlier messages of your room (PgUp: 50)", nil, func(args string) (Action, bool) {
+		args = strings.TrimSpace(args)
+		if args == "" {
+			return Action{History: historyPageSize}, true
+		}
+		n, err := strconv.Atoi(args)
+		if err != nil || n < 1 || n > spec.HistoryPage {
+			return Action{}, false
+		}
+		return Action{History: n}, true
 	}},
-	"users": {"/users", "list the users in your room", noArgs(spec.Users)},
-	"rooms": {"/rooms", "list the rooms", noArgs(spec.Rooms)},
-	"quit":  {"/quit", "leave the chat (Ctrl-D does the same)", noArgs(spec.Quit)},
-	"help":  {"/help", "show this help", nil},
+	"login": {"/login name", "log in to a registered name instead of choosing one", nil, func(args string) (Action, bool) {
+		name := strings.TrimSpace(args)
+		if name == "" || strings.Contains(name, " ") {
+			return Action{}, false
+		}
+		if !spec.ValidUsername(name) {
+			return Action{Error: invalidUsername}, true
+		}
+		return Action{Dialog: newDialog(spec.Login, name)}, true
+	}},
+	"register": {"/register", "protect your name with a password (asked twice, not shown)", nil, dialog(spec.Register)},
+	"password": {"/password", "change your password (not shown)", nil, dialog(spec.Password)},
+	"quit":     {"/quit", "leave the chat (Ctrl-D does the same)", noArgs(spec.Quit), nil},
+	"help":     {"/help", "show this help", nil, nil},
 }
 
 // commandOrder is the order of the help text.
-var commandOrder = []string{"join", "leave", "msg", "users", "rooms", "quit", "help"}
+var commandOrder = []string{"join", "leave", "msg", "users", "rooms", "history", "login", "register", "password", "quit", "help"}
+
+// invalidUsername is the local error for a name the server would refuse.
+const invalidUsername = "invalid username: 1 to 32 letters, digits, '_' or '-'"
+
+func dialog(k spec.Kind) func(string) (Action, bool) {
+	return func(args string) (Action, bool) {
+		return Action{Dialog: newDialog(k, "")}, strings.TrimSpace(args) == ""
+	}
+}
 
 func noArgs(k spec.Kind) func(string) (spec.Command, bool) {
 	return func(args string) (spec.Command, bool) {
@@ -67,7 +109,8 @@ func HelpText() string {
 		fmt.Fprintf(&b, "  %-16s %s\n", c.usage, c.help)
 	}
 	fmt.Fprintf(&b, "  %-16s %s\n", "//text", "send a message that starts with '/'")
-	b.WriteString("anything else is a message to your room; Tab completes commands and names")
+	b.WriteString("anything else is a message to your room; Tab completes commands and names;\n")
+	b.WriteString("PgUp shows earlier messages; Ctrl-C at a password prompt cancels it")
 	return b.String()
 }
 
@@ -90,6 +133,13 @@ func ParseInput(line string) Action {
 	c, ok := slashCommands[strings.ToLower(name)]
 	if !ok {
 		return Action{Error: fmt.Sprintf("unknown command %q (type /help)", "/"+name)}
+	}
+	if c.action != nil {
+		a, ok := c.action(args)
+		if !ok {
+			return Action{Error: "usage: " + c.usage}
+		}
+		return a
 	}
 	if c.parse == nil {
 		return Action{Show: HelpText()}

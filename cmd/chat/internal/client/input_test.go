@@ -3,6 +3,8 @@ package client
 import (
 	"strings"
 	"testing"
+
+	"roomchat.dev/roomchat/spec"
 )
 
 func TestParseInputSends(t *testing.T) {
@@ -87,5 +89,54 @@ func TestParseInputHelpAndEmpty(t *testing.T) {
 	}
 	if a := ParseInput(""); a != (Action{}) {
 		t.Errorf("empty line = %+v, want nothing", a)
+	}
+}
+
+// TestParseInputExtensions: the commands of section 13 ask for passwords
+// or for history instead of sending a line as typed.
+func TestParseInputExtensions(t *testing.T) {
+	tests := []struct {
+		typed   string
+		dialog  spec.Kind // the dialog started; 0 for none
+		login   string    // the name of /login
+		history int
+		error   string // substring of the local error; "" for none
+	}{
+		{typed: "/register", dialog: spec.Register},
+		{typed: "/password", dialog: spec.Password},
+		{typed: "/login alice", dialog: spec.Login, login: "alice"},
+		{typed: "/LOGIN  Alice ", dialog: spec.Login, login: "Alice"},
+		{typed: "/history", history: 50},
+		{typed: "/history 7", history: 7},
+		{typed: "/history 100", history: 100},
+		{typed: "/register now", error: "usage: /register"},
+		{typed: "/password old new", error: "usage: /password"},
+		{typed: "/login", error: "usage: /login name"},
+		{typed: "/login alice secret", error: "usage: /login name"},
+		{typed: "/login al!ce", error: "invalid username"},
+		{typed: "/history 0", error: "usage: /history [n]"},
+		{typed: "/history 101", error: "usage: /history [n]"},
+		{typed: "/history all", error: "usage: /history [n]"},
+	}
+	for _, tt := range tests {
+		a := ParseInput(tt.typed)
+		var dialog spec.Kind
+		var login string
+		if a.Dialog != nil {
+			dialog, login = a.Dialog.kind, a.Dialog.name
+		}
+		if a.Send != nil || dialog != tt.dialog || login != tt.login || a.History != tt.history ||
+			tt.error == "" && a.Error != "" || !strings.Contains(a.Error, tt.error) {
+			t.Errorf("ParseInput(%q) = %+v", tt.typed, a)
+		}
+	}
+}
+
+func TestHelpHasExtensions(t *testing.T) {
+	help := ParseInput("/help").Show
+	for _, want := range []string{"/login name", "/register", "/password", "/history [n]", "PgUp"} {
+		if !strings.Contains(help, want) {
+			t.Errorf("help lacks %q:\n%s", want, help)
+		}
 	}
 }

@@ -29,6 +29,7 @@ const (
 	keyKillEnd
 	keyClear
 	keyTranspose
+	keyPageUp
 )
 
 func isSpecialKey(k rune) bool { return 0xd800 <= k && k < 0xe000 }
@@ -58,6 +59,7 @@ var escapeKeys = map[string]rune{
 	"\x1b[H": keyHome, "\x1b[F": keyEnd, "\x1bOH": keyHome, "\x1bOF": keyEnd,
 	"\x1b[1~": keyHome, "\x1b[7~": keyHome, "\x1b[4~": keyEnd, "\x1b[8~": keyEnd,
 	"\x1b[3~":   keyDelete,
+	"\x1b[5~":   keyPageUp,
 	"\x1b[1;3C": keyWordRight, "\x1b[1;3D": keyWordLeft, // Alt-arrow
 	"\x1b[1;5C": keyWordRight, "\x1b[1;5D": keyWordLeft, // Ctrl-arrow
 	"\x1bf": keyWordRight, "\x1bb": keyWordLeft, // Alt-f, Alt-b

@@ -6,14 +6,15 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 
 	"roomchat.dev/roomchat/spec"
 )
 
-// run is the loop goroutine: it asks for the username, then relays between
-// the user and the server until the session ends, and returns the exit
-// status.
+// run is the loop goroutine: it asks what the server offers, then for the
+// username, then relays between the user and the server until the session
+// ends, and returns the exit status.
 func (l *loop) run(ctx context.Context) int {
 	var keepalive <-chan time.Time
 	if l.cfg.Keepalive > 0 {
@@ -25,12 +26,9 @@ func (l *loop) run(ctx context.Context) int {
 	interrupted := ctx.Done()
 	l.lastSent = time.Now()
 
-	if l.cfg.Name != "" {
-		l.askName(l.cfg.Name)
-	} else {
-		l.ui.SetPrompt("username: ")
-		l.ask()
-	}
+	// The answer to CAPS decides what the client can offer the user, so
+	// nothing is asked of the user before it comes (see opening).
+	l.send(l.open.query())
 	for {
 		var outgoing chan<- string
 		var head string
@@ -70,17 +68,21 @@ func (l *loop) run(ctx context.Context) int {
 			interrupted = nil
 			l.quit(StatusError)
 		}
-		if l.phase == chatting && len(l.outq) < maxQueued {
+		// No more input while a page of history waits for the room or
+		// for the page before it: what is typed after /history or PgUp
+		// comes after it, as a script means it.
+		if l.phase == chatting && len(l.outq) < maxQueued && len(l.pages) == 0 {
 			l.ask()
 		}
 	}
 }
 
-// ask lets the input reader read one more line, unless it is at it already.
+// ask lets the input reader read one more line, unless it is at it
+// already: a password while a dialog asks for one.
 func (l *loop) ask() {
 	if !l.asking {
 		l.asking = true
-		l.wantLine <- struct{}{}
+		l.wantLine <- l.dialog != nil
 	}
 }
 
@@ -90,10 +92,172 @@ func (l *loop) send(c spec.Command) {
 	l.s.sent(c)
 }
 
-// askName sends USERNAME name.
-func (l *loop) askName(name string) {
-	l.pendingName = name
-	l.send(spec.Command{Kind: spec.Username, Arg: name})
+// sendName sends a USERNAME or LOGIN.
+func (l *loop) sendName(c spec.Command) {
+	l.open.sent(c)
+	l.send(c)
+}
+
+// askUsername asks the user for a username.
+func (l *loop) askUsername() {
+	l.ui.SetPrompt("username: ")
+	l.ask()
+}
+
+// beginNaming starts what the client does once it knows what the server
+// offers: log in (-login), ask for the name given (-name), or ask the user.
+func (l *loop) beginNaming() {
+	switch name := l.cfg.Login; {
+	case name != "" && !l.open.has(spec.ExtAccounts):
+		l.ui.Notice(l.r.Error("this server has no accounts: cannot log in as " + name))
+		l.nameFailed(fmt.Sprintf("login as %q impossible", name))
+	case name != "" && l.cfg.Password != "":
+		if !validPassword(l.cfg.Password) {
+			l.ui.Notice(l.r.Error("the password given for " + name + " cannot be one: " + passwordRule))
+			l.nameFailed(fmt.Sprintf("login as %q impossible", name))
+			return
+		}
+		l.sendName(spec.Command{Kind: spec.Login, Arg: name, Text: l.cfg.Password})
+	case name != "":
+		l.startDialog(newDialog(spec.Login, name))
+	case l.cfg.Name != "":
+		l.sendName(spec.Command{Kind: spec.Username, Arg: l.cfg.Name})
+	default:
+		l.askUsername()
+	}
+}
+
+// nameFailed follows a name refused or a login failed: without a person to
+// ask for another, the client quits with StatusError, saying why.
+func (l *loop) nameFailed(why string) {
+	if l.phase != naming {
+		return
+	}
+	if !l.ui.Interactive() {
+		l.ui.Notice(l.r.Error(why))
+		l.quit(StatusError)
+		return
+	}
+	l.askUsername()
+}
+
+// startDialog starts asking for the passwords of an account command.
+func (l *loop) startDialog(d *passwordDialog) {
+	l.dialog = d
+	l.ui.SetPrompt(d.prompt())
+	if l.phase == naming {
+		l.ask() // in the chat, run asks
+	}
+}
+
+// endDialog ends a dialog; if it sent nothing while naming, the user is
+// asked for a name again.
+func (l *loop) endDialog(sent bool) {
+	d := l.dialog
+	l.dialog = nil
+	if l.phase != naming {
+		l.ui.SetPrompt(l.s.prompt())
+		return
+	}
+	if !sent {
+		l.nameFailed(fmt.Sprintf("login as %q not sent", d.name))
+	}
+}
+
+// dialogInput handles a password typed for the dialog.
+func (l *loop) dialogInput(in typedLine) {
+	switch {
+	case errors.Is(in.err, errCancelled):
+		l.ui.Notice(l.r.Error("cancelled: nothing sent"))
+		l.endDialog(false)
+		return
+	case errors.Is(in.err, errInputTooLong):
+		l.ui.Notice(l.r.Error(passwordRule + ": nothing sent"))
+		l.endDialog(false)
+		return
+	case errors.Is(in.err, errPageUp):
+		l.askAgain()
+		return
+	case in.err != nil:
+		l.dialog = nil
+		l.quit(StatusOK)
+		return
+	}
+	cmd, problem, done := l.dialog.answer(in.line)
+	if !done {
+		l.ui.SetPrompt(l.dialog.prompt())
+		l.askAgain()
+		return
+	}
+	if problem != "" {
+		l.ui.Notice(l.r.Error(problem))
+		l.endDialog(false)
+		return
+	}
+	l.endDialog(true)
+	if cmd.Kind == spec.Login {
+		l.sendName(cmd)
+	} else {
+		l.send(cmd)
+	}
+}
+
+// accountCommand starts /register or /password, or refuses /login: it is
+// for the time before a name is chosen.
+func (l *loop) accountCommand(d *passwordDialog) {
+	switch {
+	case !l.open.has(spec.ExtAccounts):
+		l.ui.Notice(l.r.Error("this server has no accounts"))
+	case d.kind == spec.Login:
+		l.ui.Notice(l.r.Error("you have a name already: /login is for choosing one; reconnect to log in"))
+	default:
+		l.startDialog(d)
+	}
+}
+
+// fetchHistory asks for n messages of the room before those shown. While
+// a JOIN or a page is on its way, it asks later (see morePages), and run
+// reads no input meanwhile: a script's /join then /history, or PgUp
+// pressed three times, do what they say, in order.
+func (l *loop) fetchHistory(n int) {
+	if !l.open.has(spec.ExtHistory) {
+		l.ui.Notice(l.r.Error("this server keeps no history"))
+		return
+	}
+	l.pages = append(l.pages, n)
+	l.morePages()
+}
+
+// morePages asks for the pages that waited, once the session is no longer
+// busy.
+func (l *loop) morePages() {
+	for len(l.pages) > 0 && !l.s.busy() {
+		n := l.pages[0]
+		l.pages = l.pages[1:]
+		cmd, notice := l.s.fetch(n)
+		if notice != "" {
+			l.ui.Notice(l.r.Info(notice))
+		}
+		if cmd != nil {
+			l.send(*cmd)
+		}
+	}
+}
+
+// help returns /help's text, and what of it this server allows.
+func (l *loop) help(text string) string {
+	var what string
+	switch ext := l.open.enabled; {
+	case ext.Has(spec.ExtAccounts | spec.ExtHistory):
+		what = "this server has accounts and keeps history"
+	case ext.Has(spec.ExtHistory):
+		what = "this server keeps history; it has no accounts: /login, /register and /password do not work here"
+	case ext.Has(spec.ExtAccounts):
+		what = "this server has accounts; it keeps no history: /history and PgUp do not work here"
+	default:
+		what = "this server has no accounts and keeps no history: /login, /register, /password, /history and PgUp do not work here"
+	}
+	return text + "\n" + what
 }
 
 // quit sends QUIT; the loop then ends with status when the server says
@@ -112,7 +276,17 @@ func (l *loop) input(in typedLine) {
 	if l.phase == quitting {
 		return
 	}
+	if l.dialog != nil {
+		l.dialogInput(in)
+		return
+	}
 	switch {
+	case errors.Is(in.err, errPageUp):
+		if l.phase == chatting {
+			l.fetchHistory(historyPageSize)
+		}
+		l.askAgain()
+		return
 	case errors.Is(in.err, errInputTooLong):
 		l.ui.Notice(l.r.Error("not sent: the line is too long"))
 		l.askAgain()
@@ -131,7 +305,11 @@ func (l *loop) input(in typedLine) {
 	case a.Error != "":
 		l.ui.Notice(l.r.Error(a.Error))
 	case a.Show != "":
-		l.ui.Notice(l.r.Info(a.Show))
+		l.ui.Notice(l.r.Info(l.help(a.Show)))
+	case a.Dialog != nil:
+		l.accountCommand(a.Dialog)
+	case a.History > 0:
+		l.fetchHistory(a.History)
 	case a.Send != nil && a.Send.Kind == spec.Quit:
 		l.quit(StatusOK)
 	case a.Send != nil:
@@ -156,28 +334,46 @@ func (l *loop) showPending() {
 
 // askAgain asks for another line while naming; in the chat, run asks.
 func (l *loop) askAgain() {
-	if l.phase == naming && l.pendingName == "" {
+	if l.phase == naming && !l.open.naming() {
 		l.ask()
 	}
 }
 
 // nameInput handles a line typed while there is no username.
 func (l *loop) nameInput(line string) {
+	word, _, _ := strings.Cut(line, " ")
 	switch a := ParseInput(line); {
 	case line == "":
 		l.ask()
 	case a.Send != nil && a.Send.Kind == spec.Quit:
 		l.quit(StatusOK)
-	case a.Show != "" || a.Error != "" || a.Send != nil && a.Send.Kind != spec.Msg:
-		l.ui.Notice(l.r.Error("choose a username first"))
+	case a.Show != "":
+		l.ui.Notice(l.r.Info(l.help(a.Show)))
 		l.ask()
-	default:
-		if msg := spec.CheckLine([]byte(line)); msg != "" || len(line) > spec.MaxNameLen {
-			l.ui.Notice(l.r.Error("invalid username: 1 to 32 letters, digits, '_' or '-'"))
+	case strings.EqualFold(word, "/login") && a.Error != "":
+		l.ui.Notice(l.r.Error(a.Error))
+		l.ask()
+	case a.Dialog != nil && a.Dialog.kind == spec.Login:
+		if !l.open.has(spec.ExtAccounts) {
+			l.ui.Notice(l.r.Error("this server has no accounts: choose a username"))
 			l.ask()
 			return
 		}
-		l.askName(line)
+		l.startDialog(a.Dialog)
+	case a.Error != "" || a.Send != nil && a.Send.Kind != spec.Msg || a.Dialog != nil || a.History > 0:
+		if l.open.has(spec.ExtAccounts) {
+			l.ui.Notice(l.r.Error("choose a username first, or log in with /login name"))
+		} else {
+			l.ui.Notice(l.r.Error("choose a username first"))
+		}
+		l.ask()
+	default:
+		if msg := spec.CheckLine([]byte(line)); msg != "" || len(line) > spec.MaxNameLen {
+			l.ui.Notice(l.r.Error(invalidUsername))
+			l.ask()
+			return
+		}
+		l.sendName(spec.Command{Kind: spec.Username, Arg: line})
 	}
 }
 
@@ -194,8 +390,8 @@ func (l *loop) serverLine(raw string) bool {
 		l.ui.Print(text)
 		return true
 	}
-	if l.pendingName != "" && (sl.Kind == spec.OK || sl.Kind == spec.Error) {
-		l.nameReply(sl)
+	if l.open.answers(sl) {
+		l.openingReply(sl)
 		return false
 	}
 	before := l.s.room
@@ -211,14 +407,46 @@ func (l *loop) serverLine(raw string) bool {
 	if text, ok := l.r.Line(sl, v); ok {
 		l.ui.Print(text)
 	}
+	if v.Page != nil && v.Page.Again {
+		l.pages = slices.Insert(l.pages, 0, v.Page.Limit)
+	}
+	l.morePages()
 	return false
 }
 
-// nameReply handles the answer to USERNAME.
-func (l *loop) nameReply(sl spec.ServerLine) {
-	name := l.pendingName
-	l.pendingName = ""
+// openingReply handles the answer to a command sent in NEW.
+func (l *loop) openingReply(sl spec.ServerLine) {
+	answered, enable := l.open.answer(sl)
+	switch answered.Kind {
+	case spec.Caps:
+		if l.phase == quitting {
+			l.open.awaiting = nil // nothing more is sent
+			return
+		}
+		if enable != nil {
+			// Sent at once, and the name after it: both are answered
+			// in order (ORDER-2).
+			l.send(*enable)
+		}
+		if answered.Text == "" {
+			l.beginNaming()
+		} else if sl.Kind == spec.Error {
+			text, _ := l.r.Line(sl, View{})
+			l.ui.Print(text)
+			l.ui.Notice(l.r.Error("the server did not enable " + answered.Text))
+		}
+	case spec.Username, spec.Login:
+		l.nameReply(answered, sl)
+	}
+}
+
+// nameReply handles the answer to USERNAME or LOGIN.
+func (l *loop) nameReply(answered spec.Command, sl spec.ServerLine) {
+	name := answered.Arg
 	if sl.Kind == spec.OK {
+		if n, ok := welcomeName(sl.Text); ok {
+			name = n // as registered, after LOGIN (ACCT-2)
+		}
 		l.s.self = name
 		l.ui.SetPrompt(l.s.prompt())
 		l.ui.Print(l.r.stamp(l.r.paint(sgrGreen, sl.Text)))
@@ -227,18 +455,20 @@ func (l *loop) nameReply(sl spec.ServerLine) {
 		}
 		return
 	}
-	text, _ := l.r.Line(sl, View{})
+	text, _ := l.r.Line(sl, View{Answer: &answered})
 	l.ui.Print(text)
-	if l.phase != naming {
+	if answered.Kind == spec.Login {
+		l.nameFailed(fmt.Sprintf("login as %q failed", name))
 		return
 	}
-	if !l.ui.Interactive() {
-		l.ui.Notice(l.r.Error(fmt.Sprintf("username %q refused", name)))
-		l.quit(StatusError)
-		return
+	if sl.Text == spec.ErrUsernameTaken && l.open.has(spec.ExtAccounts) {
+		how := "/login " + name
+		if !l.ui.Interactive() {
+			how = "-login " + name
+		}
+		l.ui.Notice(l.r.Info("if " + name + " is your registered name, log in with " + how))
 	}
-	l.ui.SetPrompt("username: ")
-	l.ask()
+	l.nameFailed(fmt.Sprintf("username %q refused", name))
 }
 
 // closed ends the session after the connection ended.

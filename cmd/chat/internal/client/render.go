@@ -41,6 +41,15 @@ type View struct {
 	// Roster marks a JOIN line that tells who was in the room when we
 	// joined it (JOIN-4), not someone arriving.
 	Roster bool
+	// Answer is the command an OK or ERROR line of section 13 answers,
+	// if the client knows it. A REGISTER or PASSWORD here has no
+	// passwords.
+	Answer *spec.Command
+	// Page is the page of earlier messages that an OK History ends.
+	Page *HistoryPage
+	// Held marks a HISTORY line kept to be shown with its page: it is
+	// not shown on its own.
+	Held bool
 }
 
 func (r *Renderer) paint(sgr, s string) string {
@@ -50,24 +59,86 @@ func (r *Renderer) paint(sgr, s string) string {
 	return sgr + s + sgrReset
 }
 
-func (r *Renderer) stamp(s string) string {
-	now := time.Now
+func (r *Renderer) now() time.Time {
 	if r.Now != nil {
-		now = r.Now
+		return r.Now()
 	}
-	return r.paint(sgrDim, now().Format("15:04")) + " " + s
+	return time.Now()
+}
+
+func (r *Renderer) stamp(s string) string {
+	return r.paint(sgrDim, r.now().Format("15:04")) + " " + s
+}
+
+// staleAfter is how much older than the clock a message must be to be
+// stamped with its own time rather than with the time it is shown.
+const staleAfter = time.Minute
+
+// msgStamp stamps a message that has its own time (HIST-1): a message
+// that arrives as it is sent is stamped as every other line, with the time
+// it is shown, so that the server's clock does not matter; an older one (a
+// room's last messages replayed on JOIN, or a page of history) with the
+// time it was sent, and its date if that was not today.
+func (r *Renderer) msgStamp(msgTime string, s string) string {
+	t, ok := spec.ParseMsgTime(msgTime)
+	now := r.now()
+	if !ok || now.Sub(t) < staleAfter {
+		return r.stamp(s)
+	}
+	t = t.In(now.Location())
+	layout := "15:04"
+	switch {
+	case t.Year() != now.Year():
+		layout = "2006-01-02 15:04"
+	case t.YearDay() != now.YearDay():
+		layout = "Jan 02 15:04"
+	}
+	return r.paint(sgrDim, t.Format(layout)) + " " + s
+}
+
+// message renders a room message: of a ROOM, MESSAGE or HISTORY line.
+func (r *Renderer) message(l spec.ServerLine, v View) string {
+	tag := r.paint(sgrCyan, "["+l.Room+"]")
+	var s string
+	if v.Self != "" && spec.Fold(l.User) == spec.Fold(v.Self) {
+		s = tag + " " + r.paint(sgrBold+sgrGreen, "<you>") + " " + l.Text
+	} else {
+		s = tag + " " + r.paint(sgrBold, l.User) + ": " + l.Text
+	}
+	if l.Kind == spec.Room {
+		return r.stamp(s)
+	}
+	return r.msgStamp(l.Time, s)
+}
+
+// historyPage renders a page of earlier messages as a block: the screen
+// keeps what it has shown, so the page goes below it, marked.
+func (r *Renderer) historyPage(p *HistoryPage, v View) string {
+	var b strings.Builder
+	if len(p.Lines) > 0 {
+		b.WriteString(r.Info("— earlier messages of " + p.Room + " —"))
+		for _, l := range p.Lines {
+			b.WriteString("\n" + r.message(l, v))
+		}
+		b.WriteString("\n")
+	}
+	if p.Beginning {
+		b.WriteString(r.Info(beginningOfHistory(p.Room)))
+	} else {
+		b.WriteString(r.Info("— end of the earlier messages; PgUp or /history for more —"))
+	}
+	return b.String()
 }
 
 // Line renders one parsed server line. It returns false for a line that is
 // not shown (PONG).
 func (r *Renderer) Line(l spec.ServerLine, v View) (string, bool) {
+	if v.Held {
+		return "", false
+	}
 	switch l.Kind {
-	case spec.Room:
-		tag := r.paint(sgrCyan, "["+l.Room+"]")
-		if v.Self != "" && spec.Fold(l.User) == spec.Fold(v.Self) {
-			return r.stamp(tag + " " + r.paint(sgrBold+sgrGreen, "<you>") + " " + l.Text), true
-		}
-		return r.stamp(tag + " " + r.paint(sgrBold, l.User) + ": " + l.Text), true
+	case spec.Room, spec.Message, spec.Stored:
+		return r.message(l, v), true
 	case spec.Private:
 		return r.stamp(r.paint(sgrMagenta, "(private) "+l.User+":") + " " + l.Text), true
 	case spec.Joined:
@@ -92,13 +163,26 @@ func (r *Renderer) Line(l spec.ServerLine, v View) (string, bool) {
 		}
 		return r.stamp("rooms: " + strings.Join(l.List, ", ")), true
 	case spec.OK:
+		if v.Page != nil && v.Page.Again {
+			return "", false
+		}
+		if v.Page != nil {
+			return r.historyPage(v.Page, v), true
+		}
 		return r.stamp(r.paint(sgrGreen, r.okText(l.Text, v))), true
 	case spec.Error:
 		text := l.Text
-		if text == spec.ErrUserNotFound && v.Private != nil {
+		if words := accountError(text, v.Answer); words != "" {
+			text = words
+		} else if text == spec.ErrUserNotFound && v.Private != nil {
 			text += ": " + v.Private.Arg
 		}
 		return r.stamp(r.paint(sgrBold+sgrRed, "! "+text)), true
+	case spec.CapsList:
+		if len(l.List) == 0 {
+			return r.stamp("the server offers no extensions"), true
+		}
+		return r.stamp("the server offers: " + strings.Join(l.List, ", ")), true
 	case spec.Pong:
 		return "", false
 	}
@@ -121,6 +205,9 @@ func (r *Renderer) okText(text string, v View) string {
 	}
 	if text == spec.OKSent && v.Private != nil {
 		return "(private) to " + v.Private.Arg + ": " + v.Private.Text
+	}
+	if words := accountOK(text); words != "" {
+		return words
 	}
 	if text == "" {
 		return "ok"

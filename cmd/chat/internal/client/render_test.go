@@ -187,3 +187,57 @@ func TestRenderPending(t *testing.T) {
 		}
 	}
 }
+
+// TestRenderMessages: MESSAGE and HISTORY lines read as ROOM lines. One
+// that arrives as it is sent has the time it is shown, as every line; an
+// older one the time it was sent, with its date if not today.
+func TestRenderMessages(t *testing.T) {
+	at := func(d time.Duration) string { return spec.FormatMsgTime(fixedClock().Add(d)) }
+	otherDay := time.Date(2024, 5, 5, 9, 7, 0, 0, time.Local)
+	otherYear := time.Date(2023, 12, 31, 23, 59, 0, 0, time.Local)
+	in := View{Self: "alice", Room: "#general"}
+	tests := []struct {
+		line string
+		want string
+	}{
+		{"MESSAGE 7 " + at(-20*time.Second) + " #general bob hi", "15:04 [#general] bob: hi"},
+		{"MESSAGE 7 " + at(time.Hour) + " #general bob hi", "15:04 [#general] bob: hi"}, // the server's clock is ahead
+		{"MESSAGE 8 " + at(-3*time.Hour) + " #general bob earlier", "12:04 [#general] bob: earlier"},
+		{"MESSAGE 9 " + at(-20*time.Second) + " #general ALICE mine", "15:04 [#general] <you> mine"},
+		{"HISTORY 1 " + spec.FormatMsgTime(otherDay) + " #general bob old", "May 05 09:07 [#general] bob: old"},
+		{"HISTORY 1 " + spec.FormatMsgTime(otherYear) + " #general bob older", "2023-12-31 23:59 [#general] bob: older"},
+	}
+	for _, tt := range tests {
+		if got, shown := render(t, plain(), tt.line, in); !shown || got != tt.want {
+			t.Errorf("%q: %q (shown %v), want %q", tt.line, got, shown, tt.want)
+		}
+	}
+	if _, shown := render(t, plain(), "HISTORY 1 "+t0+" #general bob held", View{Held: true}); shown {
+		t.Error("a held HISTORY line is shown")
+	}
+}
+
+// TestRenderHistoryPage: a page is a marked block, which says when it
+// reached the beginning.
+func TestRenderHistoryPage(t *testing.T) {
+	old := spec.FormatMsgTime(time.Date(2024, 5, 6, 8, 0, 0, 0, time.Local))
+	page := &HistoryPage{Room: "#log", Lines: []spec.ServerLine{
+		spec.StoredLine(1, old, "#log", "bob", "first"),
+		spec.StoredLine(2, old, "#log", "alice", "second"),
+	}}
+	v := View{Self: "alice", Room: "#log", Page: page}
+	got, _ := render(t, plain(), "OK History #log (2 messages)", v)
+	want := "— earlier messages of #log —\n08:00 [#log] bob: first\n08:00 [#log] <you> second\n— end of the earlier messages; PgUp or /history for more —"
+	if got != want {
+		t.Errorf("page:\n%s\nwant:\n%s", got, want)
+	}
+	page.Beginning = true
+	got, _ = render(t, plain(), "OK History #log (2 messages)", v)
+	if !strings.HasSuffix(got, "\n08:00 [#log] <you> second\n— beginning of history of #log —") {
+		t.Errorf("first page:\n%s", got)
+	}
+	v.Page = &HistoryPage{Room: "#log", Beginning: true}
+	if got, _ = render(t, plain(), "OK History #log (0 messages)", v); got != "— beginning of history of #log —" {
+		t.Errorf("empty page: %q", got)
+	}
+}

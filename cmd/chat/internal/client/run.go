@@ -7,6 +7,14 @@
 // the input reader, which reads a line only when the loop asks for one, so
 // nothing typed is taken before the username is accepted and typing cannot
 // run ahead of a stalled socket.
+//
+// Before the username the client asks the server with CAPS which
+// extensions of PROTOCOL.md section 13 it offers and enables accounts and
+// history if it can; a core server answers ERROR Username required, and
+// the client is then a core client. With accounts, /login, /register and
+// /password read passwords without echo (UI.ReadSecret); with history,
+// MESSAGE lines are shown as room messages and PgUp or /history fetch
+// earlier ones with HISTORY.
 package client
 
 import (
@@ -35,6 +43,14 @@ type Config struct {
 	Addr string
 	// Name is the username to ask for first; "" asks the user.
 	Name string
+	// Login, if not "", is a registered name to log in to (PROTOCOL.md
+	// ACCT-2) instead of asking for a username; Name is then not used.
+	// It needs a server that offers accounts.
+	Login string
+	// Password is Login's password; "" asks the user for it, without
+	// echo (cmd/chat takes it from CHAT_PASSWORD). It is sent in LOGIN and
+	// never shown.
+	Password string
 	// Keepalive bounds how long the client stays silent: it sends PING
 	// when it has sent nothing for about that long, so that the server's
 	// idle timeout (spec.IdleTimeout) does not close an idle user's
@@ -67,7 +83,7 @@ const maxQueued = 16
 
 type typedLine struct {
 	line string
-	err  error
+	err  error // io.EOF, errInputTooLong, errPageUp, errCancelled
 }
 
 type phase uint8
@@ -89,7 +105,7 @@ type loop struct {
 	serverLines chan string           // server reader -> loop
 	serverEnd   chan error            // server reader -> loop, once
 	typed       chan typedLine        // input reader -> loop
-	wantLine    chan struct{}         // loop -> input reader: read one more line
+	wantLine    chan bool             // loop -> input reader: read one more line; true: a password
 	outgoing    chan string           // loop -> writer
 	writeErr    chan error            // writer -> loop, once
 	done        chan struct{}         // closed when the loop returns
@@ -98,10 +114,12 @@ type loop struct {
 	// Owned by the loop goroutine.
 	s            session
 	phase        phase
-	pendingName  string   // USERNAME sent, reply awaited
-	asking       bool     // a line has been requested from the input reader
-	outq         []string // lines waiting for the writer
-	pendingShown []string // what the UI was last given to show as pending
+	open         opening         // the exchange in NEW: CAPS, USERNAME, LOGIN
+	dialog       *passwordDialog // passwords being asked for, or nil
+	pages        []int           // sizes of the pages of history to ask for once the session is not busy
+	asking       bool            // a line has been requested from the input reader
+	outq         []string        // lines waiting for the writer
+	pendingShown []string        // what the UI was last given to show as pending
 	lastSent     time.Time
 	status       int // exit status once the goodbye comes
 }
@@ -154,7 +172,7 @@ func Run(ctx context.Context, cfg Config, ui UI, r *Renderer) int {
 		serverLines: make(chan string),
 		serverEnd:   make(chan error, 1),
 		typed:       make(chan typedLine),
-		wantLine:    make(chan struct{}, 1),
+		wantLine:    make(chan bool, 1),
 		outgoing:    make(chan string),
 		writeErr:    make(chan error, 1),
 		done:        make(chan struct{}),
@@ -235,15 +253,21 @@ func (l *loop) write() {
 	}
 }
 
-// readInput reads one line from the user each time the loop asks.
+// readInput reads one line from the user each time the loop asks: a
+// password when it asks for one.
 func (l *loop) readInput() {
 	for {
+		var secret bool
 		select {
-		case <-l.wantLine:
+		case secret = <-l.wantLine:
 		case <-l.done:
 			return
 		}
-		line, err := l.ui.ReadLine()
+		read := l.ui.ReadLine
+		if secret {
+			read = l.ui.ReadSecret
+		}
+		line, err := read()
 		select {
 		case l.typed <- typedLine{line, err}:
 		case <-l.done:

@@ -16,6 +16,8 @@ import (
 type fakeUI struct {
 	interactive bool
 	typed       chan string // closed: end of input
+	secrets     chan string // passwords, for ReadSecret only
+	keys        chan error  // keys that end ReadLine without a line: errPageUp
 
 	mu sync.Mutex
 	// shown logs Print, Notice and SetPending, in order. Notice lines
@@ -27,15 +29,40 @@ type fakeUI struct {
 }
 
 func newFakeUI(interactive bool) *fakeUI {
-	return &fakeUI{interactive: interactive, typed: make(chan string), changed: make(chan struct{}, 1)}
+	return &fakeUI{
+		interactive: interactive,
+		typed:       make(chan string),
+		secrets:     make(chan string),
+		keys:        make(chan error),
+		changed:     make(chan struct{}, 1),
+	}
 }
 
 func (u *fakeUI) ReadLine() (string, error) {
-	line, ok := <-u.typed
-	if !ok {
-		return "", errEOF
+	select {
+	case line, ok := <-u.typed:
+		if !ok {
+			return "", errEOF
+		}
+		return line, nil
+	case err := <-u.keys:
+		return "", err
 	}
-	return line, nil
+}
+
+// ReadSecret takes a password typed with typeSecret. A line typed with
+// type_ meanwhile is a password read as a line: the test fails.
+func (u *fakeUI) ReadSecret() (string, error) {
+	select {
+	case p := <-u.secrets:
+		return p, nil
+	case line, ok := <-u.typed:
+		if !ok {
+			return "", errEOF
+		}
+		u.add("BUG: line read as a password: " + line)
+		return line, nil
+	}
 }
 
 var errEOF = &eofError{}
@@ -48,8 +75,12 @@ func (u *fakeUI) Interactive() bool          { return u.interactive }
 func (u *fakeUI) SetCompletion(func() Names) {}
 func (u *fakeUI) SetPrompt(p string) {
 	u.mu.Lock()
-	defer u.mu.Unlock()
 	u.prompt = p
+	u.mu.Unlock()
+	select {
+	case u.changed <- struct{}{}:
+	default:
+	}
 }
 func (u *fakeUI) SetPending(lines []string) {
 	u.mu.Lock()
@@ -76,6 +107,46 @@ func (u *fakeUI) type_(t *testing.T, line string) {
 	case u.typed <- line:
 	case <-time.After(5 * time.Second):
 		t.Fatalf("the client does not read the typed line %q", line)
+	}
+}
+
+// press presses a key that ReadLine reports as err, failing if the client
+// does not read it.
+func (u *fakeUI) press(t *testing.T, err error) {
+	t.Helper()
+	select {
+	case u.keys <- err:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the client does not read the key %v", err)
+	}
+}
+
+// typeSecret types a password, failing if the client does not read one.
+func (u *fakeUI) typeSecret(t *testing.T, password string) {
+	t.Helper()
+	select {
+	case u.secrets <- password:
+	case <-time.After(5 * time.Second):
+		t.Fatalf("the client does not read a password")
+	}
+}
+
+// waitPrompt waits until the prompt is want.
+func (u *fakeUI) waitPrompt(t *testing.T, want string) {
+	t.Helper()
+	deadline := time.After(5 * time.Second)
+	for {
+		u.mu.Lock()
+		got := u.prompt
+		u.mu.Unlock()
+		if got == want {
+			return
+		}
+		select {
+		case <-u.changed:
+		case <-deadline:
+			t.Fatalf("prompt %q, want %q", got, want)
+		}
 	}
 }
 
@@ -153,6 +224,13 @@ func (s *fakeServer) accept() {
 	}
 	s.t.Cleanup(func() { c.Close() })
 	s.conn, s.br = c, bufio.NewReader(c)
+}
+
+// core answers the client's CAPS as a core server does (CAPS-1).
+func (s *fakeServer) core() {
+	s.t.Helper()
+	s.expect("CAPS")
+	s.send("ERROR Username required")
 }
 
 // expect reads the next client line and checks it.
@@ -235,6 +313,7 @@ func TestRunSession(t *testing.T) {
 	ui := newFakeUI(false)
 	status := start(t, Config{Addr: srv.ln.Addr().String(), Name: "bob"}, ui)
 	srv.accept()
+	srv.core()
 	srv.expect("USERNAME bob")
 	srv.send("OK Welcome, bob!")
 	ui.waitShown(t, "Welcome, bob!")
@@ -289,6 +368,7 @@ func TestRunPending(t *testing.T) {
 	ui := newFakeUI(true)
 	status := start(t, Config{Addr: srv.ln.Addr().String(), Name: "bob"}, ui)
 	srv.accept()
+	srv.core()
 	srv.expect("USERNAME bob")
 	srv.send("OK Welcome, bob!", "OK Joined #a (0 users)")
 	ui.waitShown(t, "joined #a")
@@ -331,6 +411,7 @@ func TestRunPrompt(t *testing.T) {
 	ui := newFakeUI(true)
 	status := start(t, Config{Addr: srv.ln.Addr().String(), Name: "bob"}, ui)
 	srv.accept()
+	srv.core()
 	srv.expect("USERNAME bob")
 	srv.send("OK Welcome, bob!", "OK Joined #tea (0 users)")
 	ui.waitShown(t, "joined #tea")
@@ -351,6 +432,7 @@ func TestRunNameRefusedWithoutPerson(t *testing.T) {
 	ui := newFakeUI(false)
 	status := start(t, Config{Addr: srv.ln.Addr().String(), Name: "alice"}, ui)
 	srv.accept()
+	srv.core()
 	srv.expect("USERNAME alice")
 	srv.send("ERROR Username taken")
 	ui.waitShown(t, "! Username taken")
@@ -364,6 +446,7 @@ func TestRunNameAskedAgain(t *testing.T) {
 	ui := newFakeUI(true)
 	status := start(t, Config{Addr: srv.ln.Addr().String()}, ui)
 	srv.accept()
+	srv.core()
 	ui.type_(t, "")
 	ui.type_(t, "/join #a")
 	ui.waitShown(t, "choose a username first")
@@ -390,6 +473,7 @@ func TestRunServerCloses(t *testing.T) {
 	ui := newFakeUI(true)
 	status := start(t, Config{Addr: srv.ln.Addr().String(), Name: "bob"}, ui)
 	srv.accept()
+	srv.core()
 	srv.expect("USERNAME bob")
 	srv.send("OK Welcome, bob!", "ERROR Server shutting down")
 	srv.conn.Close()
@@ -412,6 +496,7 @@ func TestRunKeepalive(t *testing.T) {
 	ui := newFakeUI(true)
 	status := start(t, Config{Addr: srv.ln.Addr().String(), Name: "bob", Keepalive: 20 * time.Millisecond}, ui)
 	srv.accept()
+	srv.core()
 	srv.expect("USERNAME bob")
 	srv.send("OK Welcome, bob!")
 	srv.expect("PING")
@@ -430,6 +515,7 @@ func TestRunInterrupted(t *testing.T) {
 	status := make(chan int, 1)
 	go func() { status <- Run(ctx, Config{Addr: srv.ln.Addr().String(), Name: "bob"}, ui, plain()) }()
 	srv.accept()
+	srv.core()
 	srv.expect("USERNAME bob")
 	srv.send("OK Welcome, bob!")
 	cancel()
@@ -447,6 +533,7 @@ func TestMainScripted(t *testing.T) {
 		status <- Main(context.Background(), Config{Addr: srv.ln.Addr().String(), Name: "bob", Now: fixedClock}, in, &out, &diag)
 	}()
 	srv.accept()
+	srv.core()
 	srv.expect("USERNAME bob")
 	srv.send("OK Welcome, bob!")
 	srv.expect("JOIN #a")

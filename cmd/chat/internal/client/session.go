@@ -19,11 +19,17 @@ type session struct {
 	roster int
 	// unanswered are the commands sent whose answers the client looks
 	// for, oldest first: MSG, answered by its echo (MSG-2, D-2), PRIVMSG,
-	// answered by OK Sent or ERROR User not found, and LEAVE and USERS,
-	// which share ERROR Not in a room with MSG. Answers come in the order
-	// of the commands (ORDER-2), so an answer also settles every command
-	// before the one it answers.
+	// answered by OK Sent or ERROR User not found, LEAVE and USERS,
+	// which share ERROR Not in a room with MSG, JOIN, which the room of
+	// a HISTORY waits for, and the REGISTER, PASSWORD (kept without their
+	// passwords) and HISTORY of section 13.
+	// Answers come in the order of the commands (ORDER-2), so an answer
+	// also settles every command before the one it answers.
 	unanswered []sentCommand
+	// back is the scrollback of room (13.3); page holds the HISTORY lines
+	// of the fetch on its way until its OK History.
+	back scrollback
+	page []spec.ServerLine
 }
 
 // sentCommand is a command on its way to the server.
@@ -35,7 +41,10 @@ type sentCommand struct {
 // sent records a command on its way to the server.
 func (s *session) sent(c spec.Command) {
 	switch c.Kind {
-	case spec.Msg, spec.Privmsg, spec.Leave, spec.Users:
+	case spec.Register, spec.Password:
+		c.Arg, c.Text = "", "" // the passwords
+		fallthrough
+	case spec.Msg, spec.Privmsg, spec.Leave, spec.Users, spec.Join, spec.History:
 		s.unanswered = append(s.unanswered, sentCommand{c, s.room})
 	}
 }
@@ -52,8 +61,8 @@ func (s *session) answer(match func(spec.Command) bool) *spec.Command {
 	return nil
 }
 
-func isKind(k spec.Kind) func(spec.Command) bool {
-	return func(c spec.Command) bool { return c.Kind == k }
+func isKind(kinds ...spec.Kind) func(spec.Command) bool {
+	return func(c spec.Command) bool { return slices.Contains(kinds, c.Kind) }
 }
 
 // pending returns the messages sent and not yet confirmed, oldest first.
@@ -74,29 +83,59 @@ func (s *session) apply(l spec.ServerLine) View {
 	switch l.Kind {
 	case spec.OK:
 		if room, others, ok := parseJoined(l.Text); ok {
+			s.answer(isKind(spec.Join))
 			s.room = room
 			s.members = []string{s.self}
 			s.roster = others
+			s.back = scrollback{}
 			s.addRoom(room)
 		} else if room, ok := strings.CutPrefix(l.Text, "Left "); ok && spec.ValidRoom(room) {
 			s.room, s.members, s.roster = "", nil, 0
+			s.back = scrollback{}
 			s.answer(isKind(spec.Leave))
 		} else if l.Text == spec.OKSent {
 			v.Private = s.answer(isKind(spec.Privmsg))
+		} else if strings.HasPrefix(l.Text, "Registered ") {
+			v.Answer = s.answer(isKind(spec.Register))
+		} else if l.Text == spec.OKPasswordChanged {
+			v.Answer = s.answer(isKind(spec.Password))
+		} else if _, n, ok := parseHistoryEnd(l.Text); ok {
+			if c := s.answer(isKind(spec.History)); c != nil {
+				v.Page = s.endPage(*c, n)
+			}
 		}
 	case spec.Error:
 		switch l.Text {
 		case spec.ErrUserNotFound:
 			v.Private = s.answer(isKind(spec.Privmsg))
 		case spec.ErrNotInRoom:
-			s.answer(func(c spec.Command) bool { return c.Kind != spec.Privmsg })
+			s.answer(isKind(spec.Msg, spec.Leave, spec.Users))
+		case spec.ErrInvalidRoom, spec.ErrAlreadyInRoom, spec.Usage(spec.Join):
+			s.answer(isKind(spec.Join))
+		case spec.ErrInvalidPassword:
+			v.Answer = s.answer(isKind(spec.Register, spec.Password))
+		case spec.ErrAlreadyRegistered:
+			v.Answer = s.answer(isKind(spec.Register))
+		case spec.ErrNotRegistered, spec.ErrWrongPassword:
+			v.Answer = s.answer(isKind(spec.Password))
+		case spec.ErrStorageFailed:
+			v.Answer = s.answer(isKind(spec.Msg)) // HIST-5
+		case spec.Usage(spec.History):
+			// Not for a HISTORY of this client's; but it ends the fetch.
+			s.answer(isKind(spec.History))
+			s.page = nil
 		}
-	case spec.Room:
+	case spec.Room, spec.Message:
 		if s.self != "" && spec.Fold(l.User) == spec.Fold(s.self) {
 			// Our echo; or, rarely, a line of the history of a room we
 			// come back to, which settles a message early.
 			s.answer(func(c spec.Command) bool { return c.Kind == spec.Msg && c.Text == l.Text })
 		}
+		if l.Kind == spec.Message {
+			s.noteShown(l.Room, l.ID)
+		}
+	case spec.Stored:
+		v.Held = s.hold(l)
 	case spec.Joined:
 		if !s.inRoom(l.Room) {
 			break

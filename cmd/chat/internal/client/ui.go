@@ -14,8 +14,14 @@ import (
 type UI interface {
 	// ReadLine returns the next line the user typed, without terminator.
 	// errInputTooLong reports a line that was skipped; io.EOF the end of
-	// input (Ctrl-D).
+	// input (Ctrl-D); errPageUp that the user asked for earlier messages
+	// (PgUp), the line being typed staying for the next call.
 	ReadLine() (string, error)
+	// ReadSecret reads a password as ReadLine reads a line, but shows
+	// nothing of it and keeps it out of the lines Up recalls;
+	// errCancelled reports that the user gave up (Ctrl-C). A UI without a
+	// terminal reads the next line.
+	ReadSecret() (string, error)
 	// Interactive reports whether a person is typing: then a rejected
 	// username is asked again instead of ending the client.
 	Interactive() bool
@@ -38,6 +44,12 @@ type UI interface {
 // errInputTooLong is returned by ReadLine for an input line longer than
 // maxInputLine; the line has been skipped.
 var errInputTooLong = errors.New("input line too long")
+
+// errPageUp is returned by ReadLine when the user pressed PgUp.
+var errPageUp = errors.New("page up")
+
+// errCancelled is returned by ReadSecret when the user pressed Ctrl-C.
+var errCancelled = errors.New("cancelled")
 
 // maxInputLine bounds a line read from a non-terminal input. Any line longer
 // than spec.MaxLineLen is refused anyway; this only bounds memory.
@@ -91,6 +103,10 @@ func (u *lineUI) ReadLine() (string, error) {
 	}
 }
 
+// ReadSecret reads the next line: a script gives passwords as lines, or
+// in CHAT_PASSWORD (see Config.Password). Nothing of it is written.
+func (u *lineUI) ReadSecret() (string, error) { return u.ReadLine() }
+
 func (u *lineUI) Interactive() bool          { return false }
 func (u *lineUI) SetPrompt(string)           {}
 func (u *lineUI) SetCompletion(func() Names) {}
@@ -140,10 +156,28 @@ func (u *termUI) complete(line string, pos int) (string, int, []string) {
 }
 
 // ReadLine shows the prompt and edits a line until Enter. Ctrl-D on an
-// empty line and Ctrl-C end the input (io.EOF).
+// empty line and Ctrl-C end the input (io.EOF); PgUp returns errPageUp.
 func (u *termUI) ReadLine() (string, error) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
+	return u.read()
+}
+
+// ReadSecret shows the prompt and reads a password until Enter, drawing
+// nothing of it. Ctrl-C returns errCancelled.
+func (u *termUI) ReadSecret() (string, error) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.e.beginSecret()
+	defer func() {
+		u.e.endSecret()
+		u.flush()
+	}()
+	return u.read()
+}
+
+// read edits a line; it runs with u.mu held.
+func (u *termUI) read() (string, error) {
 	u.e.startLine()
 	u.flush()
 	for {
@@ -155,6 +189,10 @@ func (u *termUI) ReadLine() (string, error) {
 			return line, nil
 		case evEOF:
 			return "", io.EOF
+		case evPageUp:
+			return "", errPageUp
+		case evCancel:
+			return "", errCancelled
 		}
 		if err := u.readErr; err != nil {
 			u.readErr = nil

@@ -25,7 +25,7 @@ func TestWebSocketSession(t *testing.T) {
 			return
 		}
 		ctx := context.Background()
-		answers := map[string]string{"USERNAME ann": "OK Welcome, ann!", "QUIT": "OK Goodbye!"}
+		answers := map[string]string{"CAPS": "ERROR Username required", "USERNAME ann": "OK Welcome, ann!", "QUIT": "OK Goodbye!"}
 		for {
 			_, data, err := c.Read(ctx)
 			if err != nil {
@@ -53,7 +53,7 @@ func TestWebSocketSession(t *testing.T) {
 	for m := range got {
 		msgs = append(msgs, m)
 	}
-	if strings.Join(msgs, "|") != "USERNAME ann|ROOMS|QUIT" {
-		t.Errorf("messages %q, want USERNAME ann, ROOMS, QUIT, each without a terminator", msgs)
+	if strings.Join(msgs, "|") != "CAPS|USERNAME ann|ROOMS|QUIT" {
+		t.Errorf("messages %q, want CAPS, USERNAME ann, ROOMS, QUIT, each without a terminator", msgs)
 	}
 }
