@@ -50,13 +50,16 @@ type DB struct {
 	wal  string  // the absolute path of the WAL file
 	sql  *sql.DB // one connection; see above
 
-	// write is held by a change to the database (a commit, a trim or a
-	// checkpoint) from before its transaction begins until the fields
-	// below are up to date with its outcome. Fetch and the other reads do
-	// not take it.
-	write  sync.Mutex
-	stmts  stmts          // the write path's statements (stmts.go)
-	counts map[string]int // folded room -> messages stored, for the rooms counted so far (trim.go)
+	// write is held by a commit, a trim or a checkpoint from before its
+	// transaction begins until the fields below are up to date with its
+	// outcome. Fetch and the other reads do not take it.
+	write sync.Mutex
+	stmts stmts // the write path's statements (stmts.go)
+	// counts maps a folded room to the number of its messages, for the
+	// rooms counted so far (trim.go). It stays right because every change
+	// to the messages is a commit or a trim, under write, and no other
+	// process can open the file.
+	counts map[string]int
 }
 
 // Options are the settings of [OpenWith] beyond the path.
@@ -174,14 +177,14 @@ func explain(path string, err error) error {
 // dataSource returns the driver's name for the absolute path abs: a file:
 // URI, so that any byte of the path (a '?' included) is escaped rather than
 // read as the start of the parameters, carrying the settings of every
-// connection. The driver
-// runs busy_timeout first, then the _pragma values in order: locking_mode
-// must be EXCLUSIVE before the first WAL access so that the WAL index lives
-// in the connection's memory and the lock is never released. WAL mode
-// itself is a property of the file, which setup sets once the file has
-// passed its checks, so that a failed Open leaves a foreign file as it was.
-// Transactions begin IMMEDIATE so that a write transaction takes the write
-// lock at once. See autoCheckpoint for wal_autocheckpoint.
+// connection. The driver runs busy_timeout first, then the _pragma values
+// in order: locking_mode must be EXCLUSIVE before the first WAL access so
+// that the WAL index lives in the connection's memory and the lock is
+// never released. WAL mode itself is a property of the file, which setup
+// sets once the file has passed its checks, so that a failed Open leaves a
+// foreign file as it was. Transactions begin IMMEDIATE so that a write
+// transaction takes the write lock at once. See autoCheckpoint for
+// wal_autocheckpoint.
 func dataSource(abs string, o Options) string {
 	sync := "NORMAL"
 	if o.SyncFull {

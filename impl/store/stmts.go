@@ -41,7 +41,7 @@ var stmtSQL = [numStmts]string{
 }
 
 // stmts are the statements of the write path prepared on one connection,
-// each when first used. Owned by whoever holds [DB.write].
+// each when first used. Owned by whoever holds db.write.
 type stmts struct {
 	conn driver.Conn           // the connection they were prepared on
 	list [numStmts]driver.Stmt // nil until first used

@@ -22,60 +22,66 @@ func (db *DB) Trim(r Retention, now time.Time) error {
 // deleting old messages first could bring older IDs among a room's newest
 // Keep when times do not grow with IDs (a clock stepped back).
 //
-// If limit is positive, trim deletes at most that many messages by count,
-// the oldest of each room first, and reports in over the rooms it left
-// with more than r.Keep messages; the caller trims them again later. What
-// trim deletes is then a part of what Fetch excludes.
+// If limit is positive, trim deletes at most that many messages, the
+// oldest first, and reports what it left (see trimLeft); the caller trims
+// again later. It deletes nothing by age while a room is left over Keep,
+// for the order's sake, so that what it deletes is always a part of what
+// Fetch excludes.
 //
 // Both deletes follow an index and trim knows how many messages each room
 // has (db.counts), so trimming costs about what it deletes. It counts a
 // room it has not counted before, once, and all rooms when all is set.
-func (db *DB) trim(r Retention, now time.Time, rooms []string, all bool, limit int) (over []string, err error) {
+func (db *DB) trim(r Retention, now time.Time, rooms []string, all bool, limit int) (left trimLeft, err error) {
 	if r.MaxAge <= 0 && (r.Keep <= 0 || !all && len(rooms) == 0) {
-		return nil, nil
+		return left, nil
 	}
 	db.write.Lock()
 	defer db.write.Unlock()
 	tx, err := db.sql.Begin()
 	if err != nil {
-		return nil, classify(err)
+		return left, classify(err)
 	}
 	defer tx.Rollback()
 	t := trimTx{tx: tx, db: db, counts: make(map[string]int)}
+	budget := -1 // no limit
+	if limit > 0 {
+		budget = limit
+	}
 	if r.Keep > 0 {
 		if all {
 			if rooms, err = t.countAll(r.Keep); err != nil {
-				return nil, err
+				return left, err
 			}
 		}
-		budget := limit
 		for _, room := range rooms {
 			n, err := t.count(room)
 			if err != nil {
-				return nil, err
+				return left, err
 			}
 			del := max(n-r.Keep, 0)
-			if limit > 0 {
+			if budget >= 0 {
 				del = min(del, budget)
 			}
 			if del > 0 {
 				if err := t.deleteOldest(room, n, del); err != nil {
-					return nil, err
+					return left, err
 				}
-				budget -= del
+				if budget >= 0 {
+					budget -= del
+				}
 			}
 			if n-del > r.Keep {
-				over = append(over, room)
+				left.over = append(left.over, room)
 			}
 		}
 	}
-	if r.MaxAge > 0 {
-		if err := t.deleteOlder(cutoffMillis(now, r.MaxAge)); err != nil {
-			return nil, err
+	if r.MaxAge > 0 && len(left.over) == 0 {
+		if left.old, err = t.deleteOlder(cutoffMillis(now, r.MaxAge), budget); err != nil {
+			return left, err
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, classify(err)
+		return trimLeft{}, classify(err)
 	}
 	if all {
 		clear(db.counts)
@@ -87,7 +93,18 @@ func (db *DB) trim(r Retention, now time.Time, rooms []string, all bool, limit i
 			delete(db.counts, room)
 		}
 	}
-	return over, nil
+	return left, nil
+}
+
+// trimLeft is what a trim with a limit left to delete.
+type trimLeft struct {
+	over []string // the folded rooms left with more messages than Keep
+	old  bool     // whether messages older than MaxAge may be left
+}
+
+// done reports whether nothing is left.
+func (l trimLeft) done() bool {
+	return len(l.over) == 0 && !l.old
 }
 
 // trimTx is a trim's transaction.
@@ -152,28 +169,36 @@ func (t *trimTx) deleteOldest(room string, n, del int) error {
 		// The count was wrong, which only a change that bypassed the
 		// DB could cause: count again next time.
 		delete(t.db.counts, room)
-		return fmt.Errorf("room %q by count: %d of %d messages deleted, %d expected", room, got, n, del)
+		return fmt.Errorf("room %q by count: %d messages to delete, %d found (of the %d counted)", room, del, got, n)
 	}
 	t.counts[room] = n - del
 	return nil
 }
 
 // deleteOlder deletes the messages whose time is before cutoff (in
-// milliseconds), in all rooms.
-func (t *trimTx) deleteOlder(cutoff int64) error {
-	if err := t.raise(); err != nil {
-		return err
+// milliseconds), in all rooms, the oldest first and at most limit of them
+// unless limit is negative; more reports that it deleted limit messages,
+// so that more may be left.
+func (t *trimTx) deleteOlder(cutoff int64, limit int) (more bool, err error) {
+	if limit == 0 {
+		return true, nil
 	}
-	rows, err := t.tx.Query("DELETE FROM messages WHERE time < ? RETURNING room_fold", cutoff)
+	if err := t.raise(); err != nil {
+		return false, err
+	}
+	rows, err := t.tx.Query(`DELETE FROM messages WHERE id IN
+		(SELECT id FROM messages WHERE time < ? ORDER BY time LIMIT ?) RETURNING room_fold`, cutoff, limit)
 	if err != nil {
-		return fmt.Errorf("by age: %w", classify(err))
+		return false, fmt.Errorf("by age: %w", classify(err))
 	}
 	defer rows.Close()
+	deleted := 0
 	for rows.Next() {
 		var room string
 		if err := rows.Scan(&room); err != nil {
-			return fmt.Errorf("by age: %w", classify(err))
+			return false, fmt.Errorf("by age: %w", classify(err))
 		}
+		deleted++
 		n, ok := t.counts[room]
 		if !ok {
 			n, ok = t.db.counts[room]
@@ -183,9 +208,9 @@ func (t *trimTx) deleteOlder(cutoff int64) error {
 		}
 	}
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("by age: %w", classify(err))
+		return false, fmt.Errorf("by age: %w", classify(err))
 	}
-	return nil
+	return deleted == limit, nil
 }
 
 // raise records in the meta table the last message ID and time stored, so

@@ -12,27 +12,29 @@ import (
 // A commit with synchronous=NORMAL writes its pages to the end of the WAL
 // and does not wait for the disk. A checkpoint copies them into the
 // database file, and must first wait until the whole WAL is on disk, then
-// until the copies are: with a second's worth of small commits in the WAL
-// (some 3,000 pages at 2,500 messages a second), that took 13 to 20 ms on
-// the machine the paced benchmark ran on, during which nothing is
-// committed. SQLite's own checkpoints, every 1,000 pages, took 4 to 6 ms
-// inside the commit that triggered them. Syncing the WAL from another
-// goroutine every few milliseconds leaves a checkpoint about 2 ms of work
-// whatever the WAL holds, and the Writer runs it when no operation waits.
+// until the copies are. Nothing is committed meanwhile, and the wait grows
+// with what the WAL holds: on the 2-core machine of BenchmarkPaced, at
+// 2,500 one-message commits a second (three pages each), a checkpoint
+// every 300 commits took 5 ms, every second 12 to 20 ms; SQLite's own, every
+// 1,000 pages, ran inside the commit that crossed the mark. With the WAL
+// synced from another goroutine every 50 ms, a checkpoint a second takes
+// about 2 ms (3 to 4 ms after a trim has deleted a second's worth of
+// messages), and the Writer runs it when no operation waits.
 
 const (
 	// trimEvery is how often at most the Writer trims, unless its last
 	// trim left a room over Keep.
 	trimEvery = time.Second
-	// trimLimit is how many messages a trim of the Writer deletes by
-	// count at most (a millisecond or so of work); if that leaves a room
-	// over Keep, the Writer trims again after its next batch.
+	// trimLimit is how many messages a trim of the Writer deletes at most
+	// (a millisecond or so of work), besides as many as were appended
+	// since the last trim if that one left some to delete; the Writer then
+	// trims again after its next batch, until it catches up.
 	trimLimit = 500
 	// checkpointEvery is how often at most the Writer checkpoints, if it
 	// committed anything since the last time. See also autoCheckpoint.
 	checkpointEvery = time.Second
 	// walSyncEvery is how often at most the WAL is synced.
-	walSyncEvery = 20 * time.Millisecond
+	walSyncEvery = 50 * time.Millisecond
 )
 
 // upkeep is the state of the Writer's upkeep. Owned by the Writer's
@@ -41,6 +43,9 @@ type upkeep struct {
 	lastTrim       time.Time
 	trimWait       time.Duration       // from lastTrim to the next trim
 	dirty          map[string]struct{} // folded rooms appended to since the last trim, or left over Keep by it
+	appended       int                 // messages appended since the last trim
+	behind         bool                // the last trim left messages to delete
+	all            bool                // the next trim is of all rooms: the first one failed
 	lastCheckpoint time.Time
 	commits        int // since the last checkpoint
 }
@@ -52,22 +57,33 @@ func (w *Writer) upkeep(u *upkeep) {
 		for room := range u.dirty {
 			rooms = append(rooms, room)
 		}
+		limit := trimLimit
+		if u.behind {
+			limit += u.appended
+		}
+		if u.all {
+			limit = 0
+		}
 		u.lastTrim, u.trimWait = now, w.every
-		over, err := w.db.trim(w.keep, now, rooms, false, trimLimit)
+		left, err := w.db.trim(w.keep, now, rooms, u.all, limit)
 		if err != nil {
 			w.send(Committed{Err: fmt.Errorf("store: trim: %w", err)})
 		} else {
 			clear(u.dirty)
-			for _, room := range over {
+			for _, room := range left.over {
 				u.dirty[room] = struct{}{}
 			}
-			if len(over) > 0 {
+			u.appended, u.behind, u.all = 0, !left.done(), false
+			if u.behind {
 				u.trimWait = 0
 			}
 			w.wroteWAL(u)
 		}
 	}
-	if now := time.Now(); u.commits > 0 && w.due(now, u.lastCheckpoint, checkpointEvery) {
+	// Not right after a trim, whose pages the WAL sync has not reached
+	// yet, unless the checkpoint is overdue.
+	if now := time.Now(); u.commits > 0 && w.due(now, u.lastCheckpoint, checkpointEvery) &&
+		(now.Sub(u.lastTrim) > 2*walSyncEvery || now.Sub(u.lastCheckpoint) > 2*checkpointEvery) {
 		if err := w.db.checkpoint(); err != nil {
 			w.send(Committed{Err: fmt.Errorf("store: checkpoint: %w", err)})
 		}
@@ -93,12 +109,15 @@ func (w *Writer) due(now, last time.Time, wait time.Duration) bool {
 	return late >= 0 && (late >= wait || w.queue.len() == 0)
 }
 
-// trim applies the retention rules to rooms (or all rooms) and reports a
-// failure on done.
-func (w *Writer) trim(now time.Time, rooms []string, all bool) {
-	if _, err := w.db.trim(w.keep, now, rooms, all, 0); err != nil {
+// trimAll applies the retention rules to all rooms, and reports whether it
+// succeeded, or the failure on done. Until a trim of all rooms succeeds,
+// the Writer's trims of the rooms it appended to do not suffice.
+func (w *Writer) trimAll(now time.Time) bool {
+	if _, err := w.db.trim(w.keep, now, nil, true, 0); err != nil {
 		w.send(Committed{Err: fmt.Errorf("store: trim: %w", err)})
+		return false
 	}
+	return true
 }
 
 // startSyncWAL starts syncWAL, unless the WAL cannot be opened, and returns

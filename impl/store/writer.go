@@ -11,7 +11,7 @@ import (
 // Committed reports one batch that the [Writer] committed, or failed to.
 type Committed struct {
 	// Tokens are the tokens of the batch's operations, in the order they
-	// were submitted. Empty for a failed trim (see Err).
+	// were submitted. Empty for a failed trim or checkpoint (see Err).
 	Tokens []uint64
 	// Err is nil if every operation of the batch is committed, and
 	// otherwise the reason none of them is. With no Tokens it reports a
@@ -36,9 +36,9 @@ type Committed struct {
 // what it deletes; and it copies the WAL into the database file about once
 // a second (a checkpoint). It does either while no operation is queued,
 // unless that has not happened for a second more. A second goroutine
-// writes the WAL to disk (fsync) every few milliseconds while commits add
-// to it, so that a checkpoint, which must sync the WAL first, finds little
-// left to sync.
+// writes the WAL to disk (fsync) every 50 ms while commits add to it, so
+// that a checkpoint, which must sync the WAL first, finds little left to
+// sync. Neither changes what a commit promises (see [Options]).
 type Writer struct {
 	db    *DB           // immutable
 	keep  Retention     // immutable
@@ -105,7 +105,7 @@ func (w *Writer) TryDelete(name string, token uint64) bool {
 }
 
 // Close stops accepting operations, commits what is queued, stops the
-// goroutine and returns. It does not close done.
+// goroutines and returns. It does not close done.
 //
 // Once Close has been called the goroutine no longer waits for the reader
 // of done: a Committed is delivered only if done has room or a receiver is
@@ -127,11 +127,11 @@ func (w *Writer) run() {
 	defer close(w.exit)
 	// A full trim first: the retention rules may have changed since the
 	// last run, in any room.
-	w.trim(time.Now(), nil, true)
+	trimmed := w.trimAll(time.Now())
 	if synced := w.startSyncWAL(); synced != nil {
 		defer func() { <-synced }() // Close has closed stop
 	}
-	u := upkeep{lastTrim: time.Now(), lastCheckpoint: time.Now(), trimWait: w.every, dirty: map[string]struct{}{}}
+	u := upkeep{lastTrim: time.Now(), lastCheckpoint: time.Now(), trimWait: w.every, dirty: map[string]struct{}{}, all: !trimmed}
 	var batch []op
 	for {
 		var ok bool
@@ -148,6 +148,7 @@ func (w *Writer) run() {
 			c.Tokens[i] = o.token
 			if err == nil && o.kind == opAppend && w.keep.Keep > 0 {
 				u.dirty[spec.Fold(o.msg.Room)] = struct{}{}
+				u.appended++
 			}
 		}
 		clear(batch) // drop the strings before waiting on done

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -327,5 +328,57 @@ func BenchmarkAppend(b *testing.B) {
 				b.ReportMetric(float64(b.N)/float64(batches), "msgs/batch")
 			})
 		}
+	}
+}
+
+// TestWriterTrimCatchesUp checks that the Writer's trims, each of a bounded
+// number of messages, keep up with a room that grows by more than that
+// between two of them, and then catch up.
+func TestWriterTrimCatchesUp(t *testing.T) {
+	db, _ := openTemp(t)
+	done := make(chan Committed)
+	const keep, batch = 10, 2 * trimLimit
+	w := newWriter(db, 2*batch, Retention{Keep: keep}, done, 0) // trims after every commit
+	defer w.Close()
+	taken := func() {
+		for w.queue.len() > 0 {
+			runtime.Gosched()
+		}
+	}
+	id := uint64(1)
+	w.TryAppend(msg(id, "#a"), id) // the Writer waits to deliver it
+	taken()
+	for range 10 {
+		// Queue a batch while the Writer waits, then let it go on: it
+		// trims, and then takes the whole batch and commits it in one.
+		for range batch {
+			id++
+			if !w.TryAppend(msg(id, "#a"), id) {
+				t.Fatal("queue full")
+			}
+		}
+		if c := <-done; c.Err != nil {
+			t.Fatal(c.Err)
+		}
+		taken()
+	}
+	collect(t, done, batch)
+	sync := func() {
+		// The trim after a batch is done before the next batch.
+		t.Helper()
+		if !w.TryPut(Account{Name: "sync"}, 0) {
+			t.Fatal("queue full")
+		}
+		collect(t, done, 1)
+	}
+	sync()
+	if n := count(t, db, "#a"); n > keep+batch {
+		t.Fatalf("%d messages kept after 10 batches of %d, Keep is %d", n, batch, keep)
+	}
+	for i := 0; count(t, db, "#a") > keep; i++ {
+		if i == 5 {
+			t.Fatalf("%d messages kept after %d more batches, want %d", count(t, db, "#a"), i, keep)
+		}
+		sync()
 	}
 }
