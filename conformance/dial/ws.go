@@ -66,10 +66,18 @@ func (c *wsConn) ctx(deadline time.Time) (context.Context, context.CancelFunc) {
 func (c *wsConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
-	for _, m := range c.lines.split(p) {
+	for i, m := range c.lines.split(p) {
 		ctx, cancel := c.ctx(c.wdl)
 		err := c.ws.Write(ctx, websocket.MessageText, m)
 		cancel()
+		if err != nil && i > 0 {
+			// The server closed the WebSocket after an earlier line of
+			// this write (a QUIT among them): over TCP the rest would
+			// have gone into the socket and been dropped by the server,
+			// so they are dropped here too rather than failing a write
+			// that TCP would have accepted.
+			return len(p), nil
+		}
 		if err != nil {
 			return 0, err
 		}
