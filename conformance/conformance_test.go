@@ -126,7 +126,7 @@ func TestScriptsAgainstModel(t *testing.T) {
 	RunTests(t, Config{
 		Start:   startModelServer,
 		Scripts: loadSuite(t),
-		Tags:    []string{"core", "ping", "input", "shutdown", "caps", "accounts", "history", "durable", TagRobustness},
+		Tags:    []string{"core", "ping", "input", "shutdown", "caps", "accounts", "history", "durable", "rooms", TagRobustness},
 		Verbose: testing.Verbose(),
 	})
 }
@@ -137,7 +137,7 @@ func TestScriptsAgainstSharedModel(t *testing.T) {
 	RunTests(t, Config{
 		Addr:    startModelServerT(t),
 		Scripts: loadSuite(t),
-		Tags:    []string{"core", "ping", "input", "caps", "accounts", "history"},
+		Tags:    []string{"core", "ping", "input", "caps", "accounts", "history", "rooms"},
 	})
 }
 

@@ -22,7 +22,7 @@
 //
 // The tags are those of PROTOCOL.md 1.1: core, ping, input, limits,
 // ratelimit, shutdown, the transports tls, framed and ws, and the
-// extensions of section 13, caps, accounts, history and durable (a script
+// extensions of section 13, caps, accounts, history, durable and rooms (a script
 // names caps too when it enables an extension with CAPS), and robustness.
 // A script that uses the restart command needs a "# server:" header (the
 // runner finds the command in the script, and refuses to load a script

@@ -46,6 +46,7 @@ var ModelCheckerRules = []string{
 	"CAPS-1", "CAPS-2", "CAPS-3",
 	"ACCT-1", "ACCT-2", "ACCT-3", "ACCT-4",
 	"HIST-1", "HIST-2", "HIST-3", "HIST-4", "HIST-5",
+	"MULTI-1", "MULTI-2", "MULTI-3", "MULTI-4", "MULTI-5", "MULTI-6", "MULTI-7",
 }
 
 // transcriptRules lists, for each section of PROTOCOL.md that holds
@@ -72,6 +73,7 @@ var transcriptRules = []struct {
 	{"CAPS-1", []string{"CAPS-1", "CAPS-2", "CAPS-3"}},
 	{"ACCT-1", []string{"ACCT-1", "ACCT-2", "ACCT-3", "ACCT-4", "CAPS-2", "CAPS-3"}},
 	{"HIST-1", []string{"HIST-1", "HIST-2", "HIST-3", "HIST-4", "HIST-5", "ACCT-3"}},
+	{"MULTI-1", []string{"MULTI-1", "MULTI-2", "MULTI-3", "MULTI-4", "MULTI-5", "MULTI-6", "MULTI-7", "GRAM-2"}},
 }
 
 // modelMeans returns, for each rule, the means of the model side that

@@ -39,9 +39,9 @@ type ModelServerConfig struct {
 	// followed by its value, as a script's "# server:" header gives them.
 	// The model server implements -max-clients of section 8 only, the
 	// flags of section 13 (-history-keep, -history-max-age, -login-delay,
-	// -login-delay-max, -login-burst, -login-rate), and -extensions
-	// (accounts,history, the default, or none); any other flag is an error
-	// wrapping ErrUnsupported.
+	// -login-delay-max, -login-burst, -login-rate, -max-rooms), and
+	// -extensions (accounts,history,rooms, the default, or none); any
+	// other flag is an error wrapping ErrUnsupported.
 	Flags []string
 	// Bug names one of ModelBugs to build in; "" serves the model as it is.
 	Bug string

@@ -12,7 +12,7 @@ import (
 // Tags are the tags a script may carry: the extension tags of PROTOCOL.md
 // 1.1, core first, then TagRobustness.
 var Tags = []string{"core", "ping", "input", "limits", "ratelimit", "shutdown", "tls", "framed", "ws",
-	"caps", "accounts", "history", "durable", TagRobustness}
+	"caps", "accounts", "history", "durable", "rooms", TagRobustness}
 
 // isTransport reports whether tag names a transport of PROTOCOL.md 2.1: its
 // scripts run only over that transport.

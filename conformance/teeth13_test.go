@@ -28,7 +28,7 @@ func TestSuiteCatchesBrokenSection13(t *testing.T) {
 		amnesia bool
 	}{
 		{name: "lists its extensions in another order", script: "caps_discovery",
-			fault: replaceLines("CAPS accounts history", "CAPS history accounts")},
+			fault: replaceLines("CAPS accounts history rooms", "CAPS history accounts rooms")},
 		{name: "takes CAPS after the name", script: "caps_only_new",
 			fault: func(_ *modelServer, _ model.ClientID, ev model.Event, outs []model.Output) []model.Output {
 				if isCommand(ev, "CAPS") && len(outs) == 1 && outs[0].Line == "ERROR "+spec.ErrNotInRoom {

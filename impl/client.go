@@ -44,7 +44,10 @@ type client struct {
 	// Owned by the loop goroutine; no other goroutine touches these.
 	name string // "" in NEW; as spelled in USERNAME (NAME-3)
 	fold string // spec.Fold(name): the key in loop.users
-	room *room  // nil in NEW and LOBBY
+	// rooms are the rooms the user is in, in the order it joined them,
+	// earliest first: none in NEW and LOBBY, one on a core connection in
+	// IN_ROOM, up to Config.MaxRooms on one that enabled rooms (MULTI-2).
+	rooms []*room
 	// phase is where the client is in its life, and cause why it is
 	// ending, once it is not open (lifecycle.go).
 	phase       phase

@@ -15,7 +15,7 @@ const (
 	anyState precondition = iota // QUIT, PING: allowed in every state
 	unnamed                      // USERNAME: only in NEW (NAME-5)
 	named                        // JOIN, PRIVMSG, ROOMS: not in NEW (STATE-2)
-	inRoom                       // LEAVE, MSG, text, USERS: in IN_ROOM only
+	inRoom                       // LEAVE, MSG, text, USERS: in IN_ROOM only (a text line with rooms too: MULTI-5)
 )
 
 // check returns the ERROR text for c's state, or "" if c may run the command.
@@ -29,7 +29,7 @@ func (p precondition) check(c *client) string {
 		if c.name == "" {
 			return spec.ErrUsernameRequired
 		}
-		if p == inRoom && c.room == nil {
+		if p == inRoom && len(c.rooms) == 0 {
 			return spec.ErrNotInRoom
 		}
 	}
@@ -45,13 +45,15 @@ type command struct {
 	run func(l *loop, c *client, cmd spec.Command)
 }
 
-// commands is the dispatch table, keyed by the kind of client line.
+// commands is the dispatch table, keyed by the kind of client line. On a
+// connection that enabled rooms, roomsCommands (multi.go) replaces some of
+// its entries.
 var commands = map[spec.Kind]command{
 	spec.Username: {unnamed, (*loop).username},
 	spec.Join:     {named, (*loop).join},
 	spec.Leave:    {inRoom, (*loop).leave},
 	spec.Msg:      {inRoom, (*loop).msg},
-	spec.Text:     {inRoom, (*loop).msg}, // MSG-4: a text line is MSG <line>
+	spec.Text:     {inRoom, (*loop).msg}, // MSG-4: a text line is MSG <line>; MULTI-5 with rooms
 	spec.Privmsg:  {named, (*loop).privmsg},
 	spec.Rooms:    {named, (*loop).roomList},
 	spec.Users:    {inRoom, (*loop).userList},
@@ -76,6 +78,11 @@ func (l *loop) dispatch(c *client, it item) {
 		return // FRAME-6
 	}
 	cmd := commands[it.cmd.Kind]
+	if c.ext.Has(spec.ExtRooms) {
+		if m, ok := roomsCommands[it.cmd.Kind]; ok {
+			cmd = m
+		}
+	}
 	if text := cmd.pre.check(c); text != "" {
 		l.reply(c, spec.ErrorLine(text))
 		return
@@ -106,19 +113,21 @@ func (l *loop) join(c *client, cmd spec.Command) {
 		l.reply(c, spec.ErrorLine(spec.ErrInvalidRoom))
 		return
 	}
-	if c.room != nil && c.room.fold == spec.Fold(cmd.Arg) {
+	if c.roomOf(cmd.Arg) != nil {
 		l.reply(c, spec.ErrorLine(spec.ErrAlreadyInRoom))
 		return
 	}
-	l.leaveRoom(c) // JOIN-3: no OK Left
+	if len(c.rooms) > 0 {
+		l.leaveRoom(c, c.rooms[0]) // JOIN-3: no OK Left
+	}
 	l.joinRoom(c, cmd.Arg)
 }
 
 // leave takes c out of its room (LEAVE-2, LEAVE-3).
 func (l *loop) leave(c *client, _ spec.Command) {
-	name := c.room.name
-	l.leaveRoom(c)
-	l.reply(c, spec.OKLine(spec.OKLeft(name)))
+	r := c.rooms[0]
+	l.leaveRoom(c, r)
+	l.reply(c, spec.OKLine(spec.OKLeft(r.name)))
 }
 
 // privmsg sends a private message (PRIV-1 to PRIV-5).
@@ -148,7 +157,7 @@ func (l *loop) roomList(c *client, _ spec.Command) {
 
 // userList lists the members of c's room in join order (USERS-1).
 func (l *loop) userList(c *client, _ spec.Command) {
-	l.reply(c, spec.UserListLine(c.room.names()))
+	l.reply(c, spec.UserListLine(c.rooms[0].names()))
 }
 
 // quit says goodbye and closes c once that is written (QUIT-1 to QUIT-3).

@@ -87,6 +87,10 @@ type Config struct {
 	// sustained. Defaults DefaultLoginBurst and DefaultLoginRate.
 	LoginBurst int
 	LoginRate  float64
+	// MaxRooms is MaxRoomsPerUser: how many rooms the user of a connection
+	// that enabled rooms may be in at once (MULTI-2). Default
+	// spec.MaxRoomsPerUser.
+	MaxRooms int
 	// Argon2 are the parameters of the password hashes made for new
 	// passwords (ACCT-6). Zero means passwd.Default. Hashes already stored
 	// keep their own parameters.
@@ -159,6 +163,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.LoginRate <= 0 {
 		c.LoginRate = DefaultLoginRate
+	}
+	if c.MaxRooms <= 0 {
+		c.MaxRooms = spec.MaxRoomsPerUser
 	}
 	if c.Argon2 == (passwd.Params{}) {
 		c.Argon2 = passwd.Default

@@ -66,6 +66,20 @@
 // that enabled history (roomMsg, history.go); the replay of JOIN-6 keeps
 // the message, ID and time included, so a newcomer gets its own form too.
 //
+// A connection that enabled rooms (PROTOCOL.md 13.4, multi.go) is in up
+// to Config.MaxRooms rooms at once; every client keeps its rooms in the
+// order it joined them (client.rooms), and a core connection is simply
+// one that is in one at most, with JOIN leaving it first (JOIN-3). On a
+// connection that enabled rooms, JOIN, LEAVE, MSG and USERS go through
+// entries of their own in the dispatch table (roomsCommands), and the last
+// three name the room they act on: the server keeps no current room. The end of a connection leaves its rooms
+// in join order, in the one item of DISC-4 (leaveAll), so each member
+// hears the LEAVE notes of the rooms it shared in that order. Everything
+// else is per client, whatever its rooms: one output queue, to which the
+// lines of all its rooms are appended in the one order of ORDER-1, and
+// one stall budget; a hot client (flow.go) counts as hot in every room it
+// is in, so that a line into any of them waits for it.
+//
 // The loop gives room messages their IDs in the order it processes them,
 // from a counter that starts above the last ID of the database, and their
 // times from Config.Now (the wall clock, which the timeouts never read),

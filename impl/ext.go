@@ -37,13 +37,23 @@ func (l *loop) caps(c *client, cmd spec.Command) {
 	l.reply(c, spec.OKLine(spec.OKEnabled(names)))
 }
 
-// msg sends a room message to every member, the sender included (MSG-2),
-// and keeps it in the room's history (MSG-3). A server that offers history
-// gives it an ID and a time (HIST-1) and stores it (HIST-4): in memory at
-// once, or with a database, where the message is processed only once it is
-// committed (HIST-5, async.go).
+// msg sends MSG <text>, or a text line, to the user's room (MSG-2 to
+// MSG-4): the only one it is in. A user of a connection that enabled rooms
+// who is in several must name one (MULTI-5).
 func (l *loop) msg(c *client, cmd spec.Command) {
-	r := c.room
+	if len(c.rooms) > 1 {
+		l.reply(c, spec.ErrorLine(spec.ErrRoomRequired))
+		return
+	}
+	l.roomMessage(c, c.rooms[0], cmd)
+}
+
+// roomMessage sends cmd.Text from c to every member of r, c included
+// (MSG-2), and keeps it in the room's history (MSG-3). A server that offers
+// history gives it an ID and a time (HIST-1) and stores it (HIST-4): in
+// memory at once, or with a database, where the message is processed only
+// once it is committed (HIST-5, async.go).
+func (l *loop) roomMessage(c *client, r *room, cmd spec.Command) {
 	switch {
 	case !l.cfg.Offer.Has(spec.ExtHistory):
 		l.deliver(r, &roomMsg{room: r.name, user: c.name, text: cmd.Text})

@@ -24,7 +24,7 @@ var extCases = []struct {
 	{name: "caps_discovery", script: `
 # CAPS lists, enables all or nothing, cumulatively; in LOBBY it is a text line (CAPS-1 to CAPS-3).
 alice> CAPS
-alice< CAPS accounts history
+alice< CAPS accounts history rooms
 alice> CAPS accounts
 alice< OK Enabled accounts
 alice> CAPS History

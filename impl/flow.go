@@ -17,11 +17,12 @@ import (
 // output is over a soft high-water mark (Config.highWater) is "over"; if
 // it also has stall budget left it is "hot". Before the loop applies a
 // line it asks the gate whether the line could add output to a hot client
-// — the members of the sender's room, the room a JOIN enters, the target
-// of a PRIVMSG — or whether the sender itself is over. If so, the line is
-// postponed: the loop keeps it, registers the sender as a waiter on each
-// such client, and does not resume the sender's reader, whose socket
-// buffers then fill, so that TCP slows the sending client. The postponed
+// — the members of the room the line goes to (or, for a QUIT, of each of
+// the sender's rooms), the room a JOIN enters, the target of a PRIVMSG —
+// or whether the sender itself is over. If so, the line is postponed: the
+// loop keeps it, registers the sender as a waiter on each such client, and
+// does not resume the sender's reader, whose socket buffers then fill, so
+// that TCP slows the sending client. The postponed
 // line runs, in the order it was taken, when every client it waits for has
 // drained to the low-water mark, or is closed, or has spent its budget.
 //
@@ -39,6 +40,11 @@ import (
 // however many of them stop reading. A sender that is over itself waits for itself without
 // limit: that delays nobody else, and it holds a client that sends faster
 // than it reads its own echoes to its reading pace, instead of dropping it.
+//
+// A member of several rooms (PROTOCOL.md 13.4) is one client: it is hot in
+// every room it is in (each room counts it in room.hot), so that a line
+// into any of them waits for it, and its budgets are its own, however many
+// rooms it is in (MULTI-8).
 //
 // Reading stays fair (LIMIT-6): every reader hands over one line and waits;
 // blocked senders on the loop's channel are served in turn, and a postponed
@@ -108,14 +114,28 @@ func (l *loop) collectRecipients(hot []*client, c *client, it item) []*client {
 	}
 	l.gateEpoch++
 	c.gateMark = l.gateEpoch // c itself is handled by the caller
+	multi := c.ext.Has(spec.ExtRooms)
 	switch it.cmd.Kind {
-	case spec.Text, spec.Msg, spec.Leave, spec.Quit, spec.Join:
-		if c.room != nil {
-			hot = l.collectHotMembers(hot, c.room)
+	case spec.Quit: // every room hears LEAVE (QUIT-2, MULTI-7)
+		for _, r := range c.rooms {
+			hot = l.collectHotMembers(hot, r)
 		}
-	}
-	switch it.cmd.Kind {
-	case spec.Join:
+	case spec.Text: // the user's room, if it has exactly one (MSG-4, MULTI-5)
+		if len(c.rooms) == 1 {
+			hot = l.collectHotMembers(hot, c.rooms[0])
+		}
+	case spec.Msg, spec.Leave: // the user's room, or the one named (MULTI-3, MULTI-4)
+		if multi {
+			if r := c.roomOf(it.cmd.Arg); r != nil {
+				hot = l.collectHotMembers(hot, r)
+			}
+		} else if len(c.rooms) > 0 {
+			hot = l.collectHotMembers(hot, c.rooms[0])
+		}
+	case spec.Join: // the room entered, and the room left (JOIN-3) unless rooms (MULTI-2)
+		if !multi && len(c.rooms) > 0 {
+			hot = l.collectHotMembers(hot, c.rooms[0])
+		}
 		if r := l.rooms[spec.Fold(it.cmd.Arg)]; r != nil {
 			hot = l.collectHotMembers(hot, r)
 		}
@@ -155,18 +175,19 @@ func (l *loop) setOver(c *client, over bool) {
 }
 
 // setHot records whether c may hold back other clients' lines (it is over
-// high water with budget left), keeping its room's count of hot members.
+// high water with budget left), keeping the count of hot members of each
+// of its rooms (MULTI-8: a client hot in one of its rooms is hot in all).
 func (l *loop) setHot(c *client, hot bool) {
 	if c.hot == hot {
 		return
 	}
 	c.hot = hot
-	if c.room != nil {
-		if hot {
-			c.room.hot++
-		} else {
-			c.room.hot--
-		}
+	d := -1
+	if hot {
+		d = 1
+	}
+	for _, r := range c.rooms {
+		r.hot += d
 	}
 }
 

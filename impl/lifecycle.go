@@ -59,7 +59,7 @@ const (
 // closeRule says how a connection closed for one reason ends.
 type closeRule struct {
 	end   ending
-	leave bool // the room hears LEAVE <room> <user>
+	leave bool // the rooms hear LEAVE <room> <user>
 }
 
 // closeRules is how a connection ends, by the reason it is closed for.
@@ -109,7 +109,7 @@ func (l *loop) mute(c *client, err error) {
 	c.conn.SetReadDeadline(time.Now().Add(lingerTimeout))
 }
 
-// closeClient forgets c: it leaves its room, with LEAVE to the others
+// closeClient forgets c: it leaves its rooms, with LEAVE to the others
 // unless the reason says otherwise (SHUT-1), and its name is freed
 // (NAME-4). Then the connection ends as closeRules says for why.reason. A
 // cause without a detail keeps the detail of what ended the client's
@@ -133,7 +133,7 @@ func (l *loop) closeClient(c *client, why closeCause) {
 	delete(l.clients, c)
 	l.idle.Remove(c.idleElem)
 	if rule.leave {
-		l.leaveRoom(c)
+		l.leaveAll(c) // MULTI-7: every room, in join order
 	}
 	if c.name != "" {
 		delete(l.users, c.fold)

@@ -12,7 +12,7 @@ import (
 )
 
 // loop is the one goroutine that owns all chat state: users, rooms, and each
-// client's name, room and flow-control state. It applies events one at a
+// client's name, rooms and flow-control state. It applies events one at a
 // time, which is the single order of ORDER-1, and never blocks on a socket.
 type loop struct {
 	// Immutable after newLoop.

@@ -20,7 +20,7 @@ type room struct {
 	hot int
 }
 
-// add appends c to the members. c.room is the caller's to set.
+// add appends c to the members. c.rooms is the caller's to extend.
 func (r *room) add(c *client) {
 	r.members = append(r.members, c)
 	if c.hot {
@@ -47,8 +47,20 @@ func (r *room) names() []string {
 	return names
 }
 
-// joinRoom puts c, which is in no room, into the room called name, creating
-// it if needed, and queues JOIN-4 to c and JOIN-5 to the others.
+// roomOf returns the room of c's called name (compared as in NAME-3), or
+// nil if c is not in it. c is in at most Config.MaxRooms rooms.
+func (c *client) roomOf(name string) *room {
+	fold := spec.Fold(name)
+	for _, r := range c.rooms {
+		if r.fold == fold {
+			return r
+		}
+	}
+	return nil
+}
+
+// joinRoom adds the room called name to c's rooms, creating it if needed,
+// and queues JOIN-4 to c and JOIN-5 to the others. c is not in it.
 func (l *loop) joinRoom(c *client, name string) {
 	fold := spec.Fold(name)
 	r := l.rooms[fold]
@@ -65,21 +77,36 @@ func (l *loop) joinRoom(c *client, name string) {
 
 	l.broadcast(r, wire(spec.JoinLine(r.name, c.name)))
 	r.add(c)
-	c.room = r
+	c.rooms = append(c.rooms, r)
 	l.send(c, reply)
 }
 
-// leaveRoom takes c out of its room: each remaining member receives
-// "LEAVE <room> <user>" (LEAVE-2, JOIN-3, QUIT-2, DISC-1), and the room is
-// destroyed with its history if it is now empty (LEAVE-3). It sends c
-// nothing.
-func (l *loop) leaveRoom(c *client) {
-	r := c.room
-	if r == nil {
-		return
+// leaveRoom takes c out of r, one of its rooms (LEAVE-2, JOIN-3,
+// MULTI-3), as depart says. It sends c nothing.
+func (l *loop) leaveRoom(c *client, r *room) {
+	if i := slices.Index(c.rooms, r); i >= 0 {
+		c.rooms = slices.Delete(c.rooms, i, i+1)
 	}
+	l.depart(r, c)
+}
+
+// leaveAll takes c out of every room it is in as its connection ends, one
+// after another in the order it joined them, earliest first, so that each
+// room's remaining members receive its LEAVE note in turn (QUIT-2, DISC-1,
+// DISC-4, MULTI-7).
+func (l *loop) leaveAll(c *client) {
+	rooms := c.rooms
+	c.rooms = nil
+	for _, r := range rooms {
+		l.depart(r, c)
+	}
+}
+
+// depart removes c from r's members: each remaining member receives
+// "LEAVE <room> <user>", and the room is destroyed with its history if it
+// is now empty (LEAVE-3).
+func (l *loop) depart(r *room, c *client) {
 	r.remove(c)
-	c.room = nil
 	if len(r.members) == 0 {
 		delete(l.rooms, r.fold)
 		return

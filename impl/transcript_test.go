@@ -74,6 +74,9 @@ func runTranscript(t *testing.T, cfg impl.Config, tr transcript.Transcript, mode
 	if tr.MaxClients != 0 {
 		cfg.MaxClients = tr.MaxClients
 	}
+	if tr.MaxRooms != 0 {
+		cfg.MaxRooms = tr.MaxRooms
+	}
 	clock := &wallClock{t: transcriptEpoch}
 	cfg.Now = clock.Now
 	ts := startServer(t, cfg)

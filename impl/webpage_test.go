@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"roomchat.dev/roomchat/impl"
+	"roomchat.dev/roomchat/spec"
 )
 
 var update = flag.Bool("update", false, "TestWebPage: write the screenshot docs/web.png")
@@ -40,16 +41,7 @@ var webChromiums = []string{"chromium", "chromium-browser", "google-chrome", "he
 //
 //	go test ./impl -run TestWebPage -update
 func TestWebPage(t *testing.T) {
-	exe := ""
-	for _, name := range webChromiums {
-		if p, err := exec.LookPath(name); err == nil {
-			exe = p
-			break
-		}
-	}
-	if exe == "" {
-		t.Skipf("no Chromium on PATH (looked for %s): install one, such as Debian's chromium package, to run this test", strings.Join(webChromiums, ", "))
-	}
+	exe := webChromium(t)
 	ms := startTransports(t, impl.Config{})
 	page := "http://" + ms.ws + "/"
 	for path, want := range map[string]int{"/": 200, "/app.js": 200, "/style.css": 200, "/index.html": 404, "/chat/x": 404} {
@@ -70,13 +62,7 @@ func TestWebPage(t *testing.T) {
 	carol.send("JOIN #lounge")
 	carol.expect("OK Joined #lounge (0 users)")
 
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(exe),
-		chromedp.Headless,
-		chromedp.Flag("no-sandbox", true),
-		chromedp.WindowSize(1000, 700),
-	)
-	actx, acancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	actx, acancel := webBrowser(exe)
 	defer acancel()
 	ann := newWebTab(t, actx, "ann")
 	defer ann.cancel()
@@ -150,6 +136,104 @@ func TestWebPage(t *testing.T) {
 		}
 		t.Logf("wrote %s", out)
 	}
+}
+
+// TestWebPageRooms: on a server that offers rooms (PROTOCOL.md 13.4), the
+// web client enables them and is in two rooms at once, showing one: a
+// message to the other counts as unread in the list of its rooms and
+// stays out of the messages shown; a click shows the other room, with its
+// own messages, and clears its count; what is typed goes to the room
+// shown, as MSG <room> <text>; Leave room leaves the room shown alone, and
+// the other is shown. (TestWebPage is the page on a server without rooms.)
+func TestWebPageRooms(t *testing.T) {
+	exe := webChromium(t)
+	ms := startTransports(t, impl.Config{Offer: spec.ExtRooms})
+	page := "http://" + ms.ws + "/"
+
+	carol := dialWebLines(t, ms.lines)
+	carol.send("CAPS rooms")
+	carol.expect("OK Enabled rooms")
+	carol.send("USERNAME carol")
+	carol.expect("OK Welcome, carol!")
+	carol.send("JOIN #one")
+	carol.expect("OK Joined #one (0 users)")
+	carol.send("JOIN #two")
+	carol.expect("OK Joined #two (0 users)")
+
+	actx, acancel := webBrowser(exe)
+	defer acancel()
+	ann := newWebTab(t, actx, "ann")
+	defer ann.cancel()
+	ann.open(page)
+	ann.enter("ann")
+	ann.poll("the list of her rooms", `!document.getElementById("my-rooms-box").hidden`)
+
+	// ann joins both rooms; the second is shown, both are listed.
+	ann.join("#one")
+	carol.expect("JOIN #one ann")
+	ann.join("#two")
+	carol.expect("JOIN #two ann")
+	ann.poll("her two rooms, #two shown", webMyRooms+` === "#one,[#two]"`)
+	ann.poll("the members of #two", `[...document.querySelectorAll("#members li")].map(e => e.textContent).join(",") === "carol,ann"`)
+
+	// A message to #one, not shown: counted, not shown.
+	carol.send("MSG #one hello one")
+	carol.expect("ROOM #one carol hello one")
+	ann.poll("one unread message in #one", webMyRooms+` === "#one1,[#two]"`)
+	ann.poll("#two's messages only", `!`+webShown+`.includes("hello one")`)
+	ann.say("in two")
+	carol.expect("ROOM #two ann in two")
+	ann.poll("her message in #two", webShown+`.includes("annin two")`)
+
+	// A click shows #one, its message, and no count.
+	ann.run(chromedp.Click(chromedp.CSS(`#my-rooms button[data-room="#one"]`)))
+	ann.poll("#one shown", `document.getElementById("room-title").textContent === "#one" && `+
+		webMyRooms+` === "[#one],#two" && `+webShown+`.includes("carolhello one") && !`+webShown+`.includes("in two")`)
+	ann.say("in one")
+	carol.expect("ROOM #one ann in one")
+	carol.send("MSG #two back in two")
+	carol.expect("ROOM #two carol back in two")
+	ann.poll("one unread message in #two", webMyRooms+` === "[#one],#two1"`)
+
+	// Leave room leaves #one; #two is shown, with what came meanwhile.
+	ann.run(chromedp.Click(chromedp.CSS("#leave")))
+	carol.expect("LEAVE #one ann")
+	ann.poll("#two shown, alone", `document.getElementById("room-title").textContent === "#two" && `+
+		webMyRooms+` === "[#two]" && `+webShown+`.includes("annin two") && `+webShown+`.includes("carolback in two") && !`+webShown+`.includes("hello one")`)
+	ann.say("still in two")
+	carol.expect("ROOM #two ann still in two")
+}
+
+// webMyRooms is a JavaScript expression: the list of the rooms the page is
+// in, the room shown in brackets, each followed by its unread count if it
+// has one, joined with commas.
+const webMyRooms = `[...document.querySelectorAll("#my-rooms button")].map(b => b.classList.contains("current") ? "[" + b.textContent + "]" : b.textContent).join(",")`
+
+// webShown is a JavaScript expression: the text of the messages shown.
+const webShown = `document.querySelector("#messages .log:not([hidden])").textContent`
+
+// webChromium returns the Chromium on PATH, or skips the test.
+func webChromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range webChromiums {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Skipf("no Chromium on PATH (looked for %s): install one, such as Debian's chromium package, to run this test", strings.Join(webChromiums, ", "))
+	return ""
+}
+
+// webBrowser returns the context of a headless browser, exe, 1000×700,
+// for newWebTab.
+func webBrowser(exe string) (context.Context, context.CancelFunc) {
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(exe),
+		chromedp.Headless,
+		chromedp.Flag("no-sandbox", true),
+		chromedp.WindowSize(1000, 700),
+	)
+	return chromedp.NewExecAllocator(context.Background(), opts...)
 }
 
 // webTab is a tab of the browser, showing the web client.

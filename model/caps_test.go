@@ -14,7 +14,7 @@ var offerAll = model.Config{Offer: spec.AllExt}
 func TestCapsOnlyInNew(t *testing.T) {
 	play(t, offerAll, `
 		alice> CAPS
-		alice< CAPS accounts history
+		alice< CAPS accounts history rooms
 		alice> CAPSLOCK
 		alice< ERROR Username required
 		alice> USERNAME alice
@@ -99,7 +99,7 @@ func TestCapsEnable(t *testing.T) {
 		bob< MESSAGE 1 2026-01-01T00:00:00.000Z #r alice hi
 		alice< JOIN #r bob
 	`)
-	if s.Enabled(1) != 0 || s.Enabled(2) != spec.AllExt {
+	if s.Enabled(1) != 0 || s.Enabled(2) != spec.ExtAccounts|spec.ExtHistory {
 		t.Errorf("Enabled = %v and %v", s.Enabled(1).Names(), s.Enabled(2).Names())
 	}
 }

@@ -2,15 +2,18 @@ package model
 
 import (
 	"fmt"
+	"slices"
 
 	"roomchat.dev/roomchat/spec"
 )
 
 // Check returns an error if s breaks an invariant that PROTOCOL.md implies:
 // names are valid and unique (NAME-1, NAME-4), each user is in at most one
-// room (STATE-1), a room exists exactly while it has members (JOIN-2,
-// LEAVE-3), members are connected and named, room names are valid and
-// unique, and history is bounded (JOIN-6). Of section 13: a connection
+// room (STATE-1), or at most MaxRoomsPerUser if its connection enabled
+// rooms (MULTI-2), a user's rooms and each room's members agree, a room
+// exists exactly while it has members (JOIN-2, LEAVE-3), members are
+// connected and named, room names are valid and unique, and history is
+// bounded (JOIN-6). Of section 13: a connection
 // enabled only what the server offers (CAPS-2) and only in NEW, before
 // its name; account names are valid and unique and their passwords of an
 // allowed length (ACCT-1); a connection holds an account's name exactly
@@ -25,10 +28,13 @@ func (s State) Check() error {
 			return fmt.Errorf("client %d enabled %v, which the server does not offer", c.id, (c.ext &^ s.offer).Names())
 		}
 		if c.name == "" {
-			if c.account {
-				return fmt.Errorf("client %d in NEW holds an account", c.id)
+			if c.account || len(c.rooms) > 0 {
+				return fmt.Errorf("client %d in NEW holds an account (%v) or rooms %q", c.id, c.account, c.rooms)
 			}
 			continue
+		}
+		if most := s.roomsAllowed(c); len(c.rooms) > most {
+			return fmt.Errorf("client %d is in %d rooms %q, at most %d allowed", c.id, len(c.rooms), c.rooms, most)
 		}
 		if !spec.ValidUsername(c.name) {
 			return fmt.Errorf("client %d has invalid name %q", c.id, c.name)
@@ -43,7 +49,7 @@ func (s State) Check() error {
 			return fmt.Errorf("client %d holds %q, spelled %q when it was registered", c.id, c.name, s.accounts[a].name)
 		}
 	}
-	inRoom := map[ClientID]string{}
+	memberships := 0
 	roomNames := map[string]bool{}
 	for _, r := range s.rooms {
 		if !spec.ValidRoom(r.name) || roomNames[spec.Fold(r.name)] {
@@ -59,15 +65,31 @@ func (s State) Check() error {
 		if err := s.checkMessages(r.history, r.name); err != nil {
 			return fmt.Errorf("room %q history: %v", r.name, err)
 		}
-		for _, m := range r.members {
+		for i, m := range r.members {
 			if s.Name(m) == "" {
 				return fmt.Errorf("room %q has member %d that is not a named, connected user", r.name, m)
 			}
-			if other, ok := inRoom[m]; ok {
-				return fmt.Errorf("client %d is in %q and %q", m, other, r.name)
+			if slices.Contains(r.members[:i], m) {
+				return fmt.Errorf("client %d is twice a member of %q", m, r.name)
 			}
-			inRoom[m] = r.name
+			if !slices.Contains(s.conns[s.connIndex(m)].rooms, r.name) {
+				return fmt.Errorf("client %d is a member of %q, which is not among its rooms %q", m, r.name, s.RoomsOf(m))
+			}
+			memberships++
 		}
+	}
+	// Every room a user is in has it as a member, once: with the loop
+	// above, the two sides agree.
+	for _, c := range s.conns {
+		for i, name := range c.rooms {
+			if slices.Contains(c.rooms[:i], name) {
+				return fmt.Errorf("client %d is in %q twice", c.id, name)
+			}
+			memberships--
+		}
+	}
+	if memberships != 0 {
+		return fmt.Errorf("rooms' members and users' rooms disagree by %d", memberships)
 	}
 	if len(s.conns) > s.maxClients {
 		return fmt.Errorf("%d connections over the limit of %d", len(s.conns), s.maxClients)
@@ -125,4 +147,14 @@ func (s State) checkMessages(msgs []Message, roomName string) error {
 		}
 	}
 	return nil
+}
+
+// roomsAllowed is how many rooms c may be in at once: one on a core
+// connection (STATE-1), MaxRoomsPerUser on one that enabled rooms
+// (MULTI-2).
+func (s State) roomsAllowed(c conn) int {
+	if c.ext.Has(spec.ExtRooms) {
+		return s.maxRooms
+	}
+	return 1
 }

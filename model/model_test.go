@@ -69,6 +69,11 @@ func extLineGen() *rapid.Generator[string] {
 			return "HISTORY " + rm.Draw(t, "room") + " " + before + " " + limit
 		}),
 		rapid.SampledFrom([]string{"REGISTER", "LOGIN alice", "PASSWORD x", "HISTORY #a", "HISTORY #a * 1 2"}),
+		// 13.4, and its usage errors.
+		rapid.Map(rm, func(r string) string { return "LEAVE " + r }),
+		rapid.Map(rm, func(r string) string { return "USERS " + r }),
+		rapid.Map(rm, func(r string) string { return "MSG " + r + " hi" }),
+		rapid.SampledFrom([]string{"MSG #a", "MSG  #a x", "USERS", "LEAVE", "CAPS rooms", "CAPS rooms history"}),
 	)
 }
 
@@ -77,7 +82,8 @@ func configGen(maxClients *rapid.Generator[int]) *rapid.Generator[Config] {
 	return rapid.Custom(func(t *rapid.T) Config {
 		return Config{
 			MaxClients:    maxClients.Draw(t, "maxClients"),
-			Offer:         rapid.SampledFrom([]spec.Ext{0, spec.ExtAccounts, spec.ExtHistory, spec.AllExt, spec.AllExt}).Draw(t, "offer"),
+			Offer:         rapid.SampledFrom([]spec.Ext{0, spec.ExtAccounts, spec.ExtHistory, spec.ExtRooms, spec.AllExt, spec.AllExt}).Draw(t, "offer"),
+			MaxRooms:      rapid.IntRange(0, 3).Draw(t, "maxRooms"),
 			HistoryKeep:   rapid.IntRange(0, 3).Draw(t, "historyKeep"),
 			HistoryMaxAge: rapid.SampledFrom([]time.Duration{0, time.Minute, time.Hour}).Draw(t, "historyMaxAge"),
 		}
@@ -122,8 +128,58 @@ func (m *modelMachine) step(t *rapid.T, id ClientID, ev Event) {
 		if next.RoomOf(id) != "" {
 			t.Fatalf("client %d still in a room after leaving", id)
 		}
+		checkDeparture(t, before, id, ev, outs)
 	}
+	checkRoomLines(t, before, next, id, ev, outs)
 	m.s = next
+}
+
+// checkDeparture checks the LEAVE notes of a connection's end (QUIT-2,
+// DISC-1, MULTI-7): each member of each of its rooms receives one note
+// for that room, in the order it joined them, and no note names a room
+// it was not in.
+func checkDeparture(t *rapid.T, before State, id ClientID, ev Event, outs []Output) {
+	name := before.Name(id)
+	if name == "" {
+		return
+	}
+	want := map[ClientID][]string{}
+	for _, r := range before.RoomsOf(id) {
+		for _, m := range before.Members(r) {
+			if other, _ := before.userByName(m); other != id {
+				want[other] = append(want[other], spec.LeaveLine(r, name).String())
+			}
+		}
+	}
+	got := map[ClientID][]string{}
+	for _, o := range outs {
+		if strings.HasPrefix(o.Line, "LEAVE ") {
+			got[o.To] = append(got[o.To], o.Line)
+		}
+	}
+	if !reflect.DeepEqual(got, want) && (len(got) > 0 || len(want) > 0) {
+		t.Fatalf("client %d (%s) in %q left by %v; LEAVE notes %v, want %v", id, name, before.RoomsOf(id), ev, got, want)
+	}
+}
+
+// checkRoomLines checks that the lines of a room (ROOM, MESSAGE, JOIN and
+// LEAVE notes) go to its members only, so that a core connection receives
+// the lines of its own room only whatever rooms its members are in
+// (MULTI-1): to the client whose event it is, a room it is in before or
+// after the event; to anyone else, a room it is in.
+func checkRoomLines(t *rapid.T, before, next State, id ClientID, ev Event, outs []Output) {
+	for _, o := range outs {
+		l, err := spec.ParseServerLine(o.Line)
+		if o.Close || err != nil || l.Room == "" || l.Kind == spec.Stored {
+			continue
+		}
+		in := func(s State) bool {
+			return slices.ContainsFunc(s.RoomsOf(o.To), func(r string) bool { return spec.Fold(r) == spec.Fold(l.Room) })
+		}
+		if !in(before) && !(o.To == id && in(next)) {
+			t.Fatalf("%v sent %q to client %d, in %q", ev, o.Line, o.To, before.RoomsOf(o.To))
+		}
+	}
 }
 
 func (m *modelMachine) pick(t *rapid.T, open bool) ClientID {
@@ -174,6 +230,11 @@ func (m *modelMachine) arrive(t *rapid.T) {
 	}
 	if m.s.Name(id) != "" {
 		m.say(t, id, "JOIN "+rapid.SampledFrom(roomPool[:4]).Draw(t, "room"))
+	}
+	if m.s.Enabled(id).Has(spec.ExtRooms) { // 13.4: more rooms
+		for _, r := range rapid.SliceOfN(rapid.SampledFrom(roomPool[:4]), 0, 3).Draw(t, "more") {
+			m.say(t, id, "JOIN "+r)
+		}
 	}
 }
 
@@ -273,6 +334,12 @@ func TestModelInvariants(t *testing.T) {
 			"msg": func(t *rapid.T) {
 				id := m.pickWhere(t, func(id ClientID) bool { return m.s.RoomOf(id) != "" })
 				m.say(t, id, rapid.SampledFrom(textPool).Draw(t, "text"))
+			},
+			"roomCommand": func(t *rapid.T) { // 13.4: a command that names one of its rooms, or another
+				id := m.pickWhere(t, func(id ClientID) bool { return m.named(id) && m.enabled(spec.ExtRooms)(id) })
+				r := rapid.SampledFrom(append(m.s.RoomsOf(id), roomPool...)).Draw(t, "room")
+				cmd := rapid.SampledFrom([]string{"MSG %s hello", "LEAVE %s", "USERS %s", "JOIN %s"}).Draw(t, "cmd")
+				m.say(t, id, fmt.Sprintf(cmd, r))
 			},
 			"register": func(t *rapid.T) {
 				id := m.pickWhere(t, func(id ClientID) bool { return m.named(id) && m.enabled(spec.ExtAccounts)(id) })

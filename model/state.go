@@ -12,6 +12,10 @@ import (
 // mean the protocol's defaults; the zero Config is a core server.
 type Config struct {
 	MaxClients int // LIMIT-1
+	// MaxRooms is MaxRoomsPerUser, how many rooms a user of a connection
+	// that enabled rooms may be in at once (MULTI-2); 0 means the
+	// default, 10.
+	MaxRooms int
 	// Offer is the set of extensions the server offers (section 13). CAPS
 	// is a command word in NEW if and only if Offer is not empty (CAPS-1);
 	// with none the server is a core server, and CAPS is a text line.
@@ -37,6 +41,7 @@ const (
 // called on.
 type State struct {
 	maxClients int
+	maxRooms   int // MaxRoomsPerUser
 	offer      spec.Ext
 	keep       int           // HistoryKeep
 	maxAge     time.Duration // HistoryMaxAge; 0: none
@@ -66,6 +71,10 @@ type conn struct {
 	// by REGISTER (ACCT-1, ACCT-2; USERNAME never gives such a name,
 	// ACCT-3).
 	account bool
+	// rooms are the names of the rooms it is in, in the order it joined
+	// them (MULTI-7): at most one on a core connection (STATE-1). The
+	// rooms' member lists say the same from the other side (Check).
+	rooms []string
 }
 
 // room is an existing room. members are in join order (JOIN-4, USERS-1);
@@ -102,6 +111,9 @@ func New(cfg Config) State {
 	if cfg.MaxClients <= 0 {
 		cfg.MaxClients = spec.MaxClients
 	}
+	if cfg.MaxRooms <= 0 {
+		cfg.MaxRooms = spec.MaxRoomsPerUser
+	}
 	if cfg.HistoryKeep <= 0 {
 		cfg.HistoryKeep = defaultHistoryKeep
 	}
@@ -110,6 +122,7 @@ func New(cfg Config) State {
 	}
 	return State{
 		maxClients: cfg.MaxClients,
+		maxRooms:   cfg.MaxRooms,
 		offer:      cfg.Offer & spec.AllExt,
 		keep:       cfg.HistoryKeep,
 		maxAge:     cfg.HistoryMaxAge,
@@ -123,6 +136,9 @@ func New(cfg Config) State {
 func (s State) clone() State {
 	c := s
 	c.conns = slices.Clone(s.conns)
+	for i := range c.conns {
+		c.conns[i].rooms = slices.Clone(c.conns[i].rooms)
+	}
 	c.rooms = make([]room, len(s.rooms))
 	for i, r := range s.rooms {
 		c.rooms[i] = room{name: r.name, members: slices.Clone(r.members), history: slices.Clone(r.history)}
@@ -143,13 +159,26 @@ func (s State) Name(id ClientID) string {
 	return ""
 }
 
-// RoomOf returns the name of id's room, or "" if it is in none.
+// RoomOf returns the name of id's room, or "" if it is in none. For a
+// connection that enabled rooms it is the first of RoomsOf.
 func (s State) RoomOf(id ClientID) string {
-	if r := s.roomIndexOf(id); r >= 0 {
-		return s.rooms[r].name
+	if rs := s.RoomsOf(id); len(rs) > 0 {
+		return rs[0]
 	}
 	return ""
 }
+
+// RoomsOf returns the names of id's rooms in the order it joined them
+// (MULTI-7), or nil if it is in none or is not connected.
+func (s State) RoomsOf(id ClientID) []string {
+	if i := s.connIndex(id); i >= 0 && len(s.conns[i].rooms) > 0 {
+		return slices.Clone(s.conns[i].rooms)
+	}
+	return nil
+}
+
+// MaxRooms returns MaxRoomsPerUser (MULTI-2).
+func (s State) MaxRooms() int { return s.maxRooms }
 
 // Clients returns the IDs of the open connections, in connection order.
 func (s State) Clients() []ClientID {
@@ -312,6 +341,12 @@ func (s State) roomIndex(name string) int {
 	return slices.IndexFunc(s.rooms, func(r room) bool { return spec.Fold(r.name) == spec.Fold(name) })
 }
 
-func (s State) roomIndexOf(id ClientID) int {
-	return slices.IndexFunc(s.rooms, func(r room) bool { return slices.Contains(r.members, id) })
+// myRoom finds the room called name among id's rooms (compared as in
+// NAME-3), or returns -1.
+func (s State) myRoom(id ClientID, name string) int {
+	i := s.connIndex(id)
+	if i < 0 || !slices.ContainsFunc(s.conns[i].rooms, func(r string) bool { return spec.Fold(r) == spec.Fold(name) }) {
+		return -1
+	}
+	return s.roomIndex(name)
 }

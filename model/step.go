@@ -27,8 +27,47 @@ func (st *stepper) send(to ClientID, l spec.ServerLine) {
 }
 
 func (st *stepper) reply(l spec.ServerLine) { st.send(st.id, l) }
-func (st *stepper) fail(text string)        { st.reply(spec.ErrorLine(text)) }
-func (st *stepper) close(to ClientID)       { st.out = append(st.out, Output{To: to, Close: true}) }
+
+// me is the connection the event came from.
+func (st *stepper) me() *conn { return &st.s.conns[st.s.connIndex(st.id)] }
+
+// multi reports whether that connection enabled rooms (MULTI-1).
+func (st *stepper) multi() bool { return st.me().ext.Has(spec.ExtRooms) }
+
+// roomCheck is the room check of STATE-3 for a command that acts on a
+// room: on a connection that enabled rooms, the room a LEAVE, MSG or
+// USERS names must be valid and one of the user's (MULTI-3, MULTI-4,
+// MULTI-6); a text line, and any such command of a core connection, needs
+// the user to be in exactly one room (LEAVE-1, MSG-1, MSG-4, USERS-1,
+// MULTI-5: only a connection that enabled rooms can be in several). It
+// returns the ERROR text, or "".
+func (st *stepper) roomCheck(cmd spec.Command) string {
+	switch rooms := st.me().rooms; {
+	case st.multi() && cmd.Kind != spec.Text:
+		if !spec.ValidRoom(cmd.Arg) {
+			return spec.ErrInvalidRoom
+		}
+		if st.s.myRoom(st.id, cmd.Arg) < 0 {
+			return spec.ErrNotInThatRoom
+		}
+	case len(rooms) == 0:
+		return spec.ErrNotInRoom
+	case len(rooms) > 1:
+		return spec.ErrRoomRequired
+	}
+	return ""
+}
+
+// roomOf returns the index of the room a command acts on, once roomCheck
+// has passed: the room it names, or the user's only room.
+func (st *stepper) roomOf(cmd spec.Command) int {
+	if st.multi() && cmd.Kind != spec.Text {
+		return st.s.roomIndex(cmd.Arg)
+	}
+	return st.s.roomIndex(st.me().rooms[0])
+}
+func (st *stepper) fail(text string)  { st.reply(spec.ErrorLine(text)) }
+func (st *stepper) close(to ClientID) { st.out = append(st.out, Output{To: to, Close: true}) }
 
 func (st *stepper) apply(ev Event) {
 	if st.s.down {
@@ -96,10 +135,11 @@ func (st *stepper) restart() {
 	st.s.down = false
 }
 
-// drop removes the client: it leaves its room (the others see LEAVE, as for
-// LEAVE, QUIT and disconnect alike: D-7) and its name is freed (NAME-4).
+// drop removes the client: it leaves its rooms in the order it joined
+// them (the others see LEAVE, as for LEAVE, QUIT and disconnect alike: D-7,
+// MULTI-7) and its name is freed (NAME-4).
 func (st *stepper) drop() {
-	st.leaveRoom()
+	st.leaveAll()
 	st.s.conns = slices.DeleteFunc(st.s.conns, func(c conn) bool { return c.id == st.id })
 }
 
@@ -128,9 +168,11 @@ func (st *stepper) line(line string) {
 		st.fail(spec.ErrUsernameRequired) // STATE-2
 		return
 	}
-	if h.inRoom && st.s.roomIndexOf(st.id) < 0 {
-		st.fail(spec.ErrNotInRoom)
-		return
+	if h.inRoom {
+		if text := st.roomCheck(cmd); text != "" {
+			st.fail(text)
+			return
+		}
 	}
 	h.run(st, cmd)
 }
@@ -139,7 +181,7 @@ func (st *stepper) line(line string) {
 // precede it, and what it does once they pass.
 type handler struct {
 	beforeName bool // allowed in NEW
-	inRoom     bool // requires IN_ROOM, else "Not in a room"
+	inRoom     bool // acts on a room: roomCheck
 	run        func(*stepper, spec.Command)
 }
 

@@ -21,13 +21,16 @@ func readProtocol(t *testing.T) []transcript.Transcript {
 	return trs
 }
 
-// runTranscript plays tr through a model with cfg (whose MaxClients the
+// runTranscript plays tr through a model with cfg (whose MaxClients and MaxRooms the
 // transcript's fence overrides) and returns the first step at which the
 // model's lines differ from those written, citing file:line. It returns
 // the state after the last step.
 func runTranscript(cfg model.Config, file string, tr transcript.Transcript) (model.State, error) {
 	if tr.MaxClients != 0 {
 		cfg.MaxClients = tr.MaxClients
+	}
+	if tr.MaxRooms != 0 {
+		cfg.MaxRooms = tr.MaxRooms
 	}
 	s := model.New(cfg)
 	ids := map[string]model.ClientID{}

@@ -15,11 +15,11 @@ const (
 	Text                 // GRAM-5: a room message without MSG
 	Username             // USERNAME <name>
 	Join                 // JOIN <room>
-	Leave                // LEAVE
-	Msg                  // MSG <text>
+	Leave                // LEAVE, or LEAVE <room> with rooms (MULTI-3)
+	Msg                  // MSG <text>, or MSG <room> <text> with rooms (MULTI-4)
 	Privmsg              // PRIVMSG <user> <text>
 	Rooms                // ROOMS
-	Users                // USERS
+	Users                // USERS, or USERS <room> with rooms (MULTI-6)
 	Quit                 // QUIT
 	Ping                 // PING [<token>]
 	// The commands of PROTOCOL.md section 13, command words only where
@@ -75,6 +75,25 @@ var commandTable = map[Kind]commandSpec{
 	History:  {"HISTORY", historyArgs, "HISTORY <room> <before> <limit>", false, ExtHistory},
 }
 
+// roomsTable gives the commands whose arguments change on a connection
+// that enabled rooms: each names the room it acts on (PROTOCOL.md 13.4).
+var roomsTable = map[Kind]commandSpec{
+	Leave: {"LEAVE", oneArg, "LEAVE <room>", false, 0},
+	Msg:   {"MSG", targetText, "MSG <room> <text>", false, 0},
+	Users: {"USERS", oneArg, "USERS <room>", false, 0},
+}
+
+// specOf returns how command k is laid out on a connection that enabled
+// ext.
+func specOf(k Kind, ext Ext) commandSpec {
+	if ext.Has(ExtRooms) {
+		if c, ok := roomsTable[k]; ok {
+			return c
+		}
+	}
+	return commandTable[k]
+}
+
 // kindByWord maps a command word to its kind.
 var kindByWord = func() map[string]Kind {
 	m := make(map[string]Kind, len(commandTable))
@@ -114,8 +133,9 @@ func (c commandSpec) allowed(w Words) bool {
 type Command struct {
 	Kind Kind
 	// Arg is the name of USERNAME, the room of JOIN, or the target of
-	// PRIVMSG. It is not checked against the name rules: that is a later
-	// step (STATE-3).
+	// PRIVMSG; on a connection that enabled rooms, also the room of LEAVE,
+	// MSG and USERS (13.4). It is not checked against the name rules: that
+	// is a later step (STATE-3).
 	Arg string
 	// Text is the text of MSG, PRIVMSG or a text line, or the token of PING.
 	//
@@ -134,12 +154,15 @@ type Command struct {
 type UsageError struct {
 	Kind Kind
 	Line string
+	// Ext is what the connection enabled, which decides the usage of
+	// LEAVE, MSG and USERS (13.4); zero on a core connection.
+	Ext Ext
 }
 
 func (e *UsageError) Error() string { return "spec: usage: " + e.Line }
 
 // Text returns the ERROR text to answer.
-func (e *UsageError) Text() string { return Usage(e.Kind) }
+func (e *UsageError) Text() string { return UsageWith(e.Kind, e.Ext) }
 
 // ParseCommand parses one client line of a core connection whose
 // terminator has been removed. It applies the grammar only: the framing
@@ -159,8 +182,8 @@ func ParseCommandWith(line string, w Words) (Command, error) {
 	if !ok || !commandTable[kind].allowed(w) {
 		return Command{Kind: Text, Text: line}, nil
 	}
-	usage := func() error { return &UsageError{Kind: kind, Line: line} }
-	switch commandTable[kind].shape {
+	usage := func() error { return &UsageError{Kind: kind, Line: line, Ext: w.Ext} }
+	switch specOf(kind, w.Ext).shape {
 	case noArgs:
 		if hasRest {
 			return Command{}, usage()
@@ -231,7 +254,8 @@ func (c Command) Names() []string {
 }
 
 // String formats c as a client line without its terminator. For every
-// Command returned by ParseCommand, ParseCommand(c.String()) returns c.
+// Command returned by ParseCommandWith(line, w), ParseCommandWith(c.String(),
+// w) returns c.
 func (c Command) String() string {
 	switch c.Kind {
 	case Empty:
@@ -240,6 +264,9 @@ func (c Command) String() string {
 		return c.Text
 	}
 	spec := commandTable[c.Kind]
+	if r, ok := roomsTable[c.Kind]; ok && c.Arg != "" {
+		spec = r // the room a command names with rooms enabled (13.4)
+	}
 	switch spec.shape {
 	case noArgs:
 		return spec.word

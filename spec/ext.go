@@ -13,10 +13,11 @@ type Ext uint8
 const (
 	ExtAccounts Ext = 1 << iota // 13.2: REGISTER, LOGIN, PASSWORD
 	ExtHistory                  // 13.3: MESSAGE lines and HISTORY
+	ExtRooms                    // 13.4: several rooms per user
 )
 
 // AllExt is every extension this package knows.
-const AllExt = ExtAccounts | ExtHistory
+const AllExt = ExtAccounts | ExtHistory | ExtRooms
 
 // extNames lists the extensions in the order of PROTOCOL.md.
 var extNames = []struct {
@@ -25,6 +26,7 @@ var extNames = []struct {
 }{
 	{ExtAccounts, "accounts"},
 	{ExtHistory, "history"},
+	{ExtRooms, "rooms"},
 }
 
 // ParseExt returns the extension called name (compared exactly: CAPS-2).
@@ -68,6 +70,9 @@ const (
 	PasswordMin = 8   // bytes (ACCT-1)
 	PasswordMax = 128 // bytes (ACCT-1)
 	HistoryPage = 100 // the largest <limit> of HISTORY (HIST-3)
+	// MaxRoomsPerUser is the default number of rooms a user of a
+	// connection that enabled rooms may be in at once (MULTI-2).
+	MaxRoomsPerUser = 10
 	// MaxMsgID is the largest message ID, 2^63 - 1 (HIST-1).
 	MaxMsgID = 1<<63 - 1
 )

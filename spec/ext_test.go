@@ -50,6 +50,22 @@ func TestParseCommandWith(t *testing.T) {
 		{line: "HISTORY #a 9223372036854775808 5", words: all, usage: true},
 		{line: "HISTORY #a *", words: all, usage: true},
 		{line: "HISTORY #a * 5 6", words: all, usage: true},
+		// MULTI-3, MULTI-4, MULTI-6: with rooms, LEAVE, MSG and USERS name a room.
+		{line: "LEAVE #a", words: all, want: spec.Command{Kind: spec.Leave, Arg: "#a"}},
+		{line: "LEAVE #a b", words: all, want: spec.Command{Kind: spec.Leave, Arg: "#a b"}},
+		{line: "LEAVE", words: all, usage: true},
+		{line: "LEAVE ", words: all, usage: true},
+		{line: "LEAVE #a", words: spec.Words{Ext: spec.ExtHistory}, usage: true},
+		{line: "USERS #a", words: all, want: spec.Command{Kind: spec.Users, Arg: "#a"}},
+		{line: "USERS", words: all, usage: true},
+		{line: "MSG #a  two  spaces", words: all, want: spec.Command{Kind: spec.Msg, Arg: "#a", Text: " two  spaces"}},
+		{line: "MSG hello world", words: all, want: spec.Command{Kind: spec.Msg, Arg: "hello", Text: "world"}},
+		{line: "MSG #a", words: all, usage: true},
+		{line: "MSG #a ", words: all, usage: true},
+		{line: "MSG  #a hi", words: all, usage: true},
+		{line: "MSG #a hi", words: spec.Words{}, want: spec.Command{Kind: spec.Msg, Text: "#a hi"}},
+		{line: "JOIN #a", words: all, want: spec.Command{Kind: spec.Join, Arg: "#a"}},
+		{line: "ROOMS", words: all, want: spec.Command{Kind: spec.Rooms}},
 	} {
 		got, err := spec.ParseCommandWith(tc.line, tc.words)
 		var ue *spec.UsageError
@@ -80,7 +96,7 @@ func TestUsageTexts(t *testing.T) {
 }
 
 func TestExtNames(t *testing.T) {
-	if got := strings.Join(spec.AllExt.Names(), " "); got != "accounts history" {
+	if got := strings.Join(spec.AllExt.Names(), " "); got != "accounts history rooms" {
 		t.Errorf("AllExt.Names() = %q", got)
 	}
 	for _, n := range spec.AllExt.Names() {
@@ -90,6 +106,31 @@ func TestExtNames(t *testing.T) {
 	}
 	if _, ok := spec.ParseExt("History"); ok {
 		t.Error("extension names are compared exactly (CAPS-2)")
+	}
+}
+
+// TestRoomsUsage checks the usage errors of a connection that enabled
+// rooms (13.4): those of LEAVE, MSG and USERS name a room; the others are
+// those of GRAM-2.
+func TestRoomsUsage(t *testing.T) {
+	for kind, want := range map[spec.Kind]string{
+		spec.Leave: "Usage: LEAVE <room>",
+		spec.Msg:   "Usage: MSG <room> <text>",
+		spec.Users: "Usage: USERS <room>",
+		spec.Join:  "Usage: JOIN <room>",
+		spec.Quit:  "Usage: QUIT",
+	} {
+		if got := spec.UsageWith(kind, spec.ExtRooms); got != want {
+			t.Errorf("UsageWith(%v, rooms) = %q, want %q", kind, got, want)
+		}
+	}
+	_, err := spec.ParseCommandWith("MSG #a", spec.Words{Ext: spec.ExtRooms | spec.ExtHistory})
+	var ue *spec.UsageError
+	if !errors.As(err, &ue) || ue.Text() != "Usage: MSG <room> <text>" {
+		t.Errorf("ParseCommandWith(MSG #a) with rooms: %v", err)
+	}
+	if _, err := spec.ParseCommand("MSG"); !errors.As(err, &ue) || ue.Text() != "Usage: MSG <text>" {
+		t.Errorf("ParseCommand(MSG): %v", err)
 	}
 }
 
@@ -140,6 +181,7 @@ func FuzzParseCommandWith(f *testing.F) {
 	for _, s := range []string{
 		"CAPS", "CAPS accounts history", "CAPS  x", "REGISTER pw", "LOGIN a b", "PASSWORD a b",
 		"HISTORY #a * 5", "HISTORY #a 12 100", "HISTORY #a 012 1", "LOGIN failed again",
+		"LEAVE #a", "LEAVE", "MSG #a hi", "MSG #a", "USERS #a b",
 	} {
 		f.Add(s)
 	}

@@ -29,6 +29,9 @@ const (
 	ErrNotRegistered     = "Not registered"     // ACCT-4
 	ErrWrongPassword     = "Wrong password"     // ACCT-4
 	ErrStorageFailed     = "Storage failed"     // HIST-5
+	ErrTooManyRooms      = "Too many rooms"     // MULTI-2
+	ErrNotInThatRoom     = "Not in that room"   // MULTI-3, MULTI-4, MULTI-6
+	ErrRoomRequired      = "Room required"      // MULTI-5
 )
 
 // OK texts that do not depend on arguments.
@@ -65,5 +68,10 @@ func OKJoined(room string, others int) string {
 // OKLeft is the text of the reply to a successful LEAVE (LEAVE-2).
 func OKLeft(room string) string { return "Left " + room }
 
-// Usage returns the usage error text of a command (GRAM-2).
-func Usage(k Kind) string { return "Usage: " + commandTable[k].usage }
+// Usage returns the usage error text of a command on a core connection
+// (GRAM-2).
+func Usage(k Kind) string { return UsageWith(k, 0) }
+
+// UsageWith returns the usage error text of a command on a connection
+// that enabled ext: with rooms, LEAVE, MSG and USERS name a room (13.4).
+func UsageWith(k Kind, ext Ext) string { return "Usage: " + specOf(k, ext).usage }

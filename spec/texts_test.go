@@ -100,6 +100,7 @@ func TestTextsMatchProtocol(t *testing.T) {
 		spec.ErrIdleTimeout, spec.ErrShuttingDown,
 		spec.ErrUnknownExt, spec.ErrInvalidPassword, spec.ErrAlreadyRegistered, spec.ErrLoginFailed,
 		spec.ErrNotRegistered, spec.ErrWrongPassword, spec.ErrStorageFailed,
+		spec.ErrTooManyRooms, spec.ErrNotInThatRoom, spec.ErrRoomRequired,
 	} {
 		ours = append(ours, "ERROR "+e)
 	}
@@ -127,6 +128,14 @@ func TestTextsMatchProtocol(t *testing.T) {
 		}
 		if got := spec.Usage(k); got != r[2] {
 			t.Errorf("Usage(%v) = %q; GRAM-2 says %q", k, got, r[2])
+		}
+	}
+
+	// 13.4: the usage errors of a connection that enabled rooms.
+	rooms := section("### 13.4", "- **MULTI-1**")
+	for _, k := range []spec.Kind{spec.Leave, spec.Msg, spec.Users} {
+		if want := "`ERROR " + spec.UsageWith(k, spec.ExtRooms) + "`"; !strings.Contains(rooms, want) {
+			t.Errorf("PROTOCOL.md 13.4 does not give %s", want)
 		}
 	}
 }

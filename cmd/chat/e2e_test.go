@@ -42,11 +42,18 @@ const waitLimit = 10 * time.Second
 // startServer runs the reference server on a free port.
 func startServer(t *testing.T) (string, *impl.Server) {
 	t.Helper()
+	return startServerConfig(t, impl.Config{})
+}
+
+// startServerConfig runs the reference server configured by cfg on a free
+// port.
+func startServerConfig(t *testing.T, cfg impl.Config) (string, *impl.Server) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := impl.New(impl.Config{})
+	srv := impl.New(cfg)
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	t.Cleanup(func() {

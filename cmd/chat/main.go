@@ -18,6 +18,16 @@
 // or, with stdin not a terminal, as the next line of input, as are those
 // of /register and /password. With history, PgUp (or /history [N]) shows
 // the messages of the room before the oldest one shown.
+//
+// On a server that offers rooms, the user may be in several rooms at once
+// (up to the server's limit, 10 by default). /join #room adds a room and
+// shows it; /win #room, /win N or Alt-1 to Alt-9 show another of them;
+// /part leaves the room shown and /part #room another. Text typed, /users
+// and /history go to the room shown. On a terminal each room keeps its own
+// chat, and the room bar above the prompt lists the rooms by number, with
+// the count of unread messages of those not shown; with stdin not a
+// terminal every line is printed, with its room. On a server without
+// rooms, /join moves the user from the room it is in, as it always did.
 package main
 
 import (

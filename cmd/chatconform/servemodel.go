@@ -45,8 +45,8 @@ sequence of IDs. So the durable scripts can run against it:
 
 Of the server flags of PROTOCOL.md section 8 it implements -max-clients only,
 and those of section 13 (-history-keep, -history-max-age, -login-delay,
--login-delay-max, -login-burst, -login-rate), and -extensions as the
-reference server has it (accounts,history or none); any other makes it exit
+-login-delay-max, -login-burst, -login-rate, -max-rooms), and -extensions
+as the reference server has it (accounts,history,rooms or none); any other makes it exit
 with status 2 and a message, which chatconform reports as a server that
 cannot start. The manifest leaves out the limits and ratelimit extensions,
 so that their scripts are skipped instead.
@@ -61,7 +61,7 @@ Flags:
 // chatconform -exec may append. They all go to the model server, which
 // refuses those it does not implement, with a message.
 var serverFlags = []string{"max-clients", "max-queue-bytes", "write-timeout", "stall-budget", "idle-timeout", "line-rate", "line-burst",
-	"history-keep", "history-max-age", "login-delay", "login-delay-max", "login-burst", "login-rate", "extensions"}
+	"history-keep", "history-max-age", "login-delay", "login-delay-max", "login-burst", "login-rate", "max-rooms", "extensions"}
 
 // serveModel is chatconform -serve-model: if args (without the program
 // name) hold the flag -serve-model, it parses them, serves the model until

@@ -419,16 +419,18 @@ func TestAccountCommand(t *testing.T) {
 	}
 }
 
-// TestExtensionsFlag: chatd offers accounts and history unless
-// -extensions says otherwise; with none it is a core server (CAPS-1).
+// TestExtensionsFlag: chatd offers every extension (accounts, history and
+// rooms) unless -extensions says otherwise; with none it is a core server
+// (CAPS-1).
 func TestExtensionsFlag(t *testing.T) {
 	t.Parallel()
 	for _, tc := range []struct {
 		flag []string
 		want string
 	}{
-		{nil, "CAPS accounts history"},
+		{nil, "CAPS accounts history rooms"},
 		{[]string{"-extensions", "history"}, "CAPS history"},
+		{[]string{"-extensions", "rooms,accounts"}, "CAPS accounts rooms"},
 		{[]string{"-extensions", "history, accounts"}, "CAPS accounts history"},
 		{[]string{"-extensions", "none"}, "ERROR Username required"},
 	} {
@@ -439,5 +441,31 @@ func TestExtensionsFlag(t *testing.T) {
 		if err := d.stop(t, os.Interrupt); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestMaxRoomsFlag: -max-rooms is MaxRoomsPerUser, for a connection that
+// enabled rooms (MULTI-2); a core connection is in one room at a time
+// whatever it says (MULTI-1).
+func TestMaxRoomsFlag(t *testing.T) {
+	t.Parallel()
+	d := startDaemon(t, append([]string{"-addr", "127.0.0.1:0", "-log-interval", "1h", "-max-rooms", "2"}, cheapHashes...)...)
+	c := dialLines(t, d.addr)
+	c.must("CAPS rooms", "OK Enabled rooms")
+	c.must("USERNAME alice", "OK Welcome, alice!")
+	c.must("JOIN #a", "OK Joined #a (0 users)")
+	c.must("JOIN #b", "OK Joined #b (0 users)")
+	c.must("JOIN #c", "ERROR Too many rooms")
+	c.must("LEAVE #a", "OK Left #a")
+	c.must("JOIN #c", "OK Joined #c (0 users)")
+	core := dialLines(t, d.addr)
+	core.must("USERNAME bob", "OK Welcome, bob!")
+	core.must("JOIN #b", "OK Joined #b (1 users)", "JOIN #b alice")
+	core.must("JOIN #c", "OK Joined #c (1 users)", "JOIN #c alice")
+	c.must("MSG #c hi", "JOIN #b bob", "LEAVE #b bob", "JOIN #c bob", "ROOM #c alice hi")
+	c.conn.Close()
+	core.conn.Close()
+	if err := d.stop(t, os.Interrupt); err != nil {
+		t.Fatal(err)
 	}
 }

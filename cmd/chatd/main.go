@@ -5,7 +5,7 @@
 //	      [-framed-addr host:port [-frame-header 4|8]]
 //	      [-ws-addr host:port [-ws-origin pattern]...]
 //	      [limits] [-coalesce d] [-log-format text|json] [-log-level level] [-log-interval d]
-//	      [-extensions accounts,history|none] [-db file] [extension limits]
+//	      [-extensions accounts,history,rooms|none] [-db file] [extension limits]
 //	chatd account reset-password -db file name   (the new password on standard input)
 //	chatd account delete -db file name
 //
@@ -48,16 +48,18 @@
 // 0. Bad flags exit 2; a listener or certificate that cannot be had exits 1.
 //
 // The extensions of PROTOCOL.md section 13 that clients may enable with
-// CAPS are -extensions (default accounts,history; none makes a core
-// server). Accounts and stored history are kept in memory for the life of
-// the process, or, with -db, in that SQLite file, which survives restarts
-// and crashes (HIST-5); it is created if missing, and a file that cannot
-// be used (not a database, damaged, unwritable, held by another chatd) stops
-// chatd at once with status 1 and a message naming it. Their limits are
-// the flags of PROTOCOL.md 13: -history-keep, -history-max-age,
-// -login-delay, -login-delay-max, -login-burst and -login-rate; and
-// -argon2-memory (KiB) and -argon2-time set the cost of new password
-// hashes (default: 19 MiB, 2 passes).
+// CAPS are -extensions (default accounts,history,rooms: all of them; none
+// makes a core server). Accounts and stored history are kept in memory
+// for the life of the process, or, with -db, in that SQLite file, which
+// survives restarts and crashes (HIST-5); it is created if missing, and a
+// file that cannot be used (not a database, damaged, unwritable, held by
+// another chatd) stops chatd at once with status 1 and a message naming
+// it. Their limits are the flags of PROTOCOL.md 13: -history-keep,
+// -history-max-age, -login-delay, -login-delay-max, -login-burst,
+// -login-rate, and -max-rooms, the rooms a user of a connection that
+// enabled rooms may be in at once (MULTI-2); and -argon2-memory (KiB) and
+// -argon2-time set the cost of new password hashes (default: 19 MiB, 2
+// passes).
 //
 // "chatd account" is for the operator, while no chatd holds the database:
 // reset-password reads a new password, one line, from standard input and
@@ -190,7 +192,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "log `level`: debug (a record per connection and per line received), info, warn or error")
 	fs.DurationVar(&o.cfg.LogInterval, "log-interval", impl.DefaultLogInterval, "how often to log, at the info level, the counts of connections accepted, refused and closed, if any")
-	fs.StringVar(&o.extensions, "extensions", "accounts,history", "`list` of the extensions of PROTOCOL.md 13 that clients may enable with CAPS, comma-separated: accounts, history; none: a core server")
+	fs.StringVar(&o.extensions, "extensions", strings.Join(spec.AllExt.Names(), ","), "`list` of the extensions of PROTOCOL.md 13 that clients may enable with CAPS, comma-separated: "+
+		strings.Join(spec.AllExt.Names(), ", ")+"; none: a core server")
 	fs.StringVar(&o.cfg.DB, "db", "", "SQLite `file` that keeps accounts and history across restarts (HIST-5); created if missing. Default: memory only")
 	fs.IntVar(&o.cfg.HistoryKeep, "history-keep", impl.DefaultHistoryKeep, "stored messages kept per room (HIST-4)")
 	fs.DurationVar(&o.cfg.HistoryMaxAge, "history-max-age", 0, "age beyond which a stored message is no longer returned (HIST-4); 0: none")
@@ -198,6 +201,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.cfg.LoginDelayMax, "login-delay-max", impl.DefaultLoginDelayMax, "longest pause after a failed login (ACCT-5)")
 	fs.IntVar(&o.cfg.LoginBurst, "login-burst", impl.DefaultLoginBurst, "failed logins from one source address at once (ACCT-5)")
 	fs.Float64Var(&o.cfg.LoginRate, "login-rate", impl.DefaultLoginRate, "failed logins from one source address a second, sustained (ACCT-5)")
+	fs.IntVar(&o.cfg.MaxRooms, "max-rooms", spec.MaxRoomsPerUser, "rooms a user of a connection that enabled rooms may be in at once (MULTI-2)")
 	argonMemory := fs.Uint("argon2-memory", uint(passwd.Default.Memory), "memory of a new password hash, in `KiB` (ACCT-6)")
 	argonTime := fs.Uint("argon2-time", uint(passwd.Default.Time), "passes of a new password hash (ACCT-6)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
@@ -265,6 +269,8 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 		return bad("-login-burst must be positive")
 	case o.cfg.LoginRate <= 0:
 		return bad("-login-rate must be positive")
+	case o.cfg.MaxRooms <= 0:
+		return bad("-max-rooms must be positive")
 	}
 	offer, err := parseExtensions(o.extensions)
 	if err != nil {

@@ -351,6 +351,7 @@ func TestBadFlags(t *testing.T) {
 		{"-login-delay", "1s", "-login-delay-max", "500ms"},
 		{"-login-burst", "0"},
 		{"-login-rate", "0"},
+		{"-max-rooms", "0"},
 		{"-argon2-memory", "4"},
 		{"-argon2-time", "0"},
 	} {

@@ -17,7 +17,40 @@ import (
 // welcome refused for a name whose owner has left is NAME-4). An ORDER
 // rule is blamed only when the client received the right lines in another
 // order. It returns "" for a failure that is not a difference in lines.
+// What a connection that enabled rooms did in several rooms is blamed on
+// the rule of 13.4 that changes the core rule (multiRule).
 func (k *tracker) blame(err error) string {
+	rule := k.blameLine(err)
+	var mm *driver.Mismatch
+	if !errors.As(err, &mm) || mm.Cause < 0 || len(k.step) != len(mm.Step) {
+		return rule
+	}
+	return multiRule(rule, k.step[mm.Cause])
+}
+
+// multiRule is the rule of 13.4 that replaces rule in the situations sits
+// of a connection that enabled rooms, or rule itself.
+func multiRule(rule string, sits []situation) string {
+	has := func(s situation) bool { return slices.Contains(sits, s) }
+	switch {
+	case has(sitMultiEnd) && (rule == "QUIT-2" || rule == "DISC-1" || rule == "ORDER-2"):
+		return "MULTI-7" // the LEAVE notes of every room, in join order
+	case has(sitMultiText) && (rule == "MSG-2" || rule == "MSG-4" || rule == "MSG-1"):
+		return "MULTI-5"
+	case (has(sitMultiJoin) || has(sitMultiTooMany)) && (rule == "JOIN-1" || rule == "JOIN-3"):
+		return "MULTI-2" // a JOIN adds a room, up to MaxRoomsPerUser
+	case has(sitMultiLeave) && (rule == "LEAVE-1" || rule == "LEAVE-2"):
+		return "MULTI-3"
+	case has(sitMultiMsg) && (rule == "MSG-1" || rule == "MSG-2"):
+		return "MULTI-4"
+	case has(sitMultiUsers) && rule == "USERS-1":
+		return "MULTI-6"
+	}
+	return rule
+}
+
+// blameLine is blame but for the rules of 13.4.
+func (k *tracker) blameLine(err error) string {
 	var ng *driver.NotGone
 	if errors.As(err, &ng) {
 		return "DISC-1" // the name of a user who left is not freed
@@ -236,6 +269,8 @@ var errorRules = map[string]string{
 	spec.ErrAlreadyInRoom:    "JOIN-1",
 	spec.ErrUserNotFound:     "PRIV-2",
 	spec.ErrServerFull:       "LIMIT-2",
+	spec.ErrTooManyRooms:     "MULTI-2",
+	spec.ErrRoomRequired:     "MULTI-5",
 }
 
 // extUsageRules are the rules of the usage errors of section 13.
@@ -245,6 +280,10 @@ var extUsageRules = map[string]string{
 	spec.Usage(spec.Login):    "ACCT-2",
 	spec.Usage(spec.Password): "ACCT-4",
 	spec.Usage(spec.History):  "HIST-3",
+	// 13.4: on a connection that enabled rooms.
+	spec.UsageWith(spec.Leave, spec.ExtRooms): "MULTI-3",
+	spec.UsageWith(spec.Msg, spec.ExtRooms):   "MULTI-4",
+	spec.UsageWith(spec.Users, spec.ExtRooms): "MULTI-6",
 }
 
 // extErrorRules are the rules of ERROR texts that answer a command of
@@ -255,8 +294,10 @@ var extErrorRules = map[spec.Kind]map[string]string{
 	spec.Login:    {spec.ErrLoginFailed: "ACCT-2", spec.ErrUsernameTaken: "ACCT-2", spec.ErrUsernameSet: "ACCT-2"},
 	spec.Password: {spec.ErrNotRegistered: "ACCT-4", spec.ErrInvalidPassword: "ACCT-4", spec.ErrWrongPassword: "ACCT-4"},
 	spec.History:  {spec.ErrInvalidRoom: "HIST-3"},
-	spec.Msg:      {spec.ErrStorageFailed: "HIST-5"},
+	spec.Msg:      {spec.ErrStorageFailed: "HIST-5", spec.ErrNotInThatRoom: "MULTI-4"},
 	spec.Text:     {spec.ErrStorageFailed: "HIST-5"},
+	spec.Leave:    {spec.ErrNotInThatRoom: "MULTI-3"},
+	spec.Users:    {spec.ErrNotInThatRoom: "MULTI-6"},
 }
 
 // unexpectedRule is the rule of a line the model did not expect at all,

@@ -89,6 +89,15 @@ const (
 	sitStoredGone    // HIST-4
 	sitStoredMore    // HIST-4
 	sitKept          // HIST-5
+	sitMultiCore     // MULTI-1
+	sitMultiJoin     // MULTI-2
+	sitMultiTooMany  // MULTI-2
+	sitMultiLeave    // MULTI-3
+	sitMultiNotIn    // MULTI-3
+	sitMultiMsg      // MULTI-4
+	sitMultiText     // MULTI-5
+	sitMultiUsers    // MULTI-6
+	sitMultiEnd      // MULTI-7
 	numSituations
 )
 
@@ -102,6 +111,7 @@ const (
 	needAccounts                   // accounts
 	needHistory                    // history
 	needRestart                    // durable, and a way to restart it
+	needRooms                      // rooms
 )
 
 // scopeOf says which situations a run can reach, for a server that offers
@@ -116,6 +126,9 @@ func scopeOf(ext spec.Ext, restarts bool) needs {
 	}
 	if ext.Has(spec.ExtHistory) {
 		n |= needHistory
+	}
+	if ext.Has(spec.ExtRooms) {
+		n |= needRooms
 	}
 	if ext != 0 && restarts {
 		n |= needRestart
@@ -198,6 +211,15 @@ var situations = [numSituations]struct {
 	sitStoredGone:    {"HIST-4", "HISTORY of a room that no longer exists", needHistory},
 	sitStoredMore:    {"HIST-4", "HISTORY of a room with more stored messages than its replay holds", needHistory},
 	sitKept:          {"HIST-5", "after a restart, LOGIN to an account or HISTORY of messages from before it", needRestart},
+	sitMultiCore:     {"MULTI-1", "a room message to a core member from a room of which a member is in several rooms", needRooms},
+	sitMultiJoin:     {"MULTI-2", "JOIN of a further room, staying in the others", needRooms},
+	sitMultiTooMany:  {"MULTI-2", "JOIN beyond MaxRoomsPerUser rooms", needRooms},
+	sitMultiLeave:    {"MULTI-3", "LEAVE of one of several rooms", needRooms},
+	sitMultiNotIn:    {"MULTI-3", "LEAVE, MSG or USERS naming a room the user is not in", needRooms},
+	sitMultiMsg:      {"MULTI-4", "MSG to one of several rooms, with others in it", needRooms},
+	sitMultiText:     {"MULTI-5", "a text line from a user in several rooms", needRooms},
+	sitMultiUsers:    {"MULTI-6", "USERS of one of several rooms", needRooms},
+	sitMultiEnd:      {"MULTI-7", "the end of a connection in several rooms, with others in them", needRooms},
 }
 
 // Coverage counts, for each situation a rule of PROTOCOL.md is about, the
@@ -389,9 +411,7 @@ func (k *tracker) observe(a driver.Applied) {
 	if name := b.Name(a.From); name != "" && !a.After.Connected(a.From) {
 		k.freed[spec.Fold(name)] = true
 	}
-	if room := b.RoomOf(a.From); room != "" && slices.ContainsFunc(a.Outs, func(o model.Output) bool {
-		return o.To == a.From && (strings.HasPrefix(o.Line, "ROOM ") || strings.HasPrefix(o.Line, "MESSAGE "))
-	}) {
+	if room := postedTo(a); room != "" {
 		k.posted[spec.Fold(room)]++
 	}
 	for _, r := range b.Rooms() {
@@ -400,6 +420,25 @@ func (k *tracker) observe(a driver.Applied) {
 			delete(k.posted, spec.Fold(r))
 		}
 	}
+}
+
+// postedTo returns the room a room message of the event went to, or ""
+// if it is no room message: the room of the sender's echo (MSG-2), which
+// on a connection that enabled rooms need not be its first (13.4).
+func postedTo(a driver.Applied) string {
+	if a.Event.Kind != model.Line {
+		return ""
+	}
+	cmd, err := spec.ParseCommandWith(a.Event.Line, wordsOf(a.Before, a.From))
+	if err != nil || cmd.Kind != spec.Msg && cmd.Kind != spec.Text {
+		return ""
+	}
+	for _, o := range a.Outs {
+		if l, err := spec.ParseServerLine(o.Line); o.To == a.From && err == nil && (l.Kind == spec.Room || l.Kind == spec.Message) {
+			return l.Room
+		}
+	}
+	return ""
 }
 
 // showsAgain reports whether outs show a message with its ID that a client
@@ -425,9 +464,14 @@ func (k *tracker) situations(a driver.Applied) []situation {
 	case model.LineTooLong:
 		return []situation{sitOverlong}
 	case model.Disconnect:
+		var sits []situation
 		if r := b.RoomOf(a.From); r != "" && len(b.Members(r)) > 1 {
-			return []situation{sitDropOthers}
+			sits = append(sits, sitDropOthers)
 		}
+		if endsShared(b, a.From) {
+			sits = append(sits, sitMultiEnd)
+		}
+		return sits
 	case model.Line:
 		return k.lineSituations(a)
 	}
@@ -466,6 +510,12 @@ func (k *tracker) lineSituations(a driver.Applied) []situation {
 	members := len(b.Members(room))
 	if me == "" && !beforeName[cmd.Kind] {
 		return append(out, sitNoName)
+	}
+	if b.Enabled(a.From).Has(spec.ExtRooms) && multiKinds[cmd.Kind] {
+		return append(out, multiSituations(b, a.From, cmd)...)
+	}
+	if (cmd.Kind == spec.Msg || cmd.Kind == spec.Text) && room != "" && coreBesideMulti(b, room) {
+		add(sitMultiCore)
 	}
 	switch cmd.Kind {
 	case spec.Username:
@@ -606,6 +656,80 @@ func (k *tracker) lineSituations(a driver.Applied) []situation {
 		return append(out, k.extSituations(b, a.From, cmd)...)
 	}
 	return out
+}
+
+// multiKinds are the commands whose meaning 13.4 changes on a connection
+// that enabled rooms.
+var multiKinds = map[spec.Kind]bool{spec.Join: true, spec.Leave: true, spec.Msg: true, spec.Text: true, spec.Users: true, spec.Quit: true}
+
+// multiSituations returns the situations of a command of multiKinds from
+// id, which enabled rooms, in state b (13.4).
+func multiSituations(b model.State, id model.ClientID, cmd spec.Command) []situation {
+	rooms := b.RoomsOf(id)
+	mine := slices.ContainsFunc(rooms, func(r string) bool { return spec.Fold(r) == spec.Fold(cmd.Arg) })
+	var sits []situation
+	switch cmd.Kind {
+	case spec.Join:
+		switch {
+		case !spec.ValidRoom(cmd.Arg):
+			sits = append(sits, sitBadRoom)
+		case mine:
+			sits = append(sits, sitAlreadyIn)
+		case len(rooms) >= b.MaxRooms():
+			sits = append(sits, sitMultiTooMany)
+		case len(rooms) > 0:
+			sits = append(sits, sitMultiJoin)
+		}
+	case spec.Leave, spec.Msg, spec.Users:
+		switch {
+		case !spec.ValidRoom(cmd.Arg):
+			sits = append(sits, sitBadRoom)
+		case !mine:
+			sits = append(sits, sitMultiNotIn)
+		case len(rooms) < 2:
+		case cmd.Kind == spec.Leave:
+			sits = append(sits, sitMultiLeave)
+		case cmd.Kind == spec.Users:
+			sits = append(sits, sitMultiUsers)
+		case len(b.Members(cmd.Arg)) > 1:
+			sits = append(sits, sitMultiMsg)
+		}
+		if cmd.Kind == spec.Msg && mine && coreBesideMulti(b, cmd.Arg) {
+			sits = append(sits, sitMultiCore)
+		}
+	case spec.Text:
+		if len(rooms) > 1 {
+			sits = append(sits, sitMultiText)
+		}
+	case spec.Quit:
+		sits = append(sits, sitQuit)
+		if endsShared(b, id) {
+			sits = append(sits, sitMultiEnd)
+		}
+	}
+	return sits
+}
+
+// endsShared reports whether id is in several rooms and shares one with
+// another user, so that its end sends LEAVE notes for several rooms
+// (MULTI-7).
+func endsShared(b model.State, id model.ClientID) bool {
+	rooms := b.RoomsOf(id)
+	return len(rooms) > 1 && slices.ContainsFunc(rooms, func(r string) bool { return len(b.Members(r)) > 1 })
+}
+
+// coreBesideMulti reports whether room has a member on a core connection
+// and a member in several rooms (MULTI-1).
+func coreBesideMulti(b model.State, room string) bool {
+	var core, multi bool
+	for _, id := range b.Clients() {
+		if !slices.ContainsFunc(b.RoomsOf(id), func(r string) bool { return spec.Fold(r) == spec.Fold(room) }) {
+			continue
+		}
+		core = core || !b.Enabled(id).Has(spec.ExtRooms)
+		multi = multi || len(b.RoomsOf(id)) > 1
+	}
+	return core && multi
 }
 
 // beforeName are the commands allowed in NEW (STATE-2).

@@ -36,6 +36,9 @@ func tok(words ...string) string { return tokOpen + strings.Join(words, " ") + t
 //	                a valid password (PASSWORD is then "Not registered")
 //	before K        the server's ID of the K-th newest message any client
 //	                received, from 0; with none, "*"
+//	room K          the K-th of the sender's rooms, in the order it joined
+//	                them (counted modulo their number), or, if it is in
+//	                none, the K-th room of the pool (13.4)
 //	login K HOW NAME
 //	                a whole line: LOGIN to an account, the K-th (counted
 //	                modulo their number) of those HOW says, or USERNAME NAME
@@ -80,11 +83,14 @@ func capsLines(offer spec.Ext) (valid, unknown, malformed []string) {
 	for _, n := range names {
 		valid = append(valid, "CAPS "+n)
 	}
-	if len(names) == 2 {
+	if len(names) >= 2 {
 		valid = append(valid, "CAPS "+names[0]+" "+names[1], "CAPS "+names[1]+" "+names[0])
 	}
+	if len(names) >= 3 {
+		valid = append(valid, "CAPS "+strings.Join(names, " "), "CAPS "+names[2]+" "+names[0])
+	}
 	valid = append(valid, "CAPS "+names[len(names)-1]+" "+names[len(names)-1])
-	for _, x := range []spec.Ext{spec.ExtAccounts, spec.ExtHistory} {
+	for _, x := range []spec.Ext{spec.ExtAccounts, spec.ExtHistory, spec.ExtRooms} {
 		if !offer.Has(x) {
 			unknown = append(unknown, "CAPS "+x.Names()[0])
 		}
@@ -111,12 +117,15 @@ func (p pools) capsGen() *rapid.Generator[string] {
 }
 
 // gatherCaps are the CAPS lines gather sends before a client's name: none,
-// so that core clients and clients that enabled history share rooms, or
-// one that enables what the server offers.
+// so that core clients and clients that enabled history or rooms share
+// rooms, or one that enables what the server offers.
 func (p pools) gatherCaps() []string {
 	caps := []string{""}
 	if p.ext.Has(spec.ExtHistory) {
 		caps = append(caps, "CAPS history")
+	}
+	if p.ext.Has(spec.ExtRooms) {
+		caps = append(caps, "CAPS rooms", "CAPS rooms")
 	}
 	return append(caps, "CAPS "+strings.Join(p.ext.Names(), " "))
 }
@@ -247,7 +256,29 @@ func (p pools) extCommands() []weighted {
 		gens = append(gens, weighted{5, p.historyGen()})
 		usage = append(usage, "HISTORY", "HISTORY "+p.rooms[0]+" *", "HISTORY "+p.rooms[0]+"  * 5", "HISTORY "+p.rooms[0]+" * 5 more")
 	}
+	if p.ext.Has(spec.ExtRooms) {
+		gens = append(gens, p.roomCommands()...)
+		usage = append(usage, "LEAVE", "USERS", "MSG "+p.rooms[0], "MSG  "+p.rooms[0]+" x", "MSG "+p.rooms[0]+" ")
+	}
 	return append(gens, weighted{1, pick(usage)})
+}
+
+// roomCommands are the weighted lines of 13.4 that commandGen draws for a
+// server that offers rooms: MSG, LEAVE and USERS of one of the sender's
+// rooms (a room token), of a room of the pool, which it may not be in, or
+// of an invalid one; and JOINs of the larger pool of roam. On a connection
+// that did not enable rooms, "MSG <room> <text>" is a message whose text
+// begins with the room, and LEAVE and USERS with a room are usage errors.
+func (p pools) roomCommands() []weighted {
+	text := p.textGen()
+	mine := rapid.Map(choice(4), func(k int) string { return tok("room", strconv.Itoa(k)) })
+	room := oneOfWeighted(weighted{4, mine}, weighted{2, pick(p.rooms)}, weighted{1, pick(p.oddRooms)})
+	return []weighted{
+		{5, rapid.Custom(func(t *rapid.T) string { return "MSG " + room.Draw(t, "room") + " " + text.Draw(t, "text") })},
+		{2, rapid.Custom(func(t *rapid.T) string { return "LEAVE " + room.Draw(t, "room") })},
+		{2, rapid.Custom(func(t *rapid.T) string { return "USERS " + room.Draw(t, "room") })},
+		{2, rapid.Custom(func(t *rapid.T) string { return "JOIN " + pick(p.moreRooms).Draw(t, "room") })},
+	}
 }
 
 // extTexts are message texts that begin with a command word of section 13:
@@ -332,6 +363,11 @@ func (m *machine) token(s model.State, id model.ClientID, words []string, ids bo
 		mid := known[len(known)-1-k%len(known)]
 		sid, _ := m.d.IDs().Server(mid)
 		return strconv.FormatUint(sid, 10), strconv.FormatUint(mid, 10), varOpen + idVar(mid) + varClose
+	case "room":
+		if rooms := s.RoomsOf(id); len(rooms) > 0 {
+			return same(rooms[k%len(rooms)])
+		}
+		return same(m.p.rooms[k%len(m.p.rooms)])
 	case "login":
 		how, name := words[2], words[3]
 		var these []string

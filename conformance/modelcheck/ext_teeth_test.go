@@ -126,6 +126,30 @@ var extFaults = map[string]func() modelserver.Fault{
 			return outs
 		}
 	},
+	"announces a departure's rooms last joined first": func() modelserver.Fault {
+		return func(_ *modelserver.Server, _ model.ClientID, _ model.Event, outs []model.Output) []model.Output {
+			idx := map[model.ClientID][]int{} // each recipient's LEAVE notes
+			for i, o := range outs {
+				if strings.HasPrefix(o.Line, "LEAVE ") {
+					idx[o.To] = append(idx[o.To], i)
+				}
+			}
+			for _, is := range idx {
+				for i, j := 0, len(is)-1; i < j; i, j = i+1, j-1 {
+					outs[is[i]], outs[is[j]] = outs[is[j]], outs[is[i]]
+				}
+			}
+			return outs
+		}
+	},
+	"answers a text line in several rooms as one in none": func() modelserver.Fault {
+		return eachLine(func(_ *modelserver.Server, l spec.ServerLine) spec.ServerLine {
+			if l.Kind == spec.Error && l.Text == spec.ErrRoomRequired {
+				l.Text = spec.ErrNotInRoom
+			}
+			return l
+		})
+	},
 }
 
 // extFaultRules are the rules a failure of each fault may be blamed on.
@@ -141,8 +165,10 @@ var extFaultRules = map[string][]string{
 	// When no client saw an ID from before the restart, it shows first as
 	// a HISTORY that pages back from an ID given again, and returns what
 	// the model does not expect.
-	"starts its IDs again after a restart": {"HIST-5", "HIST-3", "HIST-4"},
-	"forgets accounts in a restart":        {"HIST-5"},
+	"starts its IDs again after a restart":                {"HIST-5", "HIST-3", "HIST-4"},
+	"forgets accounts in a restart":                       {"HIST-5"},
+	"announces a departure's rooms last joined first":     {"MULTI-7"},
+	"answers a text line in several rooms as one in none": {"MULTI-5"},
 }
 
 // eachLine makes a fault that rewrites every line the model sends with f.

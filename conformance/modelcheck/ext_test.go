@@ -81,8 +81,10 @@ func TestExtensions(t *testing.T) {
 		{[]string{"core", "ping", "input"}, 0, false},
 		{[]string{"core", "accounts", "history", "durable"}, 0, false}, // no CAPS, no way to enable them
 		{[]string{"core", "caps", "history"}, spec.ExtHistory, false},
-		{[]string{"core", "caps", "accounts", "history", "durable"}, spec.AllExt, false}, // restarts need SHUT-1
-		{[]string{"core", "caps", "accounts", "history", "shutdown", "durable"}, spec.AllExt, true},
+		{[]string{"core", "caps", "accounts", "history", "durable"}, spec.ExtAccounts | spec.ExtHistory, false}, // restarts need SHUT-1
+		{[]string{"core", "caps", "accounts", "history", "shutdown", "durable"}, spec.ExtAccounts | spec.ExtHistory, true},
+		{[]string{"core", "caps", "rooms"}, spec.ExtRooms, false},
+		{[]string{"core", "caps", "accounts", "history", "rooms"}, spec.AllExt, false},
 		{[]string{"caps", "shutdown", "durable"}, 0, false},
 	} {
 		ext, durable := Extensions(tc.tags)
@@ -109,6 +111,18 @@ func TestExtSituations(t *testing.T) {
 	r.send(4, "CAPS accounts", "LOGIN kim wrong-horse", "LOGIN nobody battery-staple", "LOGIN KIM battery-staple")
 	r.send(2, "LEAVE")
 	r.send(3, "LEAVE", "HISTORY #log * 100", "USERNAME again")
+	// 13.4: carol and dan in several rooms, with core members.
+	for id := model.ClientID(6); id <= 8; id++ {
+		r.do(id, model.Event{Kind: model.Connect})
+	}
+	r.send(6, "CAPS rooms", "USERNAME carol", "JOIN #one", "JOIN #two", "JOIN #three", "LEAVE #three", "LEAVE #nine",
+		"USERS #one", "one or two?")
+	r.send(7, "USERNAME core", "JOIN #one")
+	r.send(6, "MSG #one hello core")
+	r.send(8, "CAPS rooms", "USERNAME dan", "JOIN #two")
+	r.send(6, "MSG #two hello dan")
+	r.do(6, model.Event{Kind: model.Disconnect})
+	r.send(8, "JOIN #a", "JOIN #b", "JOIN #c", "JOIN #d", "JOIN #e", "JOIN #f", "JOIN #g", "JOIN #h", "JOIN #i", "JOIN #j")
 	r.do(0, model.Event{Kind: model.Restart})
 	r.do(5, model.Event{Kind: model.Connect})
 	r.send(5, "USERNAME kim")

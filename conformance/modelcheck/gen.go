@@ -25,7 +25,11 @@ type pools struct {
 	names, oddNames, rooms, oddRooms, texts []string
 	// crowd are the names gather gives the clients it names, by slot.
 	crowd []string
-	sfx   string
+	// moreRooms are the rooms of roam, with a server that offers rooms:
+	// more than MaxRoomsPerUser, so that a client can be refused one
+	// (MULTI-2).
+	moreRooms []string
+	sfx       string
 	// ext are the extensions of section 13 the server implements, whose
 	// lines the generator draws too (ext.go); none for a core server.
 	ext spec.Ext
@@ -67,6 +71,12 @@ func newPools(sfx string, ext spec.Ext) pools {
 	}
 	if ext != 0 {
 		p.texts = append(p.texts, extTexts...)
+	}
+	if ext.Has(spec.ExtRooms) {
+		p.moreRooms = []string{"#a" + sfx, "#b" + sfx, "#_q" + sfx, "#x_y" + sfx, "#xZ" + sfx}
+		for i := 0; len(p.moreRooms) <= spec.MaxRoomsPerUser; i++ {
+			p.moreRooms = append(p.moreRooms, "#r"+strconv.Itoa(i)+sfx)
+		}
 	}
 	return p
 }

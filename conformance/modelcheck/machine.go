@@ -3,11 +3,12 @@ package modelcheck
 import (
 	"errors"
 	"fmt"
-	"roomchat.dev/roomchat/conformance/dial"
+	"slices"
 	"strconv"
 	"strings"
 
 	"pgregory.net/rapid"
+	"roomchat.dev/roomchat/conformance/dial"
 	"roomchat.dev/roomchat/conformance/driver"
 	"roomchat.dev/roomchat/model"
 	"roomchat.dev/roomchat/spec"
@@ -151,10 +152,19 @@ func (m *machine) run(t *rapid.T, st step) {
 	case "gather":
 		m.gather(t, st.room, st.count, st.caps)
 	case "burst":
-		// A client in no room does nothing.
+		// A client in no room does nothing; one that enabled rooms names
+		// its first room in each MSG (MULTI-4).
 		if c, ok := m.slots[st.slot]; ok && m.d.Model().RoomOf(c.ID()) != "" {
-			m.write(t, c, st.data, st.how, st.chunks, nil)
+			data, chunks := st.data, st.chunks
+			if m.d.Model().Enabled(c.ID()).Has(spec.ExtRooms) {
+				room := m.d.Model().RoomOf(c.ID())
+				data = []byte(strings.ReplaceAll(string(data), "MSG ", "MSG "+room+" "))
+				chunks = recut(data, st.how, st.chunks)
+			}
+			m.write(t, c, data, st.how, chunks, nil)
 		}
+	case "roam":
+		m.roam(t, st)
 	case "drop":
 		// A slot with no connection does nothing.
 		if c, ok := m.slots[st.slot]; ok {
@@ -232,7 +242,7 @@ func (m *machine) gather(t *rapid.T, room string, k int, caps []string) {
 			}
 			lines = append(lines, "USERNAME "+m.p.crowdName(n))
 		}
-		if spec.Fold(m.d.Model().RoomOf(c.ID())) != spec.Fold(room) {
+		if !slices.ContainsFunc(m.d.Model().RoomsOf(c.ID()), func(r string) bool { return spec.Fold(r) == spec.Fold(room) }) {
 			lines = append(lines, "JOIN "+room)
 		}
 		if len(lines) > 0 {
@@ -240,6 +250,23 @@ func (m *machine) gather(t *rapid.T, room string, k int, caps []string) {
 			m.write(t, c, data, "crlf", cut(t, data, "crlf"), nil)
 		}
 	}
+}
+
+// roam makes the client of a slot, if it has a name, join the step's
+// rooms one after another, in one write: a client that enabled rooms
+// stays in each, up to MaxRoomsPerUser (MULTI-2), while a core client
+// moves from room to room (JOIN-3).
+func (m *machine) roam(t *rapid.T, st step) {
+	c, ok := m.slots[st.slot]
+	if !ok || m.d.Model().Name(c.ID()) == "" {
+		return
+	}
+	lines := make([]string, len(st.rooms))
+	for i, r := range st.rooms {
+		lines[i] = "JOIN " + r
+	}
+	data := frame(lines, "coalesced")
+	m.write(t, c, data, "coalesced", [][]byte{data}, nil)
 }
 
 // write sends data from c in chunks, which how describes, and checks what

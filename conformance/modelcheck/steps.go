@@ -29,6 +29,7 @@ type step struct {
 	drop   driver.DropHow // for drop
 	room   string         // for gather
 	count  int            // the clients gather gathers
+	rooms  []string       // the rooms roam joins
 	// lines are the lines of send and hello with a server that implements
 	// extensions: they may hold tokens (ext.go), so data is made of them
 	// when the step runs, and cut as chunks was.
@@ -78,6 +79,11 @@ func extKinds(hellos int) []string {
 // logins: more clients say hello, and more of them log in.
 var failingStepKinds = extKinds(12)
 
+// roamStepKinds are the kinds of step with a server that offers rooms
+// (13.4): those of extStepKinds, and a client that joins several rooms
+// (roam), which only a client that enabled rooms stays in.
+var roamStepKinds = append(extKinds(5), "roam", "roam", "roam")
+
 // restartGen draws whether a step restarts the server, when the sequence
 // may: one step in 128, about one sequence in three (a restart of a real
 // server takes a while). It shrinks to no restart.
@@ -98,9 +104,12 @@ func (p pools) stepGen(clients, avg int, restarts bool) *rapid.Generator[step] {
 	switch {
 	case p.failing:
 		kinds = pick(failingStepKinds)
+	case p.ext.Has(spec.ExtRooms):
+		kinds = pick(roamStepKinds)
 	case p.ext != 0:
 		kinds = pick(extStepKinds)
 	}
+	roomCount := intRange(2, len(p.moreRooms))
 	lines := p.commandGen()
 	var capsLine, helloName, helloMore, helloPassword, gatherCaps *rapid.Generator[string]
 	if p.ext != 0 {
@@ -169,6 +178,15 @@ func (p pools) stepGen(clients, avg int, restarts bool) *rapid.Generator[step] {
 		case "drop":
 			st.slot = slots.Draw(t, "client")
 			st.drop = pick(dropHows).Draw(t, "how")
+		case "roam": // MULTI-2
+			st.slot = slots.Draw(t, "client")
+			// Distinct rooms, from any of the pool onwards: all of them
+			// are more than a client may be in.
+			st.rooms = make([]string, roomCount.Draw(t, "rooms"))
+			first := choice(len(p.moreRooms)).Draw(t, "first")
+			for i := range st.rooms {
+				st.rooms[i] = p.moreRooms[(first+i)%len(p.moreRooms)]
+			}
 		}
 		if st.data != nil {
 			st.chunks = cut(t, st.data, st.how)

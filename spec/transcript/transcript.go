@@ -19,6 +19,7 @@ import (
 type Transcript struct {
 	Line       int // where the block's opening fence is in its file
 	MaxClients int // the max-clients= option of the fence, or 0
+	MaxRooms   int // the max-rooms= option of the fence (MaxRoomsPerUser), or 0
 	Steps      []Step
 }
 
@@ -129,10 +130,16 @@ func Read(r io.Reader) ([]Transcript, error) {
 			for _, opt := range strings.Fields(strings.TrimPrefix(l, "```transcript")) {
 				k, v, _ := strings.Cut(opt, "=")
 				max, err := strconv.Atoi(v)
-				if k != "max-clients" || err != nil {
+				switch {
+				case err != nil:
+					return nil, fmt.Errorf("line %d: transcript option %q: %v", n, opt, err)
+				case k == "max-clients":
+					cur.MaxClients = max
+				case k == "max-rooms":
+					cur.MaxRooms = max
+				default:
 					return nil, fmt.Errorf("line %d: unknown transcript option %q", n, opt)
 				}
-				cur.MaxClients = max
 			}
 			body = body[:0]
 		case cur != nil && l == "```":

@@ -72,8 +72,8 @@ type Config struct {
 	// Flags are server flags of PROTOCOL.md sections 8 and 13, each
 	// followed by its value. The server knows those of Flags only: of
 	// section 8 -max-clients, those of section 13, and -extensions, as
-	// the reference server has it (accounts,history or none; by default
-	// both are offered). Any other flag is an error wrapping
+	// the reference server has it (a list such as accounts,history,rooms,
+	// or none; by default all are offered). Any other flag is an error wrapping
 	// ErrUnsupported.
 	Flags []string
 	// Fault, if not nil, rewrites the outputs of each event. It runs under
@@ -132,7 +132,7 @@ func Listen(cfg Config) (*Server, error) {
 
 // Flags lists the server flags the model server knows, each of which
 // takes a value.
-var Flags = []string{"-max-clients", "-history-keep", "-history-max-age", "-login-delay", "-login-delay-max",
+var Flags = []string{"-max-clients", "-max-rooms", "-history-keep", "-history-max-age", "-login-delay", "-login-delay-max",
 	"-login-burst", "-login-rate", "-extensions"}
 
 // parseFlags turns server flags into the model's configuration and the
@@ -154,6 +154,8 @@ func parseFlags(flags []string) (model.Config, loginLimits, error) {
 		switch name {
 		case "-max-clients":
 			cfg.MaxClients, err = positiveInt(value)
+		case "-max-rooms":
+			cfg.MaxRooms, err = positiveInt(value)
 		case "-history-keep":
 			cfg.HistoryKeep, err = positiveInt(value)
 		case "-login-burst":

@@ -2,6 +2,9 @@
 // its style sheet, plain files embedded in the binary, with no build step
 // and nothing loaded from elsewhere. The page opens a WebSocket at /chat
 // on the host that served it (TRANS-5) and speaks the protocol's lines.
+// On a server that offers the rooms extension (PROTOCOL.md 13.4) it is in
+// several rooms at once and shows one, listing the others with their
+// unread messages; on any other it is in one room at a time.
 package web
 
 import (

@@ -8,7 +8,7 @@ import (
 
 // wantedExt are the extensions of PROTOCOL.md section 13 the client enables
 // when the server offers them.
-const wantedExt = spec.ExtAccounts | spec.ExtHistory
+const wantedExt = spec.ExtAccounts | spec.ExtHistory | spec.ExtRooms
 
 // opening is the exchange of a connection in NEW (PROTOCOL.md 13.1): the
 // client asks with CAPS what the server offers, enables what it wants of

@@ -32,6 +32,9 @@ func Complete(line string, pos int, names Names) (newLine string, newPos int, op
 		for _, name := range commandOrder {
 			candidates = append(candidates, "/"+name)
 		}
+		for _, name := range commandAliases {
+			candidates = append(candidates, "/"+name)
+		}
 		suffix = " "
 	case strings.HasPrefix(word, "#"):
 		candidates = names.Rooms

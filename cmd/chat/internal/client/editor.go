@@ -22,8 +22,9 @@ import (
 // family emoji joined with U+200D is one character.
 //
 // The editor owns the live area at the bottom of the screen: the lines
-// sent and not yet confirmed by the server (pending), then, while a line
-// is being read, the prompt and the input. Everything above the live area
+// sent and not yet confirmed by the server (pending), the room bar if
+// there is one, then, while a line is being read, the prompt and the
+// input. Everything above the live area
 // is chat, written once and never touched again. To redraw, the editor
 // returns the cursor to column 0 with CR, moves up the rows it knows it
 // drew, and erases to the end of the screen; it breaks rows itself with
@@ -38,6 +39,9 @@ type editor struct {
 	complete func(line string, pos int) (newLine string, newPos int, options []string)
 	// pending are the lines shown above the prompt, already rendered.
 	pending []string
+	// status is the room bar, drawn below the pending lines, just above
+	// the prompt; "" for none.
+	status string
 
 	line    string // the input
 	pos     int    // the cursor: a byte offset in line, at a cluster boundary
@@ -48,6 +52,9 @@ type editor struct {
 	secret     bool
 	stashed    string
 	stashedPos int
+
+	// window is the digit of the last Alt and digit pressed (evWindow).
+	window int
 
 	history   []string // lines entered, oldest first
 	histIndex int      // the history entry shown, 0 the newest; -1: none
@@ -88,6 +95,7 @@ const (
 	evEOF           // Ctrl-D on an empty line, or Ctrl-C
 	evPageUp        // PgUp: earlier messages are wanted; the line stays
 	evCancel        // Ctrl-C while a password is read
+	evWindow        // Alt and a digit: a room is wanted (see window); the line stays
 )
 
 // startLine shows the prompt and the input line, which may hold what was
@@ -139,13 +147,13 @@ func (e *editor) feed(in []byte) (rest []byte, line string, ev int) {
 			e.line, e.pos, e.reading = "", 0, false
 			e.refreshInput()
 			return in, "", ev
-		case evPageUp:
+		case evPageUp, evWindow:
 			// The line stays, and is still being read: the caller asks
 			// for it again.
 			if dirty {
 				e.refreshInput()
 			}
-			return in, "", evPageUp
+			return in, "", ev
 		}
 		dirty = true
 	}
@@ -168,6 +176,12 @@ func (e *editor) key(k rune) int {
 	case keyPageUp:
 		if !e.secret {
 			return evPageUp
+		}
+	case keyWindow1, keyWindow1 + 1, keyWindow1 + 2, keyWindow1 + 3, keyWindow1 + 4,
+		keyWindow1 + 5, keyWindow1 + 6, keyWindow1 + 7, keyWindow9:
+		if !e.secret {
+			e.window = int(k-keyWindow1) + 1
+			return evWindow
 		}
 	case keyTab, keyUp, keyDown:
 		if !e.secret {
@@ -315,6 +329,63 @@ func (e *editor) setPending(lines []string) {
 	e.refreshAll()
 }
 
+// setStatus changes the room bar.
+func (e *editor) setStatus(bar string) {
+	if bar == e.status {
+		return
+	}
+	e.eraseAll()
+	e.status = bar
+	e.drawAll()
+}
+
+// redraw clears the screen, writes the newest of lines that fit above the
+// live area, from the top, and draws the live area again below them: the
+// chat of another room replaces what was shown.
+func (e *editor) redraw(lines []string) {
+	e.out = append(e.out, "\x1b[2J\x1b[H"...)
+	e.above, e.cursorRow = 0, 0
+	var rows []string
+	for _, l := range lines {
+		rows = append(rows, strings.Split(l, "\n")...)
+	}
+	room := e.height - e.liveRows()
+	n, used := 0, 0
+	for n < len(rows) {
+		r := e.rows(rows[len(rows)-1-n])
+		if used+r > room {
+			break
+		}
+		used += r
+		n++
+	}
+	for _, l := range rows[len(rows)-n:] {
+		e.out = append(e.out, l...)
+		e.out = append(e.out, '\r', '\n')
+	}
+	e.drawAll()
+}
+
+// liveRows returns how many rows drawAll takes, the cursor's row included.
+func (e *editor) liveRows() int {
+	n := e.statusRows() + 1
+	if e.reading {
+		n = e.statusRows() + e.inputRows()
+	}
+	for _, p := range e.pending[len(e.pending)-e.shownPending():] {
+		n += e.rows(p)
+	}
+	return n
+}
+
+// statusRows returns how many rows the room bar takes.
+func (e *editor) statusRows() int {
+	if e.status == "" {
+		return 0
+	}
+	return e.rows(e.status)
+}
+
 // print writes text above the live area, which it draws again below it.
 func (e *editor) print(text string) {
 	e.eraseAll()
@@ -341,15 +412,21 @@ func (e *editor) setSize(width, height int) {
 	for _, p := range e.pending[len(e.pending)-e.shownPending():] {
 		rewrapped += e.rows(p)
 	}
+	rewrapped += e.statusRows()
 	e.eraseUp(max(up, rewrapped))
 	e.above = 0
 	e.drawAll()
 }
 
-// close erases the prompt and the input, leaving the lines not confirmed
-// on the screen.
+// close erases the room bar, the prompt and the input, leaving the lines
+// not confirmed on the screen.
 func (e *editor) close() {
 	e.reading = false
+	if e.status != "" {
+		e.status = ""
+		e.refreshAll()
+		return
+	}
 	e.refreshInput()
 }
 
@@ -382,10 +459,14 @@ func (e *editor) eraseUp(n int) {
 }
 
 // drawAll draws the live area from column 0 of an erased row: as many of
-// the newest pending lines as fit on the screen with the input, then the
-// prompt and input if a line is being read.
+// the newest pending lines as fit on the screen with the input, the room
+// bar, then the prompt and input if a line is being read.
 func (e *editor) drawAll() {
-	for _, p := range e.pending[len(e.pending)-e.shownPending():] {
+	above := e.pending[len(e.pending)-e.shownPending():]
+	if e.status != "" {
+		above = append(above[:len(above):len(above)], e.status)
+	}
+	for _, p := range above {
 		c := cursor{width: e.width}
 		e.out, _, _ = c.write(e.out, p, -1)
 		e.out = append(e.out, '\r', '\n')
@@ -401,9 +482,9 @@ func (e *editor) drawAll() {
 // the live area must fit on the screen, or the editor could not move up to
 // its top.
 func (e *editor) shownPending() int {
-	room := e.height - 1 // the cursor's row after them
+	room := e.height - 1 - e.statusRows() // the bar and the cursor's row after them
 	if e.reading {
-		room = e.height - e.inputRows()
+		room = e.height - e.statusRows() - e.inputRows()
 	}
 	n, rows := 0, 0
 	for n < len(e.pending) {

@@ -366,3 +366,68 @@ func TestEditorPageUp(t *testing.T) {
 		t.Errorf("got %q, event %d", line, ev)
 	}
 }
+
+// TestEditorWindowKey: Alt and a digit end the read with evWindow and the
+// digit, and leave the line as it was; in a password they do nothing.
+func TestEditorWindowKey(t *testing.T) {
+	s := newEditorScreen(t, 40, 10, "#r> ")
+	s.e.startLine()
+	for d := 1; d <= 9; d++ {
+		if _, ev := s.keys("x\x1b" + string(rune('0'+d))); ev != evWindow || s.e.window != d {
+			t.Fatalf("Alt-%d: event %d, window %d", d, ev, s.e.window)
+		}
+	}
+	s.want(0, 13, "#r> xxxxxxxxx")
+	if _, ev := s.keys("\x1b0"); ev != evNone {
+		t.Errorf("Alt-0: event %d, want none", ev)
+	}
+	s.e.beginSecret()
+	if _, ev := s.keys("\x1b1"); ev != evNone {
+		t.Errorf("Alt-1 in a password: event %d, want none", ev)
+	}
+}
+
+// TestEditorRoomBarAndRedraw: the room bar is drawn between the pending
+// lines and the prompt, and stays there as lines are printed; a redraw
+// clears the screen and writes the newest lines that fit above the live
+// area, from the top.
+func TestEditorRoomBarAndRedraw(t *testing.T) {
+	s := newEditorScreen(t, 20, 6, "#a> ")
+	s.e.startLine()
+	s.keys("hi")
+	s.e.print("one")
+	s.e.setPending([]string{"--:-- sent"})
+	s.e.setStatus("[1:#a] 2:#b(3)")
+	s.flush()
+	s.want(3, 6, "one", "--:-- sent", "[1:#a] 2:#b(3)", "#a> hi")
+	s.e.print("two")
+	s.flush()
+	s.want(4, 6, "one", "two", "--:-- sent", "[1:#a] 2:#b(3)", "#a> hi")
+
+	// Six rows: the live area takes three, so three rows of chat fit,
+	// the line of two rows among them.
+	s.e.setPrompt("#b> ")
+	s.e.redraw([]string{"b1", "b2", "b3\nb4", "a line that wraps here"})
+	s.flush()
+	want := []string{"b4", "a line that wraps he", "re", "--:-- sent", "[1:#a] 2:#b(3)", "#b> hi"}
+	if got := s.scr.Visible(); !slices.Equal(got, want) {
+		t.Fatalf("screen:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	s.e.setStatus("")
+	s.e.setPending(nil)
+	s.flush()
+	want = []string{"b4", "a line that wraps he", "re", "#b> hi"}
+	if got := s.scr.Visible(); !slices.Equal(got, want) {
+		t.Fatalf("screen:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+
+	// At the end the bar goes with the prompt; pending lines stay.
+	s.e.setStatus("[1:#a] 2:#b")
+	s.e.setPending([]string{"--:-- sent"})
+	s.e.close()
+	s.flush()
+	want = []string{"b4", "a line that wraps he", "re", "--:-- sent"}
+	if got := s.scr.Visible(); !slices.Equal(got, want) {
+		t.Fatalf("screen at the end:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}

@@ -20,6 +20,9 @@ type Action struct {
 	// History asks for this many earlier messages of the room (/history):
 	// the client knows which.
 	History int
+	// Show a room: "#room", or the number of a room in the room bar
+	// (/win), which the client knows.
+	Win string
 }
 
 // slashCommand is one command a user can type after '/'.
@@ -35,17 +38,19 @@ type slashCommand struct {
 // slashCommands maps each command name to its translation. The names are
 // what Tab completes after '/'.
 var slashCommands = map[string]slashCommand{
-	"join": {"/join #room", "join a room, leaving the one you are in", func(args string) (spec.Command, bool) {
-		room := strings.TrimSpace(args)
-		if room == "" || strings.Contains(room, " ") {
-			return spec.Command{}, false
-		}
-		if !strings.HasPrefix(room, "#") {
-			room = "#" + room
-		}
-		return spec.Command{Kind: spec.Join, Arg: room}, true
+	"join": {"/join #room", "join a room and show it", func(args string) (spec.Command, bool) {
+		room, ok := roomArg(args)
+		return spec.Command{Kind: spec.Join, Arg: room}, ok && room != ""
 	}, nil},
-	"leave": {"/leave", "leave your room", noArgs(spec.Leave), nil},
+	"part":  {"/part [#room]", "leave the room shown, or the one named (/leave too)", partRoom, nil},
+	"leave": {"/leave [#room]", "leave the room shown, or the one named", partRoom, nil},
+	"win": {"/win #room|n", "show another of your rooms (Alt-1 to Alt-9 too)", nil, func(args string) (Action, bool) {
+		room, ok := roomArg(args)
+		if n, err := strconv.Atoi(strings.TrimSpace(args)); err == nil && n >= 1 {
+			return Action{Win: strconv.Itoa(n)}, true
+		}
+		return Action{Win: room}, ok && room != ""
+	}},
 	"msg": {"/msg user text", "send a private message", func(args string) (spec.Command, bool) {
 		user, text, _ := strings.Cut(strings.TrimLeft(args, " "), " ")
 		if user == "" || text == "" {
@@ -53,9 +58,9 @@ var slashCommands = map[string]slashCommand{
 		}
 		return spec.Command{Kind: spec.Privmsg, Arg: user, Text: text}, true
 	}, nil},
-	"users": {"/users", "list the users in your room", noArgs(spec.Users), nil},
+	"users": {"/users", "list the users of the room shown", noArgs(spec.Users), nil},
 	"rooms": {"/rooms", "list the rooms", noArgs(spec.Rooms), nil},
-	"history": {"/history [n]", "show n earlier messages of your room (PgUp: 50)", nil, func(args string) (Action, bool) {
+	"history": {"/history [n]", "show n earlier messages of the room shown (PgUp: 50)", nil, func(args string) (Action, bool) {
 		args = strings.TrimSpace(args)
 		if args == "" {
 			return Action{History: historyPageSize}, true
@@ -82,11 +87,35 @@ var slashCommands = map[string]slashCommand{
 	"help":     {"/help", "show this help", nil, nil},
 }
 
+// commandAliases are the other names of commands in commandOrder, which
+// Tab completes after them: /leave is /part.
+var commandAliases = []string{"leave"}
+
 // commandOrder is the order of the help text.
-var commandOrder = []string{"join", "leave", "msg", "users", "rooms", "history", "login", "register", "password", "quit", "help"}
+var commandOrder = []string{"join", "part", "win", "msg", "users", "rooms", "history", "login", "register", "password", "quit", "help"}
 
 // invalidUsername is the local error for a name the server would refuse.
 const invalidUsername = "invalid username: 1 to 32 letters, digits, '_' or '-'"
+
+// roomArg returns the room a command names, with the '#' a person may
+// leave out, or "" if it names none; false if it names more than one word.
+func roomArg(args string) (string, bool) {
+	room := strings.TrimSpace(args)
+	if strings.Contains(room, " ") {
+		return "", false
+	}
+	if room != "" && !strings.HasPrefix(room, "#") {
+		room = "#" + room
+	}
+	return room, true
+}
+
+// partRoom translates /part and /leave: LEAVE, with the room if one is
+// named; the client fills in the room shown when the server needs it.
+func partRoom(args string) (spec.Command, bool) {
+	room, ok := roomArg(args)
+	return spec.Command{Kind: spec.Leave, Arg: room}, ok
+}
 
 func dialog(k spec.Kind) func(string) (Action, bool) {
 	return func(args string) (Action, bool) {
@@ -109,8 +138,9 @@ func HelpText() string {
 		fmt.Fprintf(&b, "  %-16s %s\n", c.usage, c.help)
 	}
 	fmt.Fprintf(&b, "  %-16s %s\n", "//text", "send a message that starts with '/'")
-	b.WriteString("anything else is a message to your room; Tab completes commands and names;\n")
-	b.WriteString("PgUp shows earlier messages; Ctrl-C at a password prompt cancels it")
+	b.WriteString("anything else is a message to the room shown; Tab completes commands and names;\n")
+	b.WriteString("PgUp shows earlier messages; Alt-1 to Alt-9 show your rooms by number;\n")
+	b.WriteString("Ctrl-C at a password prompt cancels it")
 	return b.String()
 }
 

@@ -23,6 +23,9 @@ func TestParseInputSends(t *testing.T) {
 		{"/join  #general ", "JOIN #general"},
 		{"/JOIN #General", "JOIN #General"},
 		{"/leave", "LEAVE"},
+		{"/part", "LEAVE"},
+		{"/part #a", "LEAVE #a"},
+		{"/leave tea ", "LEAVE #tea"},
 		{"/msg bob hi there", "PRIVMSG bob hi there"},
 		{"/msg bob  note", "PRIVMSG bob  note"}, // text verbatim (GRAM-4)
 		{"/msg  bob hi", "PRIVMSG bob hi"},
@@ -51,7 +54,10 @@ func TestParseInputLocal(t *testing.T) {
 	}{
 		{"/join", "usage: /join #room"},
 		{"/join #a #b", "usage: /join #room"},
-		{"/leave now", "usage: /leave"},
+		{"/leave #a #b", "usage: /leave [#room]"},
+		{"/part #a b", "usage: /part [#room]"},
+		{"/win", "usage: /win #room|n"},
+		{"/win #a #b", "usage: /win #room|n"},
 		{"/msg", "usage: /msg user text"},
 		{"/msg bob", "usage: /msg user text"},
 		{"/msg bob ", "usage: /msg user text"},
@@ -82,7 +88,7 @@ func TestParseInputHelpAndEmpty(t *testing.T) {
 	if a.Send != nil || a.Error != "" {
 		t.Fatalf("/help = %+v", a)
 	}
-	for _, want := range []string{"/join #room", "/leave", "/msg user text", "/users", "/rooms", "/quit", "/help", "//text"} {
+	for _, want := range []string{"/join #room", "/part [#room]", "/leave", "/win #room|n", "Alt-1", "/msg user text", "/users", "/rooms", "/quit", "/help", "//text"} {
 		if !strings.Contains(a.Show, want) {
 			t.Errorf("help lacks %q:\n%s", want, a.Show)
 		}
@@ -128,6 +134,16 @@ func TestParseInputExtensions(t *testing.T) {
 		if a.Send != nil || dialog != tt.dialog || login != tt.login || a.History != tt.history ||
 			tt.error == "" && a.Error != "" || !strings.Contains(a.Error, tt.error) {
 			t.Errorf("ParseInput(%q) = %+v", tt.typed, a)
+		}
+	}
+}
+
+// TestParseInputWin: /win names a room, with or without its '#', or its
+// number in the room bar; the client knows which rooms there are.
+func TestParseInputWin(t *testing.T) {
+	for typed, want := range map[string]string{"/win #a": "#a", "/win tea": "#tea", "/win 3": "3", "/WIN  #Tea ": "#Tea"} {
+		if a := ParseInput(typed); a != (Action{Win: want}) {
+			t.Errorf("ParseInput(%q) = %+v, want to show %q", typed, a, want)
 		}
 	}
 }

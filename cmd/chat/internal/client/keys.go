@@ -30,7 +30,11 @@ const (
 	keyClear
 	keyTranspose
 	keyPageUp
+	keyWindow1 // Alt-1; Alt-2 to Alt-9 follow it
 )
+
+// keyWindow9 is Alt-9.
+const keyWindow9 = keyWindow1 + 8
 
 func isSpecialKey(k rune) bool { return 0xd800 <= k && k < 0xe000 }
 
@@ -63,6 +67,10 @@ var escapeKeys = map[string]rune{
 	"\x1b[1;3C": keyWordRight, "\x1b[1;3D": keyWordLeft, // Alt-arrow
 	"\x1b[1;5C": keyWordRight, "\x1b[1;5D": keyWordLeft, // Ctrl-arrow
 	"\x1bf": keyWordRight, "\x1bb": keyWordLeft, // Alt-f, Alt-b
+	// Alt-1 to Alt-9, as terminals that send Alt as ESC send them.
+	"\x1b1": keyWindow1, "\x1b2": keyWindow1 + 1, "\x1b3": keyWindow1 + 2,
+	"\x1b4": keyWindow1 + 3, "\x1b5": keyWindow1 + 4, "\x1b6": keyWindow1 + 5,
+	"\x1b7": keyWindow1 + 6, "\x1b8": keyWindow1 + 7, "\x1b9": keyWindow9,
 }
 
 // maxEscape bounds a CSI sequence; a longer one is dropped.

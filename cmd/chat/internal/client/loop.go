@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -62,7 +63,7 @@ func (l *loop) run(ctx context.Context) int {
 				l.send(spec.Command{Kind: spec.Ping})
 			}
 		case <-quitTimer:
-			l.ui.Notice(l.r.Error("no goodbye from the server"))
+			l.notice(l.r.Error("no goodbye from the server"))
 			return l.status
 		case <-interrupted:
 			interrupted = nil
@@ -70,8 +71,10 @@ func (l *loop) run(ctx context.Context) int {
 		}
 		// No more input while a page of history waits for the room or
 		// for the page before it: what is typed after /history or PgUp
-		// comes after it, as a script means it.
-		if l.phase == chatting && len(l.outq) < maxQueued && len(l.pages) == 0 {
+		// comes after it, as a script means it. With rooms, none either
+		// while a JOIN or LEAVE waits for its answer, which decides the
+		// room shown, where the text typed after it goes.
+		if l.phase == chatting && len(l.outq) < maxQueued && len(l.pages) == 0 && !(l.s.multi && l.s.changing()) {
 			l.ask()
 		}
 	}
@@ -109,11 +112,11 @@ func (l *loop) askUsername() {
 func (l *loop) beginNaming() {
 	switch name := l.cfg.Login; {
 	case name != "" && !l.open.has(spec.ExtAccounts):
-		l.ui.Notice(l.r.Error("this server has no accounts: cannot log in as " + name))
+		l.notice(l.r.Error("this server has no accounts: cannot log in as " + name))
 		l.nameFailed(fmt.Sprintf("login as %q impossible", name))
 	case name != "" && l.cfg.Password != "":
 		if !validPassword(l.cfg.Password) {
-			l.ui.Notice(l.r.Error("the password given for " + name + " cannot be one: " + passwordRule))
+			l.notice(l.r.Error("the password given for " + name + " cannot be one: " + passwordRule))
 			l.nameFailed(fmt.Sprintf("login as %q impossible", name))
 			return
 		}
@@ -134,7 +137,7 @@ func (l *loop) nameFailed(why string) {
 		return
 	}
 	if !l.ui.Interactive() {
-		l.ui.Notice(l.r.Error(why))
+		l.notice(l.r.Error(why))
 		l.quit(StatusError)
 		return
 	}
@@ -168,11 +171,11 @@ func (l *loop) endDialog(sent bool) {
 func (l *loop) dialogInput(in typedLine) {
 	switch {
 	case errors.Is(in.err, errCancelled):
-		l.ui.Notice(l.r.Error("cancelled: nothing sent"))
+		l.notice(l.r.Error("cancelled: nothing sent"))
 		l.endDialog(false)
 		return
 	case errors.Is(in.err, errInputTooLong):
-		l.ui.Notice(l.r.Error(passwordRule + ": nothing sent"))
+		l.notice(l.r.Error(passwordRule + ": nothing sent"))
 		l.endDialog(false)
 		return
 	case errors.Is(in.err, errPageUp):
@@ -190,7 +193,7 @@ func (l *loop) dialogInput(in typedLine) {
 		return
 	}
 	if problem != "" {
-		l.ui.Notice(l.r.Error(problem))
+		l.notice(l.r.Error(problem))
 		l.endDialog(false)
 		return
 	}
@@ -207,9 +210,9 @@ func (l *loop) dialogInput(in typedLine) {
 func (l *loop) accountCommand(d *passwordDialog) {
 	switch {
 	case !l.open.has(spec.ExtAccounts):
-		l.ui.Notice(l.r.Error("this server has no accounts"))
+		l.notice(l.r.Error("this server has no accounts"))
 	case d.kind == spec.Login:
-		l.ui.Notice(l.r.Error("you have a name already: /login is for choosing one; reconnect to log in"))
+		l.notice(l.r.Error("you have a name already: /login is for choosing one; reconnect to log in"))
 	default:
 		l.startDialog(d)
 	}
@@ -221,7 +224,7 @@ func (l *loop) accountCommand(d *passwordDialog) {
 // pressed three times, do what they say, in order.
 func (l *loop) fetchHistory(n int) {
 	if !l.open.has(spec.ExtHistory) {
-		l.ui.Notice(l.r.Error("this server keeps no history"))
+		l.notice(l.r.Error("this server keeps no history"))
 		return
 	}
 	l.pages = append(l.pages, n)
@@ -236,7 +239,7 @@ func (l *loop) morePages() {
 		l.pages = l.pages[1:]
 		cmd, notice := l.s.fetch(n)
 		if notice != "" {
-			l.ui.Notice(l.r.Info(notice))
+			l.notice(l.r.Info(notice))
 		}
 		if cmd != nil {
 			l.send(*cmd)
@@ -246,6 +249,10 @@ func (l *loop) morePages() {
 
 // help returns /help's text, and what of it this server allows.
 func (l *loop) help(text string) string {
+	rooms := "this server allows one room at a time: /join moves you, and /win and Alt-1 to Alt-9 do not work here"
+	if l.open.has(spec.ExtRooms) {
+		rooms = "this server lets you be in several rooms: /join adds one, /win or Alt-1 to Alt-9 shows another, /part leaves one"
+	}
 	var what string
 	switch ext := l.open.enabled; {
 	case ext.Has(spec.ExtAccounts | spec.ExtHistory):
@@ -257,7 +264,7 @@ func (l *loop) help(text string) string {
 	default:
 		what = "this server has no accounts and keeps no history: /login, /register, /password, /history and PgUp do not work here"
 	}
-	return text + "\n" + what
+	return text + "\n" + what + "\n" + rooms
 }
 
 // quit sends QUIT; the loop then ends with status when the server says
@@ -280,6 +287,7 @@ func (l *loop) input(in typedLine) {
 		l.dialogInput(in)
 		return
 	}
+	var win windowKey
 	switch {
 	case errors.Is(in.err, errPageUp):
 		if l.phase == chatting {
@@ -287,8 +295,14 @@ func (l *loop) input(in typedLine) {
 		}
 		l.askAgain()
 		return
+	case errors.As(in.err, &win):
+		if l.phase == chatting {
+			l.switchTo(strconv.Itoa(int(win)))
+		}
+		l.askAgain()
+		return
 	case errors.Is(in.err, errInputTooLong):
-		l.ui.Notice(l.r.Error("not sent: the line is too long"))
+		l.notice(l.r.Error("not sent: the line is too long"))
 		l.askAgain()
 		return
 	case in.err != nil:
@@ -303,19 +317,62 @@ func (l *loop) input(in typedLine) {
 	a := ParseInput(in.line)
 	switch {
 	case a.Error != "":
-		l.ui.Notice(l.r.Error(a.Error))
+		l.notice(l.r.Error(a.Error))
 	case a.Show != "":
-		l.ui.Notice(l.r.Info(l.help(a.Show)))
+		l.notice(l.r.Info(l.help(a.Show)))
 	case a.Dialog != nil:
 		l.accountCommand(a.Dialog)
 	case a.History > 0:
 		l.fetchHistory(a.History)
+	case a.Win != "":
+		l.switchTo(a.Win)
 	case a.Send != nil && a.Send.Kind == spec.Quit:
 		l.quit(StatusOK)
+	case a.Send != nil && a.Send.Kind == spec.Join && l.s.multi && l.s.inRoom(a.Send.Arg):
+		l.switchTo(a.Send.Arg) // one of the user's rooms: show it
 	case a.Send != nil:
-		l.send(*a.Send)
+		c, problem := l.address(*a.Send)
+		if problem != "" {
+			l.notice(l.r.Error(problem))
+			return
+		}
+		l.send(c)
 		l.showPending()
 	}
+}
+
+// address completes a command typed for the room shown. With rooms, MSG,
+// LEAVE and USERS name the room they act on (PROTOCOL.md 13.4): the room
+// shown unless the user named another. Without, the one room is the
+// server's to know, and LEAVE cannot name another. It returns a local
+// error instead when there is no room to name, or the line would be too
+// long.
+func (l *loop) address(c spec.Command) (spec.Command, string) {
+	switch c.Kind {
+	case spec.Msg, spec.Users, spec.Leave:
+	default:
+		return c, ""
+	}
+	if !l.s.multi {
+		if c.Kind != spec.Leave || c.Arg == "" {
+			return c, ""
+		}
+		if !l.s.inRoom(c.Arg) {
+			return c, "you are not in " + c.Arg
+		}
+		c.Arg = "" // a core LEAVE names no room
+		return c, ""
+	}
+	if c.Arg == "" {
+		if l.s.room == "" {
+			return c, "you are in no room: /join one first"
+		}
+		c.Arg = l.s.room
+	}
+	if a := checked(c); a.Error != "" {
+		return c, a.Error
+	}
+	return c, ""
 }
 
 // showPending shows the messages sent and not yet confirmed. The line
@@ -348,28 +405,28 @@ func (l *loop) nameInput(line string) {
 	case a.Send != nil && a.Send.Kind == spec.Quit:
 		l.quit(StatusOK)
 	case a.Show != "":
-		l.ui.Notice(l.r.Info(l.help(a.Show)))
+		l.notice(l.r.Info(l.help(a.Show)))
 		l.ask()
 	case strings.EqualFold(word, "/login") && a.Error != "":
-		l.ui.Notice(l.r.Error(a.Error))
+		l.notice(l.r.Error(a.Error))
 		l.ask()
 	case a.Dialog != nil && a.Dialog.kind == spec.Login:
 		if !l.open.has(spec.ExtAccounts) {
-			l.ui.Notice(l.r.Error("this server has no accounts: choose a username"))
+			l.notice(l.r.Error("this server has no accounts: choose a username"))
 			l.ask()
 			return
 		}
 		l.startDialog(a.Dialog)
 	case a.Error != "" || a.Send != nil && a.Send.Kind != spec.Msg || a.Dialog != nil || a.History > 0:
 		if l.open.has(spec.ExtAccounts) {
-			l.ui.Notice(l.r.Error("choose a username first, or log in with /login name"))
+			l.notice(l.r.Error("choose a username first, or log in with /login name"))
 		} else {
-			l.ui.Notice(l.r.Error("choose a username first"))
+			l.notice(l.r.Error("choose a username first"))
 		}
 		l.ask()
 	default:
 		if msg := spec.CheckLine([]byte(line)); msg != "" || len(line) > spec.MaxNameLen {
-			l.ui.Notice(l.r.Error(invalidUsername))
+			l.notice(l.r.Error(invalidUsername))
 			l.ask()
 			return
 		}
@@ -382,12 +439,12 @@ func (l *loop) nameInput(line string) {
 func (l *loop) serverLine(raw string) bool {
 	sl, err := spec.ParseServerLine(raw)
 	if err != nil {
-		l.ui.Print(l.r.Malformed(raw))
+		l.print("", l.r.Malformed(raw), false)
 		return false
 	}
 	if l.phase == quitting && sl.Kind == spec.OK && sl.Text == spec.OKGoodbye {
 		text, _ := l.r.Line(sl, View{})
-		l.ui.Print(text)
+		l.print("", text, false)
 		return true
 	}
 	if l.open.answers(sl) {
@@ -397,15 +454,16 @@ func (l *loop) serverLine(raw string) bool {
 	before := l.s.room
 	v := l.s.apply(sl)
 	l.names.Store(new(l.s.names()))
-	if l.s.room != before {
-		// Before the Print, whose redraw shows the new prompt.
-		l.ui.SetPrompt(l.s.prompt())
-	}
+	// Before the Print, whose redraw shows the new prompt, and the room
+	// now shown.
+	l.shown(before)
 	// Before the Print too, so that a message is never on the screen
 	// twice, pending and confirmed.
 	l.showPending()
 	if text, ok := l.r.Line(sl, v); ok {
-		l.ui.Print(text)
+		mine := l.s.self != "" && spec.Fold(sl.User) == spec.Fold(l.s.self)
+		message := (sl.Kind == spec.Room || sl.Kind == spec.Message) && !mine
+		l.print(lineRoom(sl, v), text, message)
 	}
 	if v.Page != nil && v.Page.Again {
 		l.pages = slices.Insert(l.pages, 0, v.Page.Limit)
@@ -414,9 +472,30 @@ func (l *loop) serverLine(raw string) bool {
 	return false
 }
 
+// lineRoom returns the room a server line belongs to, "" if none: a room
+// message, a JOIN or LEAVE note, or a page of earlier messages. The other
+// lines go with the room shown.
+func lineRoom(sl spec.ServerLine, v View) string {
+	switch sl.Kind {
+	case spec.Room, spec.Message, spec.Stored, spec.Joined, spec.Left:
+		return sl.Room
+	case spec.OK:
+		if v.Page != nil {
+			return v.Page.Room
+		}
+	}
+	return ""
+}
+
 // openingReply handles the answer to a command sent in NEW.
 func (l *loop) openingReply(sl spec.ServerLine) {
 	answered, enable := l.open.answer(sl)
+	// What is enabled decides what JOIN means, and whether the screen
+	// shows one room at a time.
+	defer func() {
+		l.s.multi = l.open.has(spec.ExtRooms)
+		l.win.on = l.s.multi && l.ui.Windowed()
+	}()
 	switch answered.Kind {
 	case spec.Caps:
 		if l.phase == quitting {
@@ -432,8 +511,8 @@ func (l *loop) openingReply(sl spec.ServerLine) {
 			l.beginNaming()
 		} else if sl.Kind == spec.Error {
 			text, _ := l.r.Line(sl, View{})
-			l.ui.Print(text)
-			l.ui.Notice(l.r.Error("the server did not enable " + answered.Text))
+			l.print("", text, false)
+			l.notice(l.r.Error("the server did not enable " + answered.Text))
 		}
 	case spec.Username, spec.Login:
 		l.nameReply(answered, sl)
@@ -449,14 +528,14 @@ func (l *loop) nameReply(answered spec.Command, sl spec.ServerLine) {
 		}
 		l.s.self = name
 		l.ui.SetPrompt(l.s.prompt())
-		l.ui.Print(l.r.stamp(l.r.paint(sgrGreen, sl.Text)))
+		l.print("", l.r.stamp(l.r.paint(sgrGreen, sl.Text)), false)
 		if l.phase == naming {
 			l.phase = chatting
 		}
 		return
 	}
 	text, _ := l.r.Line(sl, View{Answer: &answered})
-	l.ui.Print(text)
+	l.print("", text, false)
 	if answered.Kind == spec.Login {
 		l.nameFailed(fmt.Sprintf("login as %q failed", name))
 		return
@@ -466,7 +545,7 @@ func (l *loop) nameReply(answered spec.Command, sl spec.ServerLine) {
 		if !l.ui.Interactive() {
 			how = "-login " + name
 		}
-		l.ui.Notice(l.r.Info("if " + name + " is your registered name, log in with " + how))
+		l.notice(l.r.Info("if " + name + " is your registered name, log in with " + how))
 	}
 	l.nameFailed(fmt.Sprintf("username %q refused", name))
 }
@@ -477,9 +556,9 @@ func (l *loop) closed(err error) int {
 		return l.status
 	}
 	if errors.Is(err, io.EOF) {
-		l.ui.Notice(l.r.Error("the server closed the connection"))
+		l.notice(l.r.Error("the server closed the connection"))
 	} else {
-		l.ui.Notice(l.r.Error(fmt.Sprintf("connection lost: %v", err)))
+		l.notice(l.r.Error(fmt.Sprintf("connection lost: %v", err)))
 	}
 	return StatusError
 }

@@ -269,3 +269,34 @@ func (r *Renderer) Error(text string) string {
 func (r *Renderer) Info(text string) string {
 	return r.paint(sgrDim, text)
 }
+
+// RoomTab is one room of the room bar.
+type RoomTab struct {
+	Room    string
+	Current bool // the room shown
+	Unread  int  // messages that came while it was not shown
+}
+
+// RoomBar renders the room bar: the rooms numbered from 1, as /win and
+// Alt-1 to Alt-9 take them, the room shown in brackets, and the unread
+// messages of the others in parentheses.
+//
+//	[1:#tea] 2:#coffee(3) 3:#juice
+func (r *Renderer) RoomBar(tabs []RoomTab) string {
+	var b strings.Builder
+	for i, t := range tabs {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		label := strconv.Itoa(i+1) + ":" + t.Room
+		switch {
+		case t.Current:
+			b.WriteString(r.paint(sgrBold, "["+label+"]"))
+		case t.Unread > 0:
+			b.WriteString(r.paint(sgrBold+sgrYellow, label+"("+strconv.Itoa(t.Unread)+")"))
+		default:
+			b.WriteString(r.paint(sgrDim, label))
+		}
+	}
+	return b.String()
+}

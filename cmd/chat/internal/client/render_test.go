@@ -241,3 +241,14 @@ func TestRenderHistoryPage(t *testing.T) {
 		t.Errorf("empty page: %q", got)
 	}
 }
+
+func TestRenderRoomBar(t *testing.T) {
+	tabs := []RoomTab{{Room: "#tea", Current: true}, {Room: "#coffee", Unread: 3}, {Room: "#juice"}}
+	if got, want := plain().RoomBar(tabs), "[1:#tea] 2:#coffee(3) 3:#juice"; got != want {
+		t.Errorf("RoomBar = %q, want %q", got, want)
+	}
+	got := colored().RoomBar(tabs)
+	if stripSGR(got) != "[1:#tea] 2:#coffee(3) 3:#juice" || !strings.Contains(got, sgrBold+sgrYellow+"2:#coffee(3)") {
+		t.Errorf("coloured RoomBar = %q", got)
+	}
+}

@@ -9,12 +9,17 @@
 // run ahead of a stalled socket.
 //
 // Before the username the client asks the server with CAPS which
-// extensions of PROTOCOL.md section 13 it offers and enables accounts and
-// history if it can; a core server answers ERROR Username required, and
-// the client is then a core client. With accounts, /login, /register and
-// /password read passwords without echo (UI.ReadSecret); with history,
-// MESSAGE lines are shown as room messages and PgUp or /history fetch
-// earlier ones with HISTORY.
+// extensions of PROTOCOL.md section 13 it offers and enables accounts,
+// history and rooms if it can; a core server answers ERROR Username
+// required, and the client is then a core client. With accounts, /login,
+// /register and /password read passwords without echo (UI.ReadSecret);
+// with history, MESSAGE lines are shown as room messages and PgUp or
+// /history fetch earlier ones with HISTORY. With rooms, the user may be in
+// several rooms at once; one of them is shown, and named by every MSG,
+// LEAVE and USERS the client sends for it (D-17). On a terminal each room
+// keeps its own chat, which replaces the one shown when the user switches
+// rooms, and a room bar above the prompt counts the unread messages of the
+// others (see windows); a script gets every line, each with its room.
 package client
 
 import (
@@ -113,6 +118,7 @@ type loop struct {
 
 	// Owned by the loop goroutine.
 	s            session
+	win          windows // the chat of each room, with rooms
 	phase        phase
 	open         opening         // the exchange in NEW: CAPS, USERNAME, LOGIN
 	dialog       *passwordDialog // passwords being asked for, or nil

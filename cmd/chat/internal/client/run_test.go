@@ -15,6 +15,7 @@ import (
 // the client shows is collected.
 type fakeUI struct {
 	interactive bool
+	windowed    bool        // shows one room at a time: see newWindowedUI
 	typed       chan string // closed: end of input
 	secrets     chan string // passwords, for ReadSecret only
 	keys        chan error  // keys that end ReadLine without a line: errPageUp
@@ -25,6 +26,8 @@ type fakeUI struct {
 	shown   []string
 	prompt  string
 	pending []string      // the last SetPending
+	status  string        // the last SetStatus
+	redraws [][]string    // every Redraw, in order
 	changed chan struct{} // signalled on every Print, Notice and SetPending
 }
 
@@ -87,6 +90,25 @@ func (u *fakeUI) SetPending(lines []string) {
 	u.pending = lines
 	u.mu.Unlock()
 	u.add("pending: " + strings.Join(lines, " | "))
+}
+func (u *fakeUI) Windowed() bool { return u.windowed }
+func (u *fakeUI) Redraw(lines []string) {
+	u.mu.Lock()
+	u.redraws = append(u.redraws, slices.Clone(lines))
+	u.mu.Unlock()
+	u.signal()
+}
+func (u *fakeUI) SetStatus(bar string) {
+	u.mu.Lock()
+	u.status = bar
+	u.mu.Unlock()
+	u.signal()
+}
+func (u *fakeUI) signal() {
+	select {
+	case u.changed <- struct{}{}:
+	default:
+	}
 }
 func (u *fakeUI) Print(line string)  { u.add(line) }
 func (u *fakeUI) Notice(line string) { u.add("notice: " + line) }

@@ -12,9 +12,9 @@ import (
 // number, fetch at once.
 const historyPageSize = 50
 
-// scrollback is what the client knows of the stored history of its room
-// (PROTOCOL.md 13.3): it pages back from the oldest message it has shown,
-// which HIST-3 calls the smallest ID it has.
+// scrollback is what the client knows of the stored history of one of its
+// rooms (PROTOCOL.md 13.3): it pages back from the oldest message it has
+// shown, which HIST-3 calls the smallest ID it has.
 type scrollback struct {
 	oldest  uint64 // the smallest message ID shown for the room; 0: none yet
 	atStart bool   // a page came back short: nothing older is stored
@@ -37,8 +37,8 @@ type HistoryPage struct {
 
 // noteShown records the ID of a message shown for room.
 func (s *session) noteShown(room string, id uint64) {
-	if s.inRoom(room) && (s.back.oldest == 0 || id < s.back.oldest) {
-		s.back.oldest = id
+	if r := s.find(room); r != nil && (r.back.oldest == 0 || id < r.back.oldest) {
+		r.back.oldest = id
 	}
 }
 
@@ -61,19 +61,20 @@ func (s *session) busy() bool {
 }
 
 // fetch returns the HISTORY command that fetches limit messages of the
-// room before the oldest one shown, or, when there is nothing to fetch,
+// current room before the oldest one shown, or, when there is nothing to fetch,
 // a notice that says why. It returns neither while a fetch is on its way:
 // the page it brings comes first.
 func (s *session) fetch(limit int) (cmd *spec.Command, notice string) {
+	r := s.current()
 	switch {
-	case s.room == "":
+	case r == nil:
 		return nil, "join a room to see its earlier messages"
 	case s.fetching() != nil:
 		return nil, ""
-	case s.back.atStart:
-		return nil, beginningOfHistory(s.room)
+	case r.back.atStart:
+		return nil, beginningOfHistory(r.name)
 	}
-	return &spec.Command{Kind: spec.History, Arg: s.room, Before: s.back.oldest, Limit: limit}, ""
+	return &spec.Command{Kind: spec.History, Arg: r.name, Before: r.back.oldest, Limit: limit}, ""
 }
 
 // hold keeps a HISTORY line for the page it belongs to. It reports false
@@ -97,14 +98,15 @@ func (s *session) endPage(c spec.Command, n int) *HistoryPage {
 	p := &HistoryPage{Room: c.Arg, Beginning: n < c.Limit, Limit: c.Limit}
 	lines := s.page
 	s.page = nil
-	if !s.inRoom(c.Arg) {
-		// The user changed rooms meanwhile: the page is shown, as the
-		// room's, and leaves the scrollback of the new room alone.
+	r := s.find(c.Arg)
+	if r == nil {
+		// The user left the room meanwhile: the page is shown, as the
+		// room's, and leaves the scrollback of the others alone.
 		p.Lines = lines
 		return p
 	}
 	for _, l := range lines {
-		if s.back.oldest == 0 || l.ID < s.back.oldest {
+		if r.back.oldest == 0 || l.ID < r.back.oldest {
 			p.Lines = append(p.Lines, l)
 		}
 	}
@@ -112,7 +114,7 @@ func (s *session) endPage(c spec.Command, n int) *HistoryPage {
 		s.noteShown(c.Arg, l.ID)
 	}
 	if p.Beginning {
-		s.back.atStart = true
+		r.back.atStart = true
 	}
 	p.Again = len(lines) > 0 && len(p.Lines) == 0 && !p.Beginning
 	return p

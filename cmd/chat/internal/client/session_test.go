@@ -133,3 +133,90 @@ func TestSessionPending(t *testing.T) {
 		t.Errorf("pending %+v, want c from #a", p)
 	}
 }
+
+// TestSessionRooms: with rooms, each OK Joined adds a room and makes it
+// current; each room keeps its members; an OK Left of the current room
+// makes current the one joined before it, or else the next; the answers
+// of MULTI-2 to MULTI-6 settle their commands.
+func TestSessionRooms(t *testing.T) {
+	s := session{self: "carol", multi: true}
+	rooms := func() []string {
+		var names []string
+		for _, r := range s.in {
+			names = append(names, r.name)
+		}
+		return names
+	}
+	steps := []struct {
+		line  string
+		room  string   // current after it
+		in    []string // the rooms, in join order
+		users []string // Tab candidates: the others in the current room
+	}{
+		{"OK Joined #a (1 users)", "#a", []string{"#a"}, nil},
+		{"JOIN #a alice", "#a", []string{"#a"}, []string{"alice"}},
+		{"OK Joined #b (0 users)", "#b", []string{"#a", "#b"}, nil},
+		{"JOIN #A dave", "#b", []string{"#a", "#b"}, nil},
+		{"OK Joined #c (0 users)", "#c", []string{"#a", "#b", "#c"}, nil},
+		{"JOIN #c eve", "#c", []string{"#a", "#b", "#c"}, []string{"eve"}},
+		{"LEAVE #a alice", "#c", []string{"#a", "#b", "#c"}, []string{"eve"}},
+		{"OK Left #C", "#b", []string{"#a", "#b"}, nil},
+		{"OK Left #a", "#b", []string{"#b"}, nil},
+		{"OK Joined #d (0 users)", "#d", []string{"#b", "#d"}, nil},
+		{"OK Left #b", "#d", []string{"#d"}, nil},
+		{"OK Left #d", "", nil, nil},
+	}
+	for _, st := range steps {
+		s.apply(mustParse(t, st.line))
+		if s.room != st.room || !slices.Equal(rooms(), st.in) || !slices.Equal(s.names().Users, st.users) {
+			t.Fatalf("after %q: room %q in %q users %q, want %q %q %q", st.line, s.room, rooms(), s.names().Users, st.room, st.in, st.users)
+		}
+	}
+
+	s = session{self: "carol", multi: true}
+	s.apply(mustParse(t, "OK Joined #a (0 users)"))
+	s.apply(mustParse(t, "OK Joined #b (0 users)"))
+	if !s.show("#A") || s.room != "#a" || s.show("#c") || s.room != "#a" {
+		t.Fatalf("show: room %q", s.room)
+	}
+	// USERS names its room, and its USERLIST is that room's.
+	s.sent(spec.Command{Kind: spec.Users, Arg: "#b"})
+	if v := s.apply(mustParse(t, "USERLIST carol frank")); v.Room != "#b" || len(s.current().members) != 1 || len(s.find("#b").members) != 2 {
+		t.Fatalf("USERLIST of #b: view room %q, #a %q, #b %q", v.Room, s.current().members, s.find("#b").members)
+	}
+	// An echo settles the MSG of its room only.
+	s.sent(spec.Command{Kind: spec.Msg, Arg: "#a", Text: "hi"})
+	s.sent(spec.Command{Kind: spec.Msg, Arg: "#b", Text: "hi"})
+	s.apply(mustParse(t, "ROOM #b carol hi"))
+	if p := s.pending(); len(p) != 0 {
+		t.Fatalf("pending %+v", p)
+	}
+	s.sent(spec.Command{Kind: spec.Msg, Arg: "#a", Text: "hi"})
+	s.sent(spec.Command{Kind: spec.Msg, Arg: "#b", Text: "hi"})
+	s.apply(mustParse(t, "ROOM #a carol hi"))
+	if p := s.pending(); len(p) != 1 || p[0].Room != "#b" {
+		t.Fatalf("pending %+v, want the MSG to #b", p)
+	}
+	// The errors of MULTI-2 to MULTI-6 settle their commands: a JOIN
+	// waits no more, so what is typed after it is read.
+	for _, st := range []struct {
+		sent spec.Command
+		line string
+	}{
+		{spec.Command{Kind: spec.Join, Arg: "#c"}, "ERROR Too many rooms"},
+		{spec.Command{Kind: spec.Leave, Arg: "#x"}, "ERROR Not in that room"},
+		{spec.Command{Kind: spec.Leave, Arg: "#x!"}, "ERROR Invalid room name"},
+		{spec.Command{Kind: spec.Msg, Arg: "#x", Text: "hi"}, "ERROR Not in that room"},
+		{spec.Command{Kind: spec.Users, Arg: "#x"}, "ERROR Not in that room"},
+	} {
+		s = session{self: "carol", multi: true}
+		s.sent(st.sent)
+		if !s.changing() && st.sent.Kind != spec.Msg && st.sent.Kind != spec.Users {
+			t.Fatalf("%v: not changing rooms", st.sent)
+		}
+		s.apply(mustParse(t, st.line))
+		if len(s.unanswered) != 0 {
+			t.Errorf("%v, %q: unanswered %+v", st.sent, st.line, s.unanswered)
+		}
+	}
+}

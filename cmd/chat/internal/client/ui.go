@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"sync"
 )
@@ -15,7 +16,8 @@ type UI interface {
 	// ReadLine returns the next line the user typed, without terminator.
 	// errInputTooLong reports a line that was skipped; io.EOF the end of
 	// input (Ctrl-D); errPageUp that the user asked for earlier messages
-	// (PgUp), the line being typed staying for the next call.
+	// (PgUp), and a windowKey that the user asked for a room by its number
+	// (Alt-1 to Alt-9), the line being typed staying for the next call.
 	ReadLine() (string, error)
 	// ReadSecret reads a password as ReadLine reads a line, but shows
 	// nothing of it and keeps it out of the lines Up recalls;
@@ -39,6 +41,16 @@ type UI interface {
 	// until the confirmation replaces them; a UI without a screen to
 	// redraw ignores them.
 	SetPending(lines []string)
+	// Windowed reports whether the UI shows one room at a time: then
+	// Redraw replaces the chat shown, and the lines of the other rooms
+	// wait for it. A UI without a screen to redraw prints every line.
+	Windowed() bool
+	// Redraw replaces the chat shown with lines, the chat of the room
+	// now shown, oldest first; a terminal shows as many of the newest as
+	// fit.
+	Redraw(lines []string)
+	// SetStatus sets the room bar, shown above the prompt; "" hides it.
+	SetStatus(bar string)
 }
 
 // errInputTooLong is returned by ReadLine for an input line longer than
@@ -50,6 +62,12 @@ var errPageUp = errors.New("page up")
 
 // errCancelled is returned by ReadSecret when the user pressed Ctrl-C.
 var errCancelled = errors.New("cancelled")
+
+// windowKey is returned by ReadLine when the user pressed Alt and a digit,
+// 1 to 9: the room of that number in the room bar is wanted.
+type windowKey int
+
+func (k windowKey) Error() string { return "Alt-" + strconv.Itoa(int(k)) }
 
 // maxInputLine bounds a line read from a non-terminal input. Any line longer
 // than spec.MaxLineLen is refused anyway; this only bounds memory.
@@ -111,6 +129,9 @@ func (u *lineUI) Interactive() bool          { return false }
 func (u *lineUI) SetPrompt(string)           {}
 func (u *lineUI) SetCompletion(func() Names) {}
 func (u *lineUI) SetPending([]string)        {}
+func (u *lineUI) Windowed() bool             { return false }
+func (u *lineUI) Redraw([]string)            {}
+func (u *lineUI) SetStatus(string)           {}
 func (u *lineUI) Print(line string)          { io.WriteString(u.out, line+"\n") }
 func (u *lineUI) Notice(line string)         { io.WriteString(u.diag, line+"\n") }
 
@@ -191,6 +212,8 @@ func (u *termUI) read() (string, error) {
 			return "", io.EOF
 		case evPageUp:
 			return "", errPageUp
+		case evWindow:
+			return "", windowKey(u.e.window)
 		case evCancel:
 			return "", errCancelled
 		}
@@ -228,6 +251,22 @@ func (u *termUI) print(text string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	u.e.print(text)
+	u.flush()
+}
+
+func (u *termUI) Windowed() bool { return true }
+
+func (u *termUI) Redraw(lines []string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.e.redraw(lines)
+	u.flush()
+}
+
+func (u *termUI) SetStatus(bar string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.e.setStatus(bar)
 	u.flush()
 }
 

@@ -264,6 +264,17 @@ func (s *Screen) Lines() []string {
 	return lines
 }
 
+// Visible returns the rows on the screen now, the rows scrolled off the
+// top left out, as Lines returns them: without trailing blanks, and
+// trailing empty rows left out.
+func (s *Screen) Visible() []string {
+	lines := s.Lines()
+	if s.top >= len(lines) {
+		return nil
+	}
+	return lines[s.top:]
+}
+
 // Cursor returns the cursor's row, as an index into Lines, and column.
 func (s *Screen) Cursor() (row, col int) { return s.y, s.x }
 

@@ -57,6 +57,26 @@ func TestScreen(t *testing.T) {
 	}
 }
 
+// TestScreenVisible: Visible leaves out the rows scrolled off the top,
+// which Lines keeps.
+func TestScreenVisible(t *testing.T) {
+	for _, tt := range []struct {
+		writes  string
+		lines   []string
+		visible []string
+	}{
+		{"1\r\n2", []string{"1", "2"}, []string{"1", "2"}},
+		{"1\r\n2\r\n3\r\n4", []string{"1", "2", "3", "4"}, []string{"2", "3", "4"}},
+		{"1\r\n2\r\n3\r\n4\x1b[2J\x1b[Hz", []string{"1", "z"}, []string{"z"}},
+		{"1\r\n2\r\n3\r\n4\x1b[2J", []string{"1"}, nil},
+	} {
+		s := screenOf(5, 3, tt.writes)
+		if !slices.Equal(s.Lines(), tt.lines) || !slices.Equal(s.Visible(), tt.visible) {
+			t.Errorf("%q: lines %q, visible %q; want %q, %q", tt.writes, s.Lines(), s.Visible(), tt.lines, tt.visible)
+		}
+	}
+}
+
 func TestScreenErrors(t *testing.T) {
 	s := screenOf(10, 3, "a\tb\x1b[5n\x1b7")
 	if want := []string{`control '\t'`, `escape "\x1b[5n"`, `escape "\x1b7"`}; !slices.Equal(s.Errors, want) {
