@@ -17,6 +17,12 @@
 //
 //	chatbench -exec 'chatd -addr 127.0.0.1:{port} -line-rate 1000' -clients 10 -senders 5 -rate 500 -lines 5000 -size 480 -flooders 1
 //
+// With -rooms-per-user K, every client enables rooms (PROTOCOL.md 13.4)
+// and joins K of the -rooms rooms, and each sender sends to its rooms in
+// turn with MSG <room> <text>:
+//
+//	chatbench -exec 'chatd -addr 127.0.0.1:{port}' -clients 200 -rooms 50 -rooms-per-user 5 -lines 100
+//
 // Run it with -h for every flag. It exits 1 if any line was lost,
 // duplicated, reordered or garbled, or a check failed, and 2 on a usage or
 // setup error.

@@ -55,7 +55,8 @@ type loadClient struct {
 type ack struct {
 	token    uint64
 	welcomed bool   // "OK Welcome, ..." arrived
-	joined   bool   // "OK Joined ..." arrived
+	enabled  bool   // "OK Enabled ..." arrived (CAPS, in the multi-room scenario)
+	joined   int    // "OK Joined ..." lines
 	joins    int    // JOIN notes (roster and newcomers), the stalled members' included
 	leaves   int    // LEAVE notes but the stalled members': someone left during the run
 	errors   int    // ERROR lines
@@ -146,7 +147,9 @@ func (c *loadClient) read() {
 		case bytes.HasPrefix(line, prefixWelcome):
 			st.welcomed = true
 		case bytes.HasPrefix(line, prefixJoined):
-			st.joined = true
+			st.joined++
+		case bytes.HasPrefix(line, prefixEnabled):
+			st.enabled = true
 		case bytes.HasPrefix(line, prefixJoin):
 			st.joins++
 			c.notes.join(line[len(prefixJoin):], n, sr.last)
@@ -185,6 +188,7 @@ var (
 	prefixPong    = []byte("PONG ")
 	prefixWelcome = []byte("OK Welcome, ")
 	prefixJoined  = []byte("OK Joined ")
+	prefixEnabled = []byte("OK Enabled ")
 	prefixJoin    = []byte("JOIN ")
 	prefixLeave   = []byte("LEAVE ")
 	prefixError   = []byte("ERROR ")

@@ -34,6 +34,11 @@ type Config struct {
 	Lines   int     // lines sent by each sender
 	Size    int     // payload bytes of each line (at least the header; see payload.go)
 	Rate    float64 // lines per second per sender; 0 sends flat out
+	// RoomsPerUser, if positive, is the multi-room scenario (multi.go):
+	// each client enables rooms (PROTOCOL.md 13.4) and joins that many of
+	// the Rooms rooms, and each sender names the room of each line, its
+	// rooms in turn.
+	RoomsPerUser int
 
 	// The stall scenario (with Rooms == 1): Stalled more members of the
 	// load's room, registered as stalled<k>, that never read after their
@@ -92,6 +97,9 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 		"the rooms like all clients (-1: every client sends)")
 	fs.IntVar(&c.Lines, "lines", 200, "`M` lines sent by each sender")
 	fs.IntVar(&c.Size, "size", 32, fmt.Sprintf("payload `bytes` per line (at most %d; never shorter than its header)", maxSize))
+	fs.IntVar(&c.RoomsPerUser, "rooms-per-user", 0, "`K`: each client enables rooms (PROTOCOL.md 13.4) and joins K of the -rooms rooms,\n"+
+		"#bench<(7i+j) mod R> for j < K (a prime other than 7 if 7 divides R), and sends its\n"+
+		"lines to them in turn with MSG <room> <text>; 0: one room each, core protocol")
 	fs.Float64Var(&c.Rate, "rate", 0, "`L` lines per second per sender, each flushed on its own (0: flat out, batched writes)")
 	fs.IntVar(&c.Stalled, "stalled", 0, "add `K` members stalled0..K-1 to the room (needs -rooms 1) that join, then never read;\n"+
 		"the report says when the server disconnected each")
@@ -189,6 +197,15 @@ func (c Config) validate() error {
 	if c.Clients > 0 && (c.Rooms < 1 || c.Rooms > c.Clients) {
 		bad("-rooms must be between 1 and -clients")
 	}
+	if c.RoomsPerUser < 0 || c.Clients > 0 && c.RoomsPerUser > c.Rooms {
+		bad("-rooms-per-user must be between 0 and -rooms")
+	}
+	if c.RoomsPerUser > 0 && (c.Stalled > 0 || c.Flooders > 0) {
+		bad("-rooms-per-user is a scenario of its own: not with -stalled or -flooders")
+	}
+	if room := len(roomName(max(c.Rooms-1, 0))) + 1; c.RoomsPerUser > 0 && c.Size > maxSize-room {
+		bad("-size must be at most %d with -rooms-per-user: MSG <room> <text> must fit in %d bytes", maxSize-room, spec.MaxLineLen)
+	}
 	if c.Stalled < 0 || c.StalledSenders < 0 || c.StalledSenders > c.Stalled {
 		bad("-stalled cannot be negative, and -stalled-senders must be between 0 and -stalled")
 	}
@@ -246,7 +263,18 @@ func (c Config) flooderID(f int) int { return c.Clients + c.Stalled + f }
 func idleName(i int) string { return fmt.Sprintf("idle%d", i) }
 
 // members returns how many clients are in room r.
-func (c Config) members(r int) int { return countMod(c.Clients, c.Rooms, r) }
+func (c Config) members(r int) int {
+	if c.multi() { // a client's rooms depend on its number mod Rooms alone
+		n := 0
+		for q := range c.Rooms {
+			if c.inRoom(q, r) {
+				n += countMod(c.Clients, c.Rooms, q)
+			}
+		}
+		return n
+	}
+	return countMod(c.Clients, c.Rooms, r)
+}
 
 // sendersIn returns how many senders are in room r.
 func (c Config) sendersIn(r int) int { return countMod(c.Senders, c.Rooms, r) }
@@ -263,6 +291,9 @@ func countMod(n, m, r int) int {
 // member of a room receives every line of every sender in it, its own
 // included (D-2).
 func (c Config) expected() int64 {
+	if c.multi() {
+		return c.multiExpected()
+	}
 	var n int64
 	for r := 0; r < c.Rooms && c.Clients > 0; r++ {
 		n += int64(c.members(r)) * int64(c.sendersIn(r)) * int64(c.Lines)

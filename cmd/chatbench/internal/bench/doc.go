@@ -63,6 +63,22 @@
 // down. Their lines reach the healthy members, which check them like the
 // stalled senders' (once, intact, in order; not lost, not in the latency).
 //
+// # The multi-room scenario
+//
+// -rooms-per-user K (PROTOCOL.md 13.4) makes the load's clients enable
+// rooms: client i sends CAPS rooms before its USERNAME and joins K of the
+// R rooms, #bench<(7i+j) mod R> for j = 0..K-1 (with another prime than 7
+// if 7 divides R), so that each room gets about N·K/R members, the
+// members of two rooms overlap without being the same, and those who
+// share a room are not neighbours in the pacing of -rate (multi.go). Sender i sends its line seq to the j-th of its
+// rooms for j = seq mod K, as MSG <room> <payload>. A client receives,
+// of every sender it shares a room with, the lines sent to the rooms they
+// share, and checks them as above (once, intact, in the sender's order,
+// and in the room the line was sent to); the phases, barriers and figures
+// are the load scenario's. The settle barrier checks one JOIN line per
+// other member of each of a client's rooms. It is a scenario of its own:
+// not with -stalled or -flooders.
+//
 // # The idle scenario
 //
 // -idle N opens N connections registered as idle<i>, reads the server's RSS

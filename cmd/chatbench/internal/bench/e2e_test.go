@@ -438,3 +438,23 @@ func TestDisconnectMidRunIsReported(t *testing.T) {
 		t.Errorf("problems %q do not report the closed connection", rep.Problems)
 	}
 }
+
+// The multi-room scenario against chatd: every client enables rooms and
+// joins 3 of 7 rooms; senders send to their rooms in turn. Every line
+// reaches every member of its room, and no one else.
+func TestChatdMultiRoomScenario(t *testing.T) {
+	chatd := buildChatd(t)
+	code, rep, stderr := runMain(t, "-exec", fmt.Sprintf("'%s' -addr 127.0.0.1:{port}", chatd),
+		"-clients", "20", "-rooms", "7", "-rooms-per-user", "3", "-senders", "10", "-lines", "30", "-size", "48")
+	if code != 0 || rep == nil || !rep.OK {
+		t.Fatalf("exit %d, report %+v\nstderr:\n%s", code, rep, stderr)
+	}
+	l := rep.Load
+	cfg := Config{Clients: 20, Rooms: 7, RoomsPerUser: 3, Senders: 10, Lines: 30}
+	if l.RoomsPerUser != 3 || l.Expected != cfg.expected() || l.Delivered != l.Expected || l.bad() {
+		t.Errorf("load: %+v, want %d deliveries", l, cfg.expected())
+	}
+	if l.Server == nil {
+		t.Error("no server figures")
+	}
+}

@@ -129,8 +129,8 @@ func dialFlooder(ctx context.Context, cfg *Config, f int, addr string, deadline 
 	if err != nil {
 		return fl, err
 	}
-	if !a.welcomed || !a.joined || a.problem() != "" {
-		return fl, fmt.Errorf("%s: USERNAME and JOIN not accepted (welcome %v, joined %v) %s", name, a.welcomed, a.joined, a.problem())
+	if !a.welcomed || a.joined != 1 || a.problem() != "" {
+		return fl, fmt.Errorf("%s: USERNAME and JOIN not accepted (welcome %v, joined %d) %s", name, a.welcomed, a.joined, a.problem())
 	}
 	return fl, nil
 }

@@ -30,13 +30,16 @@ const setupWorkers = 32
 
 // LoadResult is the outcome of the load scenario.
 type LoadResult struct {
-	Clients  int     `json:"clients"`
-	Rooms    int     `json:"rooms"`
-	Senders  int     `json:"senders"`
-	Lines    int     `json:"lines"`
-	Size     int     `json:"size"`
-	Rate     float64 `json:"rate"`
-	Expected int64   `json:"expected"`
+	Clients int     `json:"clients"`
+	Rooms   int     `json:"rooms"`
+	Senders int     `json:"senders"`
+	Lines   int     `json:"lines"`
+	Size    int     `json:"size"`
+	Rate    float64 `json:"rate"`
+	// RoomsPerUser is the rooms each client is in, in the multi-room
+	// scenario; 0 in the others, where each is in one.
+	RoomsPerUser int   `json:"rooms_per_user,omitempty"`
+	Expected     int64 `json:"expected"`
 	tally
 	// Dropped is the healthy members whose connection the server ended
 	// during the run (their reader saw a reset or the end of the stream
@@ -84,7 +87,7 @@ func summarize(h *histogram) Latency {
 func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline time.Time, prog *progress) (res *LoadResult, problems []string, err error) {
 	res = &LoadResult{
 		Clients: cfg.Clients, Rooms: cfg.Rooms, Senders: cfg.Senders, Lines: cfg.Lines,
-		Size: cfg.Size, Rate: cfg.Rate, Expected: cfg.expected(),
+		Size: cfg.Size, Rate: cfg.Rate, RoomsPerUser: cfg.RoomsPerUser, Expected: cfg.expected(),
 	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
@@ -156,7 +159,7 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 		return nil, nil, fmt.Errorf("settle: %w", err)
 	}
 	for i, a := range settled {
-		if want := cfg.members(cfg.roomOf(i)) - 1 + cfg.Stalled + cfg.Flooders; a.joins != want {
+		if want := cfg.joinNotes(i) + cfg.Stalled + cfg.Flooders; a.joins != want {
 			problems = append(problems, fmt.Sprintf("%s: %d JOIN notes after everyone joined, want %d", clientName(i), a.joins, want))
 		}
 		if p := a.problem(); p != "" {
@@ -270,10 +273,22 @@ func dialLoad(ctx context.Context, cfg *Config, i int, addr string, deadline tim
 		acks: make(chan ack, 1), stop: make(chan struct{}), done: make(chan struct{}),
 		delivered: delivered,
 	}
-	c.rx = newReceiver(cfg, c.room, newLatencyBatch(lat))
+	if cfg.multi() {
+		c.rx = newMultiReceiver(cfg, i, newLatencyBatch(lat))
+	} else {
+		c.rx = newReceiver(cfg, c.room, newLatencyBatch(lat))
+	}
 	c.notes = newStallNotes(cfg, i == 0)
 	go c.read()
-	hello := fmt.Appendf(nil, "USERNAME %s\r\nJOIN %s\r\n", clientName(i), roomName(c.room))
+	var hello []byte
+	if cfg.multi() {
+		hello = append(hello, "CAPS rooms\r\n"...)
+	}
+	hello = fmt.Appendf(hello, "USERNAME %s\r\n", clientName(i))
+	rooms := cfg.roomsOf(i)
+	for _, r := range rooms {
+		hello = fmt.Appendf(hello, "JOIN %s\r\n", roomName(r))
+	}
 	hello = append(hello, pingLine(tokenRegistered)...)
 	if _, err := conn.Write(hello); err != nil {
 		return c, err
@@ -282,8 +297,9 @@ func dialLoad(ctx context.Context, cfg *Config, i int, addr string, deadline tim
 	if err != nil {
 		return c, err
 	}
-	if !a.welcomed || !a.joined || a.problem() != "" {
-		return c, fmt.Errorf("%s: USERNAME and JOIN not accepted (welcome %v, joined %v) %s", clientName(i), a.welcomed, a.joined, a.problem())
+	if !a.welcomed || a.joined != len(rooms) || a.enabled != cfg.multi() || a.problem() != "" {
+		return c, fmt.Errorf("%s: CAPS, USERNAME or JOIN not accepted (rooms enabled %v, welcome %v, joined %d of %d rooms) %s",
+			clientName(i), a.enabled, a.welcomed, a.joined, len(rooms), a.problem())
 	}
 	return c, nil
 }
@@ -344,6 +360,9 @@ func writeLines(ctx context.Context, conn net.Conn, cfg *Config, id int, name st
 		}
 		b := w.AvailableBuffer()
 		b = append(b, "MSG "...)
+		if cfg.multi() {
+			b = append(appendRoomName(b, cfg.lineRoom(id, seq)), ' ') // 13.4: MSG <room> <text>
+		}
 		b = appendPayload(b, id, seq, time.Now().UnixNano(), cfg.Size)
 		b = append(b, '\r', '\n')
 		w.Write(b)

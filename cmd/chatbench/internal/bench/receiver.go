@@ -25,6 +25,7 @@ type receiver struct {
 	stalled       []seqTracker // by stalled sender
 	firstFlooder  int          // the sender id of flooder0 (Config.flooderID)
 	flooders      []seqTracker // by flooder
+	multi         *multiTracks // in the multi-room scenario (multi.go); the fields above are then unused
 	lat           *latencyBatch
 	scratch, user []byte
 	tally         tally   // Lost is filled in by finish
@@ -62,6 +63,10 @@ func newReceiver(cfg *Config, roomIdx int, lat *latencyBatch) *receiver {
 // roomLine checks the rest of a line "ROOM <room> <user> <payload>" (after
 // "ROOM "), received at now (Unix nanoseconds).
 func (r *receiver) roomLine(rest []byte, now int64) {
+	if r.multi != nil {
+		r.multiLine(rest, now)
+		return
+	}
 	room, rest, ok1 := bytes.Cut(rest, []byte{' '})
 	user, text, ok2 := bytes.Cut(rest, []byte{' '})
 	if !ok1 || !ok2 || !bytes.Equal(room, r.room) {
@@ -122,6 +127,9 @@ func (r *receiver) finish() tally {
 	r.lat.flush()
 	t := r.tally
 	t.Lost = 0
+	if r.multi != nil {
+		t.Lost = r.multi.lost()
+	}
 	for i := range r.trackers {
 		t.Lost += int64(r.trackers[i].lost(r.lines))
 	}

@@ -42,8 +42,12 @@ func (r *Report) WriteText(w io.Writer) error {
 		if l.Rate > 0 {
 			pace = fmt.Sprintf("%g lines/s each (%g lines/s in all)", l.Rate, l.Rate*float64(l.Senders))
 		}
-		line("load", "%d clients in %d rooms, %d senders × %d lines of %d bytes, %s",
-			l.Clients, l.Rooms, l.Senders, l.Lines, l.Size, pace)
+		rooms := fmt.Sprintf("%d rooms", l.Rooms)
+		if l.RoomsPerUser > 0 {
+			rooms = fmt.Sprintf("%d rooms, %d each (CAPS rooms; MSG <room> to each in turn)", l.Rooms, l.RoomsPerUser)
+		}
+		line("load", "%d clients in %s, %d senders × %d lines of %d bytes, %s",
+			l.Clients, rooms, l.Senders, l.Lines, l.Size, pace)
 		line("setup", "%d connections in %s (%.0f/s)", l.Clients, seconds(l.SetupSeconds), l.SetupPerSec)
 		line("result", "%d of %d delivered in %s (%.0f deliveries/s; sending took %s)",
 			l.Delivered, l.Expected, seconds(l.Seconds), l.DeliveriesSec, seconds(l.SendSeconds))
