@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,9 +25,10 @@ const concurrentName = "concurrent"
 var concurrentRules = []string{"ORDER-1", "ORDER-2", "ORDER-4", "USER-2", "DISC-1"}
 
 // A concurrentRun is what -concurrent runs against the target of the
-// scripts.
+// scripts, or against the nodes of -nodes.
 type concurrentRun struct {
 	cfg       conformance.Config
+	nodes     []string // -nodes: the clients are spread over them; nil: cfg's target
 	clients   int
 	histories int
 	saveDir   string    // where to write a failure's timeline; "" for none
@@ -38,8 +41,13 @@ type concurrentRun struct {
 func runConcurrent(c concurrentRun) conformance.Result {
 	sc := &conformance.Script{Name: concurrentName, Tags: []string{"core", "ping"}, Rules: concurrentRules}
 	start := time.Now()
-	target := concurrent.Target{Addr: c.cfg.Addr, Dialer: c.cfg.Dialer}
-	if c.cfg.Start != nil {
+	target := concurrent.Target{Dialer: c.cfg.Dialer}
+	over := ""
+	switch {
+	case len(c.nodes) > 0:
+		target.Addrs = c.nodes
+		over = fmt.Sprintf(" over %d nodes", len(c.nodes))
+	case c.cfg.Start != nil:
 		target.Start = func() (string, func(), error) {
 			srv, err := c.cfg.Start(nil)
 			if err != nil {
@@ -47,13 +55,15 @@ func runConcurrent(c concurrentRun) conformance.Result {
 			}
 			return srv.Addr(), func() { srv.Stop() }, nil
 		}
+	default:
+		target.Addr = c.cfg.Addr
 	}
 	st, err := concurrent.Search(target, concurrent.Options{
 		Clients: c.clients, Histories: c.histories, Seed: c.cfg.Seed, Timeout: c.cfg.Timeout, Log: c.log,
 	})
 	r := conformance.Result{Script: sc, Status: conformance.Pass, Duration: time.Since(start),
-		Reason: fmt.Sprintf("%d concurrent histories of %d clients, %d operations, %d lines received; checked in %v",
-			st.Histories, c.clients, st.Ops, st.Received, st.CheckTime.Round(time.Millisecond))}
+		Reason: fmt.Sprintf("%d concurrent histories of %d clients%s, %d operations, %d lines received; checked in %v",
+			st.Histories, c.clients, over, st.Ops, st.Received, st.CheckTime.Round(time.Millisecond))}
 	if st.Unknown > 0 {
 		r.Reason += fmt.Sprintf(" (%d undecided in time)", st.Unknown)
 	}
@@ -98,4 +108,45 @@ func saveTimeline(dir string, f *concurrent.Failure) (string, error) {
 		return "", err
 	}
 	return file, out.Close()
+}
+
+// parseNodes parses -nodes: comma-separated host:port addresses, each
+// with a numeric port.
+func parseNodes(s string) ([]string, error) {
+	var nodes []string
+	for _, addr := range strings.Split(s, ",") {
+		addr = strings.TrimSpace(addr)
+		_, port, err := net.SplitHostPort(addr)
+		if err == nil {
+			_, err = strconv.ParseUint(port, 10, 16)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("-nodes: address %q is not host:port", addr)
+		}
+		nodes = append(nodes, addr)
+	}
+	return nodes, nil
+}
+
+// preflightNodes checks, as the pre-flight checks the target of the
+// scripts, that each node of -nodes other than it can be tested: the
+// concurrent checker's clients connect to them all. Its error names the
+// node.
+func preflightNodes(cfg conformance.Config, nodes []string) error {
+	for i, addr := range nodes {
+		if addr == cfg.Addr {
+			continue
+		}
+		nc := cfg
+		nc.Addr, nc.Start, nc.Scripts = addr, nil, nil
+		r, err := conformance.NewRunner(nc)
+		if err == nil {
+			err = r.Preflight()
+			r.Close()
+		}
+		if err != nil {
+			return fmt.Errorf("node n%d (-nodes %s): %w", i+1, addr, err)
+		}
+	}
+	return nil
 }

@@ -1,8 +1,16 @@
 // Command chatconform checks a roomchat server against PROTOCOL.md: it runs
 // the conformance scripts (built in) against a running server (-addr) or a
 // fresh server per script (-exec), and optionally the model-based checker
-// (-model). Run it with -h for the flags; package conformance documents the
-// script commands.
+// (-model) and the concurrent checker (-concurrent N). Against a service
+// of several nodes, such as a cluster whose nodes apply one log, -nodes
+// spreads the concurrent checker's clients over the nodes (client i's
+// connections go to node i mod the number of nodes), while the scripts and
+// the model checker run against -addr, by default the first node:
+//
+//	chatconform -nodes 127.0.0.1:4001,127.0.0.1:4002,127.0.0.1:4003 -concurrent 8
+//
+// Run it with -h for the flags; package conformance documents the script
+// commands.
 package main
 
 import (
@@ -77,6 +85,8 @@ type options struct {
 	strict, list, version      bool
 	transport, tlsCA           string
 	tlsInsecure                bool
+	nodes                      string
+	nodeAddrs                  []string // -nodes, parsed
 }
 
 // flags defines the flags of chatconform on fl.
@@ -92,6 +102,7 @@ func (o *options) flags(fl *flag.FlagSet) {
 	fl.IntVar(&o.model, "model", 0, "also run the model-based checker for `n` random sequences (sequence i has the seed -seed+i)")
 	fl.IntVar(&o.concurrent, "concurrent", 0, "also run the concurrent checker with `n` clients at once (2 to 16), no barrier between their lines: it finds races that the scripts and -model cannot see")
 	fl.IntVar(&o.histories, "histories", 100, "concurrent histories to run and check with -concurrent")
+	fl.StringVar(&o.nodes, "nodes", "", "with -concurrent, spread its clients over the running nodes of one service at these comma-separated `host:port,...` addresses (a cluster's nodes): client i's connections go to node i mod their number; the scripts and -model run against -addr, by default the first node; not with -exec")
 	fl.StringVar(&o.junit, "junit", "", "write a JUnit XML report to `file`")
 	fl.BoolVar(&o.jsonOut, "json", false, "print one JSON object per script instead of text")
 	fl.StringVar(&o.manifest, "manifest", "", "read the server's declared extensions and known deviations from `file`")
@@ -125,6 +136,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	o.flags(fl)
 	fl.Usage = func() {
 		fmt.Fprintf(stderr, "usage: chatconform (-addr host:port | -exec 'command {port}' | -servers file -html dir | -list) [flags]\n")
+		fmt.Fprintf(stderr, "       chatconform -nodes host:port,host:port,... -concurrent N [-addr host:port] [flags]   (a service of several nodes)\n")
 		fmt.Fprintf(stderr, "       chatconform -serve-model [-addr host:port] [-bug NAME]   (the model as a server; -serve-model -h)\n\n")
 		fmt.Fprintf(stderr, "Runs the roomchat conformance suite against a server.\n\n")
 		fl.PrintDefaults()
@@ -192,8 +204,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitPass
 	case o.servers != "":
-		if o.addr != "" || o.execCmd != "" || o.manifest != "" {
-			return fail(errors.New("-servers names the servers: give no -addr, -exec or -manifest with it"))
+		if o.addr != "" || o.execCmd != "" || o.manifest != "" || o.nodes != "" {
+			return fail(errors.New("-servers names the servers: give no -addr, -exec, -nodes or -manifest with it"))
 		}
 		if o.htmlDir == "" {
 			return fail(errors.New("-servers writes its matrix into the -html directory: give -html too"))
@@ -213,6 +225,19 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		if base.Manifest, err = conformance.ParseManifest(data, scripts); err != nil {
 			return fail(fmt.Errorf("%s: %v", o.manifest, err))
+		}
+	}
+	if o.nodes != "" {
+		if o.nodeAddrs, err = parseNodes(o.nodes); err != nil {
+			return fail(err)
+		}
+		switch {
+		case o.concurrent == 0:
+			return fail(errors.New("-nodes spreads the clients of -concurrent over the nodes: give -concurrent N too"))
+		case o.execCmd != "":
+			return fail(errors.New("-nodes names running nodes, and -exec starts a server per script: give -addr with -nodes (by default the first node), not -exec"))
+		case o.addr == "":
+			o.addr = o.nodeAddrs[0]
 		}
 	}
 	target := server{name: "server", addr: o.addr, exec: o.execCmd}

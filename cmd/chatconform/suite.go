@@ -67,6 +67,12 @@ func runSuite(o options, cfg conformance.Config, target server, prefix string, s
 		fmt.Fprintf(stderr, "chatconform: cannot test %s: %v\n", target.describe(), err)
 		return run, exitUntestable
 	}
+	if o.concurrent > 0 {
+		if err := preflightNodes(cfg, o.nodeAddrs); err != nil {
+			fmt.Fprintf(stderr, "chatconform: cannot test %v\n", err)
+			return run, exitUntestable
+		}
+	}
 	tty := isTerminal(stdout)
 	if !o.jsonOut {
 		fmt.Fprintf(stdout, "%schatconform: %d scripts against %s (seed %d)\n", prefix, len(runner.Selected()), target.describe(), cfg.Seed)
@@ -111,7 +117,7 @@ func runSuite(o options, cfg conformance.Config, target server, prefix string, s
 		if o.jsonOut {
 			log = io.Discard
 		}
-		r := runConcurrent(concurrentRun{cfg: cfg, clients: o.concurrent, histories: o.histories, saveDir: o.saveDir, log: log})
+		r := runConcurrent(concurrentRun{cfg: cfg, nodes: o.nodeAddrs, clients: o.concurrent, histories: o.histories, saveDir: o.saveDir, log: log})
 		run.results = append(run.results, r)
 		show(r, 0, 0)
 	}

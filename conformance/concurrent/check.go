@@ -289,6 +289,9 @@ func (r Result) Report(h *History) string {
 	for _, s := range r.Stuck {
 		fmt.Fprintf(&b, "  - %s\n", s)
 	}
+	if nodes := h.nodeSummary(); nodes != "" {
+		fmt.Fprintf(&b, "the clients were spread over %d nodes of one service: %s\n", len(h.Nodes), nodes)
+	}
 	return b.String()
 }
 

@@ -46,6 +46,27 @@
 // the script's clients sent and received (NewHistory): the race may show
 // again, and a correct server always passes.
 //
+// A service may answer at several addresses, as the nodes of a cluster
+// whose nodes apply every client's items in one total order (a replicated
+// log) do: Target.Addrs or Target.StartNodes (chatconform -nodes) name
+// them, and lane i's connections, the new one after a QUIT too, all go to
+// node i mod their number (Program.Nodes; shrinking keeps each lane's
+// node). The History records each connection's node (Conn.Node,
+// History.Nodes), and the report, the transcripts, the timeline and the
+// script's comment name it; a script's clients all connect to the one
+// server under test. Nothing else changes: one serialization of
+// everything every node processed must explain what every client
+// received, which is what one log applied everywhere gives, if each node
+// does what one server does, with the log's order for the server's: it
+// answers an item (its reply, the PONG of a PING, the close after a QUIT)
+// only once the item has its place in the order, and sends each
+// connection the lines that items cause in that order. A PING is an item
+// like any other: a node that answers it, or a read such as ROOMS or
+// USERS, from its own replica without ordering it in the log may fail a
+// history. A PONG sent before the items ahead of it in the log have been
+// applied makes the closing barrier prove nothing; a read from a replica
+// behind the log breaks ORDER-4 for real.
+//
 // Connections end with QUIT only; a connection that simply drops is not
 // generated, since the moment the server notices it is not observable
 // (DISC-3 gives it a window). Histories may share a server: each uses

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -22,11 +23,17 @@ type History struct {
 	// End is when the run's closing barrier was complete: everything sent
 	// before it has been processed and its lines received.
 	End time.Duration
+	// Nodes are the addresses the run dialled, one per node of the
+	// service under test (Conn.Node is an index into it): one for a
+	// single server, none if unknown (NewHistory). Reports name node i
+	// "n<i+1>" when there are several.
+	Nodes []string
 }
 
 // A Conn is one connection of a history.
 type Conn struct {
 	Lane  int    // the client (a lane of the timeline) whose connection it is; a lane may open several, one after another
+	Node  int    // the node it was dialled to, an index into History.Nodes; every connection of a lane has its lane's
 	Label string // its name in reports, such as "c2" or "c2'" for the lane's second connection
 	// Received is every line the connection received, in order, and, if the
 	// server closed it, a last Arrival with Closed set.
@@ -75,6 +82,52 @@ func (h *History) describe(op Op) string {
 	return "end"
 }
 
+// nodeName names node i in reports: "n1" for the first.
+func nodeName(i int) string { return "n" + strconv.Itoa(i+1) }
+
+// multiNode reports whether h ran against several nodes, whose names the
+// reports then show.
+func (h *History) multiNode() bool { return len(h.Nodes) > 1 }
+
+// node describes connection k's node, "n2 127.0.0.1:4001", or returns ""
+// if h does not have several nodes or k's is not one of them.
+func (h *History) node(k int) string {
+	if n := h.Conns[k].Node; h.multiNode() && n >= 0 && n < len(h.Nodes) {
+		return nodeName(n) + " " + h.Nodes[n]
+	}
+	return ""
+}
+
+// nodeSummary says which clients used which node, "n1 127.0.0.1:4001:
+// c1, c4; n2 127.0.0.1:4002: c2", or returns "" if h does not have
+// several nodes.
+func (h *History) nodeSummary() string {
+	if !h.multiNode() {
+		return ""
+	}
+	lanes := make([][]int, len(h.Nodes))
+	seen := map[int]bool{}
+	for _, c := range h.Conns {
+		if c.Node >= 0 && c.Node < len(h.Nodes) && !seen[c.Lane] {
+			seen[c.Lane] = true
+			lanes[c.Node] = append(lanes[c.Node], c.Lane)
+		}
+	}
+	var parts []string
+	for n, ls := range lanes {
+		slices.Sort(ls)
+		names := make([]string, len(ls))
+		for i, l := range ls {
+			names[i] = "c" + strconv.Itoa(l+1)
+		}
+		if len(names) == 0 {
+			names = []string{"no client"}
+		}
+		parts = append(parts, fmt.Sprintf("%s %s: %s", nodeName(n), h.Nodes[n], strings.Join(names, ", ")))
+	}
+	return strings.Join(parts, "; ")
+}
+
 // Lanes returns how many lanes (clients) the history has.
 func (h *History) Lanes() int {
 	n := 0
@@ -101,15 +154,19 @@ func (a Arrival) String() string {
 }
 
 // Transcripts formats each connection's lines, sent and received, in time
-// order:
+// order, each connection headed by its node if there are several:
 //
-//	c1:
+//	c1 (n1 127.0.0.1:4001):
 //	  +0.001204s > USERNAME ann
 //	  +0.001390s < OK Welcome, ann!
 func (h *History) Transcripts() string {
 	var b strings.Builder
 	for k, conn := range h.Conns {
-		fmt.Fprintf(&b, "%s:\n", conn.Label)
+		if node := h.node(k); node != "" {
+			fmt.Fprintf(&b, "%s (%s):\n", conn.Label, node)
+		} else {
+			fmt.Fprintf(&b, "%s:\n", conn.Label)
+		}
 		type row struct {
 			at   time.Duration
 			text string

@@ -6,16 +6,24 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"roomchat.dev/roomchat/conformance/dial"
+	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"roomchat.dev/roomchat/conformance/dial"
 )
 
 // A Program is what each client of a concurrent run does: one lane of
 // actions per client, all lanes at once.
 type Program struct {
 	Lanes [][]Action
+	// Nodes, if not nil, is the node of each lane, an index into the
+	// addresses RunNodes is given: every connection of lane i goes to
+	// node Nodes[i]. If nil, lane i's node is i mod the number of
+	// addresses. Search sets it when the target has several nodes, and
+	// shrinking keeps each remaining lane's node.
+	Nodes []int
 }
 
 // An Action is one line a client sends, after a pause. QUIT ends the
@@ -35,11 +43,16 @@ func (p Program) Size() int {
 	return n
 }
 
-// String formats p, one lane a line, for reports and shrinking logs.
+// String formats p, one lane a line, for reports and shrinking logs:
+// "c2 (n3): ..." if p.Nodes gives lane 2 the third node.
 func (p Program) String() string {
 	var b strings.Builder
 	for i, lane := range p.Lanes {
-		fmt.Fprintf(&b, "c%d:", i+1)
+		fmt.Fprintf(&b, "c%d", i+1)
+		if i < len(p.Nodes) {
+			fmt.Fprintf(&b, " (%s)", nodeName(p.Nodes[i]))
+		}
+		b.WriteString(":")
 		for _, a := range lane {
 			if a.Pause > 0 {
 				fmt.Fprintf(&b, " [%v]", a.Pause)
@@ -67,8 +80,35 @@ func Run(addr string, p Program, timeout time.Duration) (*History, error) {
 
 // RunOver is Run over the transport of d (PROTOCOL.md 2.1).
 func RunOver(d dial.Dialer, addr string, p Program, timeout time.Duration) (*History, error) {
+	return RunNodes(d, []string{addr}, p, timeout)
+}
+
+// RunNodes is RunOver against a service of several nodes, at addrs: every
+// connection of lane i goes to addrs[p.Nodes[i]], or, if p.Nodes is nil,
+// to addrs[i mod len(addrs)]; the history records each connection's node
+// (Conn.Node, History.Nodes). The closing barrier is the same: it proves
+// the history complete if each node answers a PING only once the PING has
+// its place in the service's one order of items, after the connection's
+// earlier lines, and every line that items earlier in that order caused
+// for the connection has been sent to it.
+func RunNodes(d dial.Dialer, addrs []string, p Program, timeout time.Duration) (*History, error) {
+	if len(addrs) == 0 {
+		return nil, errors.New("concurrent: no address to run against")
+	}
+	nodes := p.Nodes
+	if nodes == nil {
+		nodes = roundRobin(len(p.Lanes), len(addrs))
+	}
+	if len(nodes) != len(p.Lanes) {
+		return nil, fmt.Errorf("concurrent: a program of %d lanes gives %d nodes", len(p.Lanes), len(nodes))
+	}
+	for i, n := range nodes {
+		if n < 0 || n >= len(addrs) {
+			return nil, fmt.Errorf("concurrent: lane %d has node %d of %d", i+1, n, len(addrs))
+		}
+	}
 	d.Timeout = timeout
-	r := &recorder{dialer: d, addr: addr, timeout: timeout, start: time.Now()}
+	r := &recorder{dialer: d, addrs: slices.Clone(addrs), nodes: nodes, timeout: timeout, start: time.Now()}
 	var wg sync.WaitGroup
 	errs := make([]error, len(p.Lanes))
 	for lane, actions := range p.Lanes {
@@ -94,7 +134,8 @@ func RunOver(d dial.Dialer, addr string, p Program, timeout time.Duration) (*His
 // A recorder runs the lanes and records what happens.
 type recorder struct {
 	dialer  dial.Dialer
-	addr    string
+	addrs   []string // one per node
+	nodes   []int    // per lane: its node, an index into addrs
 	timeout time.Duration
 	start   time.Time
 
@@ -107,7 +148,9 @@ type recorder struct {
 type conn struct {
 	index int
 	lane  int
-	label string
+	node  int    // an index into recorder.addrs
+	label string // "c2'"
+	where string // the label in errors: with its node, if there are several
 	nc    net.Conn
 	pings int // PINGs sent by the lane so far, for unique tokens
 
@@ -122,13 +165,18 @@ func (r *recorder) since() time.Duration { return time.Since(r.start) }
 // open dials a new connection for lane and records its opening.
 func (r *recorder) open(lane, nth int) (*conn, error) {
 	label := fmt.Sprintf("c%d", lane+1) + strings.Repeat("'", nth)
+	node := r.nodes[lane]
+	where := label
+	if len(r.addrs) > 1 {
+		where = fmt.Sprintf("%s (%s %s)", label, nodeName(node), r.addrs[node])
+	}
 	call := r.since()
-	nc, err := r.dialer.Dial(r.addr, dial.Options{})
+	nc, err := r.dialer.Dial(r.addrs[node], dial.Options{})
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", label, err)
+		return nil, fmt.Errorf("%s: %w", where, err)
 	}
 	r.mu.Lock()
-	c := &conn{index: len(r.conns), lane: lane, label: label, nc: nc, notify: make(chan struct{}, 1), done: make(chan struct{})}
+	c := &conn{index: len(r.conns), lane: lane, node: node, label: label, where: where, nc: nc, notify: make(chan struct{}, 1), done: make(chan struct{})}
 	r.conns = append(r.conns, c)
 	r.ops = append(r.ops, Op{Conn: c.index, Kind: OpConnect, Call: call})
 	r.mu.Unlock()
@@ -168,7 +216,7 @@ func (r *recorder) send(c *conn, line string) error {
 	r.mu.Unlock()
 	c.nc.SetWriteDeadline(time.Now().Add(r.timeout))
 	if _, err := io.WriteString(c.nc, line+"\r\n"); err != nil {
-		return fmt.Errorf("%s: writing %q: %w", c.label, line, err)
+		return fmt.Errorf("%s: writing %q: %w", c.where, line, err)
 	}
 	return nil
 }
@@ -189,12 +237,12 @@ func (r *recorder) waitFor(c *conn, what string, ok func(Arrival) bool) error {
 		closed := len(c.received) > 0 && c.received[len(c.received)-1].Closed
 		c.mu.Unlock()
 		if closed {
-			return fmt.Errorf("%s: the server closed the connection while it waited for %s", c.label, what)
+			return fmt.Errorf("%s: the server closed the connection while it waited for %s", c.where, what)
 		}
 		select {
 		case <-c.notify:
 		case <-deadline.C:
-			return fmt.Errorf("%s: no %s within %v", c.label, what, r.timeout)
+			return fmt.Errorf("%s: no %s within %v", c.where, what, r.timeout)
 		}
 	}
 }
@@ -274,10 +322,10 @@ func (r *recorder) closeAll() {
 // history assembles the history: each connection's arrivals up to its
 // last barrier PONG (or its close), and each op's Return.
 func (r *recorder) history() *History {
-	h := &History{End: r.since()}
+	h := &History{End: r.since(), Nodes: r.addrs}
 	for _, c := range r.conns {
 		c.mu.Lock()
-		h.Conns = append(h.Conns, Conn{Lane: c.lane, Label: c.label, Received: append([]Arrival(nil), c.received...)})
+		h.Conns = append(h.Conns, Conn{Lane: c.lane, Node: c.node, Label: c.label, Received: append([]Arrival(nil), c.received...)})
 		c.mu.Unlock()
 	}
 	h.Ops = append(h.Ops, r.ops...)

@@ -1,7 +1,9 @@
 package concurrent
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -14,6 +16,11 @@ import (
 // scheduler decide the rest, so a race shows again only sometimes: run
 // the script a few times (chatconform -dir DIR -run NAME), or widen the
 // server's window. A correct server always passes it.
+//
+// A script's clients all dial the one server under test: if the history
+// ran against several nodes of one service, the script's comment says
+// which client used which node, and the script runs against one server
+// (one node of the service, or any other server).
 func (f *Failure) Script(name string) string {
 	h := f.History
 	suffix := nameSuffix(f.Seed)
@@ -27,6 +34,27 @@ func (f *Failure) Script(name string) string {
 	b.WriteString("# sent in, without waiting for answers; serializable then looks for one\n")
 	b.WriteString("# order of them that explains what every client received.\n")
 	labels := scriptLabels(h)
+	if h.multiNode() {
+		fmt.Fprintf(&b, "# The history ran against %d nodes of one service, each client on one:\n", len(h.Nodes))
+		for n, addr := range h.Nodes {
+			var ks []int // its connections, lane by lane
+			for k, c := range h.Conns {
+				if c.Node == n {
+					ks = append(ks, k)
+				}
+			}
+			slices.SortStableFunc(ks, func(a, b int) int { return cmp.Compare(h.Conns[a].Lane, h.Conns[b].Lane) })
+			var on []string
+			for _, k := range ks {
+				on = append(on, labels[k])
+			}
+			if len(on) == 0 {
+				on = []string{"no client"}
+			}
+			fmt.Fprintf(&b, "#   %s %s: %s\n", nodeName(n), display(addr), strings.Join(on, ", "))
+		}
+		b.WriteString("# A script's clients all connect to the one server under test.\n")
+	}
 	connected := make([]bool, len(h.Conns))
 	var last time.Duration
 	first := true

@@ -5,18 +5,31 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"roomchat.dev/roomchat/conformance/dial"
+	"slices"
 	"time"
+
+	"roomchat.dev/roomchat/conformance/dial"
 )
 
-// A Target is the server under test: a running one, shared by every
-// history (Addr), or a way to start one (Start) once for the whole search.
+// A Target is the server under test, given one of four ways: a running
+// one, shared by every history (Addr), or a way to start one once for the
+// whole search (Start); or a service of several nodes that a client may
+// reach at any of them, such as a cluster of replicas applying one log:
+// the running nodes' addresses (Addrs), or a way to start them once
+// (StartNodes). With several nodes, every connection of lane i (a lane
+// opens a new one after a QUIT) goes to node i mod their number, and the
+// History records which (Conn.Node).
+//
 // Histories may share a server: each has names and rooms of its own, and
 // ends with every connection's QUIT. Nobody else may use the server
 // meanwhile: ROOMS lists every room.
 type Target struct {
-	Addr  string
+	Addr  string   // one node
+	Addrs []string // the nodes of one service
 	Start func() (addr string, stop func(), err error)
+	// StartNodes starts the nodes of one service and returns their
+	// addresses.
+	StartNodes func() (addrs []string, stop func(), err error)
 	// Dialer reaches the server over the transport under test; the zero
 	// value is lines over TCP.
 	Dialer dial.Dialer
@@ -108,7 +121,7 @@ func (f *Failure) Report() string {
 // Unknown verdict is counted, not failed.
 func Search(t Target, o Options) (Stats, error) {
 	o.defaults()
-	addr, stop, err := t.open()
+	addrs, stop, err := t.open()
 	if err != nil {
 		return Stats{}, err
 	}
@@ -118,8 +131,11 @@ func Search(t Target, o Options) (Stats, error) {
 	for i := range o.Histories {
 		seed := o.Seed + uint64(i)
 		p := Generate(rand.New(rand.NewPCG(seed, 0x636f6e63)), GenConfig{Clients: o.Clients, Actions: o.Actions, Suffix: nameSuffix(seed)})
+		if len(addrs) > 1 {
+			p.Nodes = roundRobin(len(p.Lanes), len(addrs))
+		}
 		t0 := time.Now()
-		h, err := RunOver(t.Dialer, addr, p, o.Timeout)
+		h, err := RunNodes(t.Dialer, addrs, p, o.Timeout)
 		st.RunTime += time.Since(t0)
 		if err != nil {
 			return st, fmt.Errorf("history %d (seed %d): %w", i, seed, err)
@@ -136,7 +152,7 @@ func Search(t Target, o Options) (Stats, error) {
 			st.Unknown++
 		case Illegal:
 			fmt.Fprintf(o.Log, "history %d (seed %d): Illegal; shrinking for at most %v\n", i, seed, o.ShrinkBudget)
-			f := shrink(t.Dialer, addr, p, h, r, o)
+			f := shrink(t.Dialer, addrs, p, h, r, o)
 			f.Seed, f.Original = seed, p
 			return st, f
 		}
@@ -148,15 +164,52 @@ func Search(t Target, o Options) (Stats, error) {
 	return st, nil
 }
 
-// open returns the target's address and how to stop it.
-func (t Target) open() (string, func(), error) {
-	if t.Start == nil {
-		if t.Addr == "" {
-			return "", nil, errors.New("concurrent: no target")
+// open returns the target's addresses, one per node, and how to stop it.
+func (t Target) open() ([]string, func(), error) {
+	given := 0
+	for _, ok := range []bool{t.Addr != "", t.Addrs != nil, t.Start != nil, t.StartNodes != nil} {
+		if ok {
+			given++
 		}
-		return t.Addr, func() {}, nil
 	}
-	return t.Start()
+	switch {
+	case given == 0:
+		return nil, nil, errors.New("concurrent: no target")
+	case given > 1:
+		return nil, nil, errors.New("concurrent: a target has one of Addr, Addrs, Start and StartNodes")
+	case t.Start != nil:
+		addr, stop, err := t.Start()
+		if err != nil {
+			return nil, nil, err
+		}
+		return []string{addr}, stop, nil
+	case t.StartNodes != nil:
+		addrs, stop, err := t.StartNodes()
+		if err != nil {
+			return nil, nil, err
+		}
+		if len(addrs) == 0 {
+			stop()
+			return nil, nil, errors.New("concurrent: StartNodes started no node")
+		}
+		return addrs, stop, nil
+	case t.Addrs != nil:
+		if len(t.Addrs) == 0 || slices.Contains(t.Addrs, "") {
+			return nil, nil, fmt.Errorf("concurrent: bad node addresses %q", t.Addrs)
+		}
+		return slices.Clone(t.Addrs), func() {}, nil
+	}
+	return []string{t.Addr}, func() {}, nil
+}
+
+// roundRobin returns the nodes of lanes lanes over n nodes: lane i's is
+// i mod n.
+func roundRobin(lanes, n int) []int {
+	nodes := make([]int, lanes)
+	for i := range nodes {
+		nodes[i] = i % n
+	}
+	return nodes
 }
 
 // nameSuffix makes the names and rooms of the program of seed unique on a

@@ -12,8 +12,9 @@ import (
 // long runs to single actions. A race shows only sometimes, so each
 // candidate is run up to Options.Attempts times; the first Illegal history
 // makes it the new program. Shrinking stops when no candidate fails or
-// when Options.ShrinkBudget is spent.
-func shrink(d dial.Dialer, addr string, p Program, h *History, r Result, o Options) *Failure {
+// when Options.ShrinkBudget is spent. Each lane that remains keeps its
+// node.
+func shrink(d dial.Dialer, addrs []string, p Program, h *History, r Result, o Options) *Failure {
 	f := &Failure{Program: p, History: h, Result: r}
 	if o.ShrinkBudget < 0 {
 		f.Shrink = "not shrunk"
@@ -30,7 +31,7 @@ func shrink(d dial.Dialer, addr string, p Program, h *History, r Result, o Optio
 				return false
 			}
 			runs++
-			ch, err := RunOver(d, addr, c, o.Timeout)
+			ch, err := RunNodes(d, addrs, c, o.Timeout)
 			if err != nil {
 				continue // not the failure being shrunk
 			}
@@ -66,7 +67,8 @@ const shrinkCheckTimeout = 2 * time.Second
 // candidates returns smaller programs than p, most reduced first: every
 // lane cut where the failure of h showed (the actions sent after it
 // cannot have caused it); each lane removed; then for each lane runs of
-// its actions removed, halves first, down to single actions.
+// its actions removed, halves first, down to single actions. A lane
+// removed takes its node (p.Nodes) with it; the others keep theirs.
 func candidates(p Program, h *History, r Result) []Program {
 	var out []Program
 	if cut, ok := cutAtFailure(p, h, r); ok {
@@ -74,7 +76,11 @@ func candidates(p Program, h *History, r Result) []Program {
 	}
 	if len(p.Lanes) > 2 {
 		for i := range p.Lanes {
-			out = append(out, Program{Lanes: slices.Delete(slices.Clone(p.Lanes), i, i+1)})
+			c := Program{Lanes: slices.Delete(slices.Clone(p.Lanes), i, i+1)}
+			if p.Nodes != nil {
+				c.Nodes = slices.Delete(slices.Clone(p.Nodes), i, i+1)
+			}
+			out = append(out, c)
 		}
 	}
 	for i, lane := range p.Lanes {
@@ -82,7 +88,7 @@ func candidates(p Program, h *History, r Result) []Program {
 			for from := 0; from+size <= len(lane); from += size {
 				lanes := slices.Clone(p.Lanes)
 				lanes[i] = slices.Delete(slices.Clone(lane), from, from+size)
-				out = append(out, Program{Lanes: lanes})
+				out = append(out, Program{Lanes: lanes, Nodes: slices.Clone(p.Nodes)})
 			}
 		}
 	}
@@ -104,7 +110,7 @@ func cutAtFailure(p Program, h *History, r Result) (Program, bool) {
 			sent[lane]++
 		}
 	}
-	cut := Program{Lanes: make([][]Action, len(p.Lanes))}
+	cut := Program{Lanes: make([][]Action, len(p.Lanes)), Nodes: slices.Clone(p.Nodes)}
 	smaller := false
 	for i, lane := range p.Lanes {
 		n := min(sent[i], len(lane))

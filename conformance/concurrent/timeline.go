@@ -25,7 +25,9 @@ import (
 // hovering; the tables go lane by lane.
 //
 // The timeline has one horizontal lane per client (Conn.Lane), in which
-// each connection is a segment labelled with Conn.Label. Time runs left to
+// each connection is a segment labelled with Conn.Label; if the run used
+// several nodes (History.Nodes), each lane and table names its client's
+// node, and the facts say which clients each node had. Time runs left to
 // right on a linear scale, in ms: the plot is at least 1,240 px wide (the
 // picture about 1,400) and gains 12 px per item (op or line received) of
 // its busiest lane, up to 24,000 px; the page scrolls sideways when the
@@ -67,6 +69,9 @@ func drawable(h *History) error {
 	for k, c := range h.Conns {
 		if c.Lane < 0 {
 			return fmt.Errorf("connection %d (%q) has lane %d", k, c.Label, c.Lane)
+		}
+		if len(h.Nodes) > 0 && (c.Node < 0 || c.Node >= len(h.Nodes)) {
+			return fmt.Errorf("connection %d (%q) has node %d of %d", k, c.Label, c.Node, len(h.Nodes))
 		}
 	}
 	for i, op := range h.Ops {
@@ -276,6 +281,8 @@ type (
 		Alt         bool // every other lane, shaded
 		Y, H, W     float64
 		Name, Conns string
+		Node        string // its client's node, if there are several
+		NodeTitle   string // the same in full
 		Segs        []segView
 		Ops         []opView
 		Marks       []markView
@@ -310,26 +317,27 @@ type (
 
 // The geometry of a picture, in px.
 const (
-	gutterW     = 116.0 // the lane names, left of the plot
-	rightPad    = 16.0
-	axisH       = 30.0 // the time axis, above the lanes
-	footH       = 34.0 // the labels of the vertical lines, below the lanes
-	segRowH     = 16.0 // a lane's row of connection labels
-	opRowH      = 18.0 // one row of op bars
-	opBarH      = 13.0
-	trackGap    = 10.0 // from the last op row to the arrivals' track
-	markRowH    = 12.0 // one row of arrival labels
-	markRows    = 2    // rows of arrival labels; a label that fits none is left out
-	laneBottom  = 8.0
-	charW       = 6.7 // the advance of one character of the 11 px monospace labels
-	markCharW   = 6.1 // the same for the 10 px labels of arrivals
-	opLabelMax  = 24  // runes of a line in an op's label
-	markLabMax  = 16  // runes of a line in an arrival's label; twice that for the first unexplained
-	minPlotW    = 1240.0
-	maxPlotW    = 24000.0
-	pxPerItem   = 12.0
-	closeupW    = 1240.0
-	tickSpacing = 110.0 // the wanted distance between two ticks
+	gutterW      = 116.0 // the lane names, left of the plot
+	rightPad     = 16.0
+	axisH        = 30.0 // the time axis, above the lanes
+	footH        = 34.0 // the labels of the vertical lines, below the lanes
+	segRowH      = 16.0 // a lane's row of connection labels
+	opRowH       = 18.0 // one row of op bars
+	opBarH       = 13.0
+	trackGap     = 10.0 // from the last op row to the arrivals' track
+	markRowH     = 12.0 // one row of arrival labels
+	markRows     = 2    // rows of arrival labels; a label that fits none is left out
+	laneBottom   = 8.0
+	charW        = 6.7 // the advance of one character of the 11 px monospace labels
+	markCharW    = 6.1 // the same for the 10 px labels of arrivals
+	opLabelMax   = 24  // runes of a line in an op's label
+	nodeLabelMax = 18  // runes of a lane's node, under its name
+	markLabMax   = 16  // runes of a line in an arrival's label; twice that for the first unexplained
+	minPlotW     = 1240.0
+	maxPlotW     = 24000.0
+	pxPerItem    = 12.0
+	closeupW     = 1240.0
+	tickSpacing  = 110.0 // the wanted distance between two ticks
 )
 
 // page returns the data of the page titled title.
@@ -354,6 +362,9 @@ func (t *timeline) page(title string) timelinePage {
 		{"Operations", strconv.Itoa(ops)},
 		{"Lines received", strconv.Itoa(recv)},
 		{"End", "barrier complete at " + ms(h.End) + " ms"},
+	}
+	if nodes := h.nodeSummary(); nodes != "" {
+		p.Facts = append(p.Facts, fact{"Nodes", display(fmt.Sprintf("%d of one service: %s", len(h.Nodes), nodes))})
 	}
 	switch {
 	case r.Verdict == Ok && len(r.Order) == 0:
@@ -476,6 +487,11 @@ func (t *timeline) view(id, caption string, from, to time.Duration, plotW float6
 				lv.Conns += ", "
 			}
 			lv.Conns += display(t.h.Conns[k].Label)
+		}
+		if len(conns) > 0 {
+			if node := t.h.node(conns[0]); node != "" {
+				lv.Node, lv.NodeTitle = truncate(display(node), nodeLabelMax), "node "+display(node)
+			}
 		}
 
 		// Ops, packed into rows so that neither bars nor labels overlap.
@@ -708,6 +724,9 @@ func (t *timeline) arrivalNote(k, j int) string {
 func (t *timeline) table(k int) connTable {
 	c := t.h.Conns[k]
 	ct := connTable{ID: fmt.Sprintf("conn-%d", k), Label: display(c.Label), Lane: fmt.Sprintf("client %d", c.Lane+1)}
+	if node := t.h.node(k); node != "" {
+		ct.Lane += ", node " + display(node)
+	}
 	type item struct {
 		at  time.Duration
 		row eventRow
@@ -881,6 +900,7 @@ svg.timeline { display: block; font-family: ui-monospace, SFMono-Regular, Menlo,
 .lane-sep { stroke: #ccc; }
 text.lane-name { font: 600 12px system-ui, sans-serif; fill: #222; }
 text.lane-conns { font-size: 10px; fill: #666; }
+text.lane-node { font-size: 10px; fill: #0b5394; }
 .seg-0 { fill: #eef4fb; }
 .seg-1 { fill: #f3eefb; }
 .seg { stroke: #c9d6e6; }
@@ -990,7 +1010,8 @@ const timelineHTML = `<!DOCTYPE html>
 {{range .Lanes}}<g class="lane">
 <text class="lane-name" x="8" y="{{px .Y}}" dy="16">{{.Name}}</text>
 <text class="lane-conns" x="8" y="{{px .Y}}" dy="30">{{.Conns}}</text>
-{{range .Segs}}<text class="seg-label" x="{{px .X}}" dx="4" y="{{px .TY}}">{{.Label}}</text>
+{{if .Node}}<text class="lane-node" x="8" y="{{px .Y}}" dy="44"><title>{{.NodeTitle}}</title>{{.Node}}</text>
+{{end}}{{range .Segs}}<text class="seg-label" x="{{px .X}}" dx="4" y="{{px .TY}}">{{.Label}}</text>
 {{end}}{{range .Ops}}<a href="{{.Href}}"><g class="{{.Class}}"><title>{{.Title}}</title><rect class="bar" x="{{px .X}}" y="{{px .Y}}" width="{{px .W}}" height="{{px .BarH}}"/><rect class="send" x="{{px .X}}" y="{{px .Y}}" width="3" height="{{px .BarH}}"/><text x="{{px .TX}}" y="{{px .TY}}">{{if .Num}}<tspan class="num">{{.Num}}</tspan>{{end}}{{.Label}}</text></g></a>
 {{end}}{{range .Marks}}<a href="{{.Href}}"><g class="{{.Class}}"><title>{{.Title}}</title><line class="stem" x1="{{px .X}}" x2="{{px .X}}" y1="{{px .Y0}}" y2="{{px .Y}}"/><circle class="ring" cx="{{px .X}}" cy="{{px .Y}}" r="10"/>{{if .Closed}}<rect class="dot" x="{{px .X}}" y="{{px .Y}}" width="7" height="7" transform="translate(-3.5,-3.5)"/>{{else}}<circle class="dot" cx="{{px .X}}" cy="{{px .Y}}" r="{{px .R}}"/>{{end}}{{if .Label}}<text x="{{px .LX}}" y="{{px .LY}}">{{.Label}}</text>{{end}}</g></a>
 {{end}}</g>
