@@ -64,7 +64,11 @@ const (
 // an error that names it, and never starts afresh. Shutdown closes it.
 func Open(cfg Config) (*Server, error) {
 	s := newServer(cfg)
+	if err := s.openCluster(); err != nil {
+		return nil, err
+	}
 	if err := s.openBackends(); err != nil {
+		s.closeCluster()
 		return nil, err
 	}
 	return s, nil
@@ -152,6 +156,7 @@ func (s *Server) closeBackends() {
 				}
 			}
 		}()
+		s.closeCluster()
 		if l.pool != nil {
 			l.pool.Close()
 		}

@@ -91,6 +91,13 @@ type client struct {
 	failures   int
 	pauseUntil time.Duration
 	wakeGen    uint32
+
+	// A cluster node (clusternode.go). A ghost is a user of another node,
+	// named node, with no connection: nothing is written to it. endSent:
+	// the entry that ends this node's client is published.
+	ghost   bool
+	node    string
+	endSent bool
 }
 
 // newClient wraps an accepted connection.
@@ -109,7 +116,12 @@ func newClient(s *Server, id uint64, conn net.Conn) *client {
 }
 
 // remote returns the client's address, for logs.
-func (c *client) remote() string { return c.conn.RemoteAddr().String() }
+func (c *client) remote() string {
+	if c.conn == nil {
+		return "node " + c.node // a ghost
+	}
+	return c.conn.RemoteAddr().String()
+}
 
 // freeSlot gives back the connection's MaxClients slot, once. The loop
 // calls it when it processes the close; closeConn calls it for connections

@@ -62,6 +62,11 @@ type Config struct {
 
 	// The extensions of PROTOCOL.md section 13 (doc.go, "Extensions").
 
+	// Cluster, if not nil, makes the server a node of a cluster
+	// (docs/cluster.md, ClusterConfig). A node offers rooms at most, never
+	// paces (StallBudget is ignored), and must be created with Open.
+	Cluster *ClusterConfig
+
 	// Offer is the set of extensions the server offers (CAPS-1). Zero, the
 	// default, offers none: the server is a core server, and CAPS is a
 	// text line like any other.

@@ -135,3 +135,16 @@ func (t *jumpTimer) fireLocked() {
 	default:
 	}
 }
+
+// FakeCluster is a cluster whose log is in memory (clusterfake_test.go):
+// its nodes are servers of one test process.
+type FakeCluster struct{ hub fakeHub }
+
+// Node returns the cluster configuration of a node called name.
+func (c *FakeCluster) Node(name string) *ClusterConfig {
+	return &ClusterConfig{Node: name, link: c.hub.link(name)}
+}
+
+// Kill cuts the node called name off, as a crash would, and tells the
+// other nodes that its heartbeats stopped.
+func (c *FakeCluster) Kill(name string) { c.hub.kill(name) }

@@ -45,6 +45,13 @@ func (l *loop) onIdleTimer() {
 			l.touch(c)
 			continue
 		}
+		if l.clustered() {
+			// The timeout applies when its entry comes back from the
+			// log (clusternode.go); until then the client is not timed.
+			l.idle.Remove(e)
+			l.publishMust(entry{kind: entryIdle, conn: c.id})
+			continue
+		}
 		l.reply(c, spec.ErrorLine(spec.ErrIdleTimeout))
 		l.closeClient(c, closeCause{reason: IdleTimeout, detail: "no line for " + l.cfg.IdleTimeout.String()})
 		l.settle()

@@ -109,6 +109,17 @@ func (l *loop) mute(c *client, err error) {
 	c.conn.SetReadDeadline(time.Now().Add(lingerTimeout))
 }
 
+// endClient ends c for a reason the loop found itself (a slow consumer, a
+// failed write): at once on a single server; on a cluster node, when the
+// entry that says so comes back from the log (clusternode.go).
+func (l *loop) endClient(c *client, why closeCause) {
+	if l.clustered() {
+		l.endLocal(c, why)
+		return
+	}
+	l.closeClient(c, why)
+}
+
 // closeClient forgets c: it leaves its rooms, with LEAVE to the others
 // unless the reason says otherwise (SHUT-1), and its name is freed
 // (NAME-4). Then the connection ends as closeRules says for why.reason. A
@@ -117,6 +128,13 @@ func (l *loop) mute(c *client, err error) {
 func (l *loop) closeClient(c *client, why closeCause) {
 	if c.phase == phaseClosed {
 		return
+	}
+	if c.ghost {
+		l.dropGhost(c, why)
+		return
+	}
+	if l.clustered() {
+		delete(l.cl.local, c.id)
 	}
 	dropped := c.phase != phaseOpen // doomed or mute: its output is gone already
 	c.phase = phaseClosed

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"time"
 
+	"roomchat.dev/roomchat/impl/cluster"
 	"roomchat.dev/roomchat/impl/passwd"
 	"roomchat.dev/roomchat/impl/store"
 	"roomchat.dev/roomchat/spec"
@@ -87,6 +88,15 @@ type loop struct {
 	loginTimer  *time.Timer
 	loginArmed  bool
 	loginAt     time.Duration // a now() reading, when armed
+
+	// A cluster node (clusternode.go): nil on a single server, and then
+	// the channels are nil too, which no case of run ever receives from.
+	cl          *clusterState
+	entriesIn   <-chan cluster.Entry
+	deadIn      <-chan string
+	upIn        <-chan bool
+	linkErrIn   <-chan error
+	outboxFired <-chan time.Time
 }
 
 func newLoop(s *Server) *loop {
@@ -152,6 +162,16 @@ func (l *loop) run() {
 			l.onFetched(f)
 		case <-l.loginTimer.C:
 			l.onLoginTimer()
+		case en := <-l.entriesIn:
+			l.onEntry(en)
+		case node := <-l.deadIn:
+			l.onNodeDead(node)
+		case up := <-l.upIn:
+			l.onLinkUp(up)
+		case err := <-l.linkErrIn:
+			l.onLinkError(err)
+		case <-l.outboxFired:
+			l.onOutboxTimer()
 		case <-l.shutdownIn:
 			l.shutdown()
 			return
@@ -167,6 +187,9 @@ func (l *loop) register(c *client) {
 	c.lastActive = l.srv.clock.now()
 	c.idleElem = l.idle.PushBack(c)
 	l.armIdle()
+	if l.clustered() {
+		l.cl.local[c.id] = c
+	}
 	l.srv.wg.Add(1)
 	go c.readLoop(l.eventsIn)
 	l.countConnect()
@@ -187,6 +210,13 @@ func (l *loop) onRead(ev readEvent) {
 	c := ev.c
 	if c.phase == phaseClosed {
 		return // STATE-4: e.g. lines after QUIT
+	}
+	if l.clustered() {
+		if !ev.terminal() {
+			l.touch(c)
+		}
+		l.publishRead(c, ev) // applied when it comes back from the log
+		return
 	}
 	if ev.terminal() {
 		why := closeCause{reason: Disconnected, detail: ev.err.Error()}
@@ -263,7 +293,7 @@ func (l *loop) settle() {
 		case len(l.doomed) > 0:
 			c := l.doomed[0]
 			l.doomed = l.doomed[1:]
-			l.closeClient(c, c.cause)
+			l.endClient(c, c.cause)
 		case len(l.ready) > 0:
 			c := l.ready[0]
 			l.ready = l.ready[1:]
@@ -285,7 +315,7 @@ func (l *loop) settle() {
 // without a further line, as soon as the current item is done (LIMIT-4,
 // LIMIT-8).
 func (l *loop) send(c *client, line []byte) {
-	if !c.queuing() {
+	if c.ghost || !c.queuing() {
 		return // doomed, mute or closed: nothing more goes out (STATE-4)
 	}
 	if c.holding {
@@ -338,7 +368,7 @@ func (l *loop) onWriter(ev writerEvent) {
 	case c.phase == phaseClosed:
 		c.closeConn() // it failed while the close was being processed
 	case ev.reason == SlowConsumer:
-		l.closeClient(c, closeCause{reason: SlowConsumer, detail: "no byte written for " + l.cfg.WriteTimeout.String()})
+		l.endClient(c, closeCause{reason: SlowConsumer, detail: "no byte written for " + l.cfg.WriteTimeout.String()})
 	default:
 		l.mute(c, ev.err)
 	}
@@ -352,6 +382,11 @@ func (l *loop) shutdown() {
 	l.stallTimer.Stop()
 	l.loginTimer.Stop()
 	l.log.Info("shutting down", "clients", len(l.clients))
+	if l.clustered() {
+		// The other nodes remove this node's users at once, rather than
+		// when its heartbeats have stopped long enough.
+		l.cl.link.TryPublish(appendEntry(nil, entry{kind: entryGone, payload: []byte(l.cl.node)}))
+	}
 	notice := spec.ErrorLine(spec.ErrShuttingDown).AppendWire(nil)
 	for c := range l.clients {
 		// Lines waiting for work outside the loop are abandoned; what

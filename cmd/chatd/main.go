@@ -6,6 +6,8 @@
 //	      [-ws-addr host:port [-ws-origin pattern]...]
 //	      [limits] [-coalesce d] [-log-format text|json] [-log-level level] [-log-interval d]
 //	      [-extensions accounts,history,rooms|none] [-db file] [extension limits]
+//	      [-cluster nats://host:port | -cluster-embedded host:port [-cluster-store dir]]
+//	      [-cluster-node id] [-node-timeout d]
 //	chatd account reset-password -db file name   (the new password on standard input)
 //	chatd account delete -db file name
 //
@@ -67,6 +69,17 @@
 // again. Either exits 1 with a message if the account does not exist or
 // the database is in use.
 //
+// -cluster makes chatd a node of a cluster (docs/cluster.md): the nodes
+// share one chat through the JetStream of the NATS server at that URL, and
+// a client may connect to any of them. -cluster-embedded runs such a NATS
+// server inside this chatd, listening on host:port (its JetStream store in
+// -cluster-store, or a temporary directory), and joins it; the other nodes
+// are given -cluster nats://host:port. A node offers the extension rooms
+// only (-extensions defaults to rooms; accounts, history and -db are
+// refused, exit 2), never paces a sender, and declares another node gone
+// -node-timeout (2s) after its last heartbeat. -cluster-node names this
+// node in the log (default: a random ID for each start).
+//
 // -coalesce is a tuning knob, not a limit of the protocol: output to a client
 // written to less than d ago that does not answer its own line waits up to d
 // to share one write with what follows (impl.Config.CoalesceDelay; default
@@ -94,6 +107,7 @@ import (
 
 	"roomchat.dev/roomchat/cmd/internal/buildinfo"
 	"roomchat.dev/roomchat/impl"
+	"roomchat.dev/roomchat/impl/cluster"
 	"roomchat.dev/roomchat/impl/passwd"
 	"roomchat.dev/roomchat/impl/transport"
 	"roomchat.dev/roomchat/spec"
@@ -138,6 +152,9 @@ type options struct {
 	wsOrigins     []string // -ws-origin patterns
 	cfg           impl.Config
 	extensions    string
+	cluster       string // -cluster: the NATS URL
+	embedded      string // -cluster-embedded: where the NATS server listens
+	clusterStore  string
 	logFormat     string
 	logLevel      slog.Level
 	version       bool
@@ -204,6 +221,11 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	fs.IntVar(&o.cfg.MaxRooms, "max-rooms", spec.MaxRoomsPerUser, "rooms a user of a connection that enabled rooms may be in at once (MULTI-2)")
 	argonMemory := fs.Uint("argon2-memory", uint(passwd.Default.Memory), "memory of a new password hash, in `KiB` (ACCT-6)")
 	argonTime := fs.Uint("argon2-time", uint(passwd.Default.Time), "passes of a new password hash (ACCT-6)")
+	fs.StringVar(&o.cluster, "cluster", "", "join the cluster whose NATS server is at `url` (nats://host:port; docs/cluster.md)")
+	fs.StringVar(&o.embedded, "cluster-embedded", "", "run a NATS server with JetStream in this process, listening on `host:port`, and join its cluster")
+	fs.StringVar(&o.clusterStore, "cluster-store", "", "`dir` of the JetStream store of -cluster-embedded; default: a temporary directory")
+	clusterNode := fs.String("cluster-node", "", "this node's `id` in the cluster; default: random, new at each start")
+	nodeTimeout := fs.Duration("node-timeout", 2*time.Second, "time after a node's last heartbeat when it is declared gone (docs/cluster.md)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -272,11 +294,33 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	case o.cfg.MaxRooms <= 0:
 		return bad("-max-rooms must be positive")
 	}
+	clustered := o.cluster != "" || o.embedded != ""
+	switch {
+	case o.cluster != "" && o.embedded != "":
+		return bad("-cluster or -cluster-embedded, not both")
+	case o.embedded == "" && set["cluster-store"]:
+		return bad("-cluster-store needs -cluster-embedded")
+	case !clustered && (set["cluster-node"] || set["node-timeout"]):
+		return bad("-cluster-node and -node-timeout need -cluster or -cluster-embedded")
+	case clustered && o.cfg.DB != "":
+		return bad("-db: a cluster node keeps no database (docs/cluster.md)")
+	case *nodeTimeout <= 0:
+		return bad("-node-timeout must be positive")
+	}
+	if clustered && !set["extensions"] {
+		o.extensions = "rooms"
+	}
 	offer, err := parseExtensions(o.extensions)
 	if err != nil {
 		return bad("-extensions: %v", err)
 	}
+	if clustered && offer&^spec.ExtRooms != 0 {
+		return bad("-extensions: a cluster node offers rooms at most, not %s (docs/cluster.md)", strings.Join((offer&^spec.ExtRooms).Names(), ","))
+	}
 	o.cfg.Offer = offer
+	if clustered {
+		o.cfg.Cluster = &impl.ClusterConfig{URL: o.cluster, Node: *clusterNode, NodeTimeout: *nodeTimeout}
+	}
 	o.cfg.Argon2 = passwd.Params{Memory: uint32(min(*argonMemory, 1<<32-1)), Time: uint32(min(*argonTime, 1<<32-1)), Threads: passwd.Default.Threads}
 	if err := o.cfg.Argon2.Validate(); err != nil {
 		return bad("-argon2-memory, -argon2-time: %v", err)
@@ -352,8 +396,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			"a client joining so large a room would be dropped (LIMIT-4)", "max-queue-bytes", o.cfg.MaxQueueBytes, "needed", need)
 	}
 
-	srv, err := impl.Open(o.cfg) // the database first: a bad one stops chatd before it listens
-	if err != nil {
+	if o.embedded != "" {
+		nats, err := cluster.StartEmbedded(cluster.EmbeddedConfig{Addr: o.embedded, StoreDir: o.clusterStore, Logger: logger.With("part", "nats")})
+		if err != nil {
+			logger.Error("cannot start the embedded NATS server", "addr", o.embedded, "err", err)
+			return 1
+		}
+		defer nats.Shutdown()
+		o.cfg.Cluster.URL = nats.URL()
+		logger.Info("nats listening", "url", nats.URL(), "store", nats.StoreDir())
+	}
+	srv, err := impl.Open(o.cfg) // the database or the cluster first: either stops chatd before it listens
+	switch {
+	case err != nil && o.cfg.Cluster != nil:
+		logger.Error("cannot join the cluster", "nats", o.cfg.Cluster.URL, "err", err)
+		return 1
+	case err != nil:
 		logger.Error("cannot open the database", "db", o.cfg.DB, "err", err)
 		return 1
 	}

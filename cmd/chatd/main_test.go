@@ -343,6 +343,12 @@ func TestBadFlags(t *testing.T) {
 		{"-tls-self-signed"}, // no -tls-addr
 		{"-framed-addr", "127.0.0.1:0", "-frame-header", "2"},
 		{"-frame-header", "8"}, // no -framed-addr
+		{"-cluster", "nats://127.0.0.1:1", "-cluster-embedded", "127.0.0.1:0"},
+		{"-cluster-store", "/tmp/x"}, // no -cluster-embedded
+		{"-cluster-node", "a"},       // no cluster
+		{"-cluster", "nats://127.0.0.1:1", "-db", "chat.db"},
+		{"-cluster", "nats://127.0.0.1:1", "-extensions", "rooms,history"},
+		{"-cluster", "nats://127.0.0.1:1", "-node-timeout", "0s"},
 		{"-extensions", "accounts,shoes"},
 		{"-extensions", "History"},
 		{"-history-keep", "0"},
