@@ -186,3 +186,24 @@ func TestClusterLateNode(t *testing.T) {
 	dave.expect("OK Joined #tea (1 users)", "JOIN #tea alice", "ROOM #tea alice first")
 	alice.expect("JOIN #tea dave")
 }
+
+// TestClusterPausedNode: a node that was declared gone while it was only
+// paused runs again and finds the others silent. What it declares then is
+// not believed: the other nodes' users stay, and their chat goes on; its
+// own users were gone for the cluster, and it closes them.
+func TestClusterPausedNode(t *testing.T) {
+	var fc impl.FakeCluster
+	nodes := startNodes(t, &fc, "a", "b", "c")
+	alice, bob, carol := teaParty(t, nodes)
+	fc.Kill("c")
+	alice.expect("LEAVE #tea carol")
+	bob.expect("LEAVE #tea carol")
+
+	fc.Revive("c")
+	carol.expect("ERROR " + impl.ErrClusterUnavailable)
+	carol.expectClosed()
+	alice.send("still here")
+	alice.expect("ROOM #tea alice still here")
+	bob.expect("ROOM #tea alice still here")
+	syncAll(alice, bob)
+}

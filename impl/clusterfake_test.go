@@ -25,6 +25,7 @@ type fakeLink struct {
 	dead    chan string
 	up      chan bool
 	cut     bool // the node is cut off: it publishes and receives nothing
+	got     int  // how many entries of the log it was given
 }
 
 // fakeBacklog bounds the entries a test's node may be behind by.
@@ -38,6 +39,7 @@ func (h *fakeHub) link(node string) *fakeLink {
 	for _, e := range h.log {
 		f.entries <- e
 	}
+	f.got = len(h.log)
 	h.links = append(h.links, f)
 	return f
 }
@@ -60,6 +62,7 @@ func (f *fakeLink) TryPublish(data []byte) bool {
 	for _, l := range h.links {
 		if !l.cut {
 			l.entries <- e
+			l.got++
 		}
 	}
 	return true
@@ -86,6 +89,30 @@ func (h *fakeHub) kill(node string) {
 	for _, l := range h.links {
 		if l.node != node {
 			l.dead <- node
+		}
+	}
+}
+
+// revive ends what kill did, as for a node that was paused rather than
+// dead: it is given the entries it missed, and publishes again. Its
+// heartbeats stopped for the others while it was away, so it tells the
+// node that the others' stopped too, as a paused process finds on waking.
+func (h *fakeHub) revive(node string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, l := range h.links {
+		if l.node != node {
+			continue
+		}
+		l.cut = false
+		for _, e := range h.log[l.got:] {
+			l.entries <- e
+		}
+		l.got = len(h.log)
+		for _, o := range h.links {
+			if o.node != node {
+				l.dead <- o.node
+			}
 		}
 	}
 }

@@ -171,6 +171,11 @@ func (l *loop) onEntry(en cluster.Entry) {
 		return
 	}
 	if e.kind == entryGone {
+		if _, ok := cl.gone[en.Node]; ok {
+			// A node declared gone may have been paused rather than dead:
+			// what it declares once it runs again is not believed.
+			return
+		}
 		l.nodeGone(string(e.payload))
 		return
 	}
@@ -239,7 +244,8 @@ func (l *loop) dropGhost(g *client, why closeCause) {
 }
 
 // nodeGone applies the entry that a node is gone: each of its users is
-// disconnected, in the order they connected, and the entries of its
+// disconnected, in the order of their first entries in the log, and the
+// entries of its
 // connections that come later are ignored. If the node is this one, it
 // was declared dead while it lived: it closes every connection it has,
 // and tells the others that they ended, for entries of them that were in

@@ -148,3 +148,7 @@ func (c *FakeCluster) Node(name string) *ClusterConfig {
 // Kill cuts the node called name off, as a crash would, and tells the
 // other nodes that its heartbeats stopped.
 func (c *FakeCluster) Kill(name string) { c.hub.kill(name) }
+
+// Revive gives the node called name back its link, as for a node that was
+// paused rather than dead, and lets it find the others silent.
+func (c *FakeCluster) Revive(name string) { c.hub.revive(name) }

@@ -13,6 +13,12 @@ import (
 // heartbeats on beats; and it delivers Dead and Up reports when the loop
 // takes them, keeping the ones not yet taken (all Dead reports, the latest
 // Up state), so it never waits for the loop.
+//
+// A node hears its own heartbeats too. One that has not heard its own for
+// half of DeadAfter declares nobody dead: the silence it sees may be its
+// own (a paused process) or the NATS server's (a frozen one) rather than
+// the others'. When it hears itself again, it gives everyone DeadAfter
+// from then, as after a reconnection.
 func (l *Link) monitor(beats <-chan *nats.Msg) {
 	defer l.wg.Done()
 	var (
@@ -20,6 +26,8 @@ func (l *Link) monitor(beats <-chan *nats.Msg) {
 		dead    = map[string]bool{}      // nodes reported dead, never again heard
 		pending []string                 // dead nodes not yet taken by the loop
 		sentUp  = true                   // the state the loop has: connected when Dial returned
+		self    = time.Now()             // when this node last heard its own heartbeat
+		deaf    bool                     // it went without hearing itself too long
 	)
 	up, state := l.conn.get()
 	tick := time.NewTicker(l.cfg.Heartbeat)
@@ -38,7 +46,17 @@ func (l *Link) monitor(beats <-chan *nats.Msg) {
 		select {
 		case m := <-beats:
 			node, err := l.names.hbNode(m.Subject)
-			if err != nil || node == l.cfg.Node || dead[node] {
+			if err == nil && node == l.cfg.Node {
+				self = time.Now()
+				if deaf {
+					deaf = false
+					for n := range seen {
+						seen[n] = self
+					}
+				}
+				continue
+			}
+			if err != nil || dead[node] {
 				continue
 			}
 			if _, ok := seen[node]; !ok {
@@ -54,6 +72,10 @@ func (l *Link) monitor(beats <-chan *nats.Msg) {
 				break
 			}
 			now := time.Now()
+			if now.Sub(self) >= l.cfg.DeadAfter/2 {
+				deaf = true // not sure whose silence this is
+				break
+			}
 			for node, t := range seen {
 				if now.Sub(t) >= l.cfg.DeadAfter {
 					l.log.Warn("cluster: node dead", slog.String("peer", node), slog.Duration("silent", now.Sub(t)))
@@ -71,6 +93,7 @@ func (l *Link) monitor(beats <-chan *nats.Msg) {
 				for node := range seen {
 					seen[node] = now
 				}
+				self = now
 			}
 		case deadOut <- first:
 			pending[0] = ""

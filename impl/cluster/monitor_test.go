@@ -109,3 +109,23 @@ func TestNobodyDeadWhileDown(t *testing.T) {
 	waitUp(t, b, true)
 	quiet(t, 2*a.cfg.DeadAfter, a, b)
 }
+
+// TestNobodyDeadWhenAllSilent stops every node's heartbeats while the
+// connections stay up, as a frozen NATS server (or a paused process) does:
+// no node hears its own heartbeats either, so none declares another dead,
+// and when the heartbeats come back nobody is reported.
+func TestNobodyDeadWhenAllSilent(t *testing.T) {
+	e := startServer(t, "")
+	var silent atomic.Bool
+	ha, seenA := seenHook()
+	hb, seenB := seenHook()
+	ha.silent, hb.silent = &silent, &silent
+	a := link(t, e, "a", ha, nil)
+	b := link(t, e, "b", hb, nil)
+	waitSeen(t, seenA, "b")
+	waitSeen(t, seenB, "a")
+	silent.Store(true)
+	quiet(t, 2*a.cfg.DeadAfter, a, b)
+	silent.Store(false)
+	quiet(t, 2*a.cfg.DeadAfter, a, b)
+}
