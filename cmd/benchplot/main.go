@@ -21,6 +21,14 @@
 // The series base-REV-target-flat, base-REV-target-paced and base-REV-idle
 // are the server of revision REV (bench/run.sh's BASELINE=REV); each such
 // idle series is drawn in idle.svg as "before (REV)".
+//
+// The series cluster-room and cluster-rooms are loads of a cluster of N
+// chatd nodes (chatbench -nodes N; x is N), and cluster-room-plain and
+// cluster-rooms-plain the same loads of one chatd without -cluster (x is
+// 0): cluster-room.svg and cluster-rooms.svg draw the CPU per delivery of
+// all nodes, of node 1 (which runs the NATS server) and of the busiest
+// other node, and the p99 of deliveries from a sender on the receiver's
+// node and from one on another, against N.
 package main
 
 import (
@@ -98,7 +106,16 @@ type report struct {
 		Server *struct {
 			CPUPerDeliveryUS float64 `json:"cpu_us_per_delivery"`
 		} `json:"server"`
-		Stall *struct {
+		// Of a cluster: each node, and the latency split by where the
+		// sender was.
+		Nodes []struct {
+			Server *struct {
+				CPUPerDeliveryUS float64 `json:"cpu_us_per_delivery"`
+			} `json:"server"`
+		} `json:"nodes"`
+		SameNode  *splitLatency `json:"same_node"`
+		CrossNode *splitLatency `json:"cross_node"`
+		Stall     *struct {
 			Members []struct {
 				Disconnected bool     `json:"disconnected"`
 				LeaveSeconds *float64 `json:"leave_seconds"`
@@ -117,6 +134,15 @@ type report struct {
 		} `json:"server"`
 	} `json:"idle"`
 	OK bool `json:"ok"`
+}
+
+// splitLatency is the latency of some of a cluster's deliveries.
+type splitLatency struct {
+	Deliveries int64 `json:"deliveries"`
+	Latency    struct {
+		P50 float64 `json:"p50"`
+		P99 float64 `json:"p99"`
+	} `json:"latency_us"`
 }
 
 // results maps series -> x -> the reports of the runs at that point.
@@ -238,6 +264,48 @@ var (
 		}
 		return r.Server.LoadAverage.Start[0], true
 	}}
+	// node1CPU is the CPU time of a cluster's node 1, which runs the NATS
+	// server, over all the cluster's deliveries.
+	node1CPU = metric{"node 1 CPU µs/delivery", func(r report) (float64, bool) {
+		if r.Load == nil || len(r.Load.Nodes) == 0 || r.Load.Nodes[0].Server == nil {
+			return 0, false
+		}
+		return r.Load.Nodes[0].Server.CPUPerDeliveryUS, true
+	}}
+	// otherCPU is the CPU time of the busiest of a cluster's other nodes
+	// over all the cluster's deliveries.
+	otherCPU = metric{"other nodes CPU µs/delivery (most)", func(r report) (float64, bool) {
+		if r.Load == nil || len(r.Load.Nodes) < 2 {
+			return 0, false
+		}
+		most := 0.0
+		for _, n := range r.Load.Nodes[1:] {
+			if n.Server == nil {
+				return 0, false
+			}
+			most = max(most, n.Server.CPUPerDeliveryUS)
+		}
+		return most, true
+	}}
+	// sameP99 is the p99 of a cluster's deliveries whose sender was on the
+	// receiver's node: every delivery of one server.
+	sameP99 = metric{"same-node p99 ms", func(r report) (float64, bool) {
+		if r.Load == nil || len(r.Load.Nodes) == 0 {
+			return p99.get(r)
+		}
+		if r.Load.SameNode == nil || r.Load.SameNode.Deliveries == 0 {
+			return 0, false
+		}
+		return r.Load.SameNode.Latency.P99 / 1e3, true
+	}}
+	// crossP99 is the p99 of a cluster's deliveries whose sender was on
+	// another node than the receiver.
+	crossP99 = metric{"cross-node p99 ms", func(r report) (float64, bool) {
+		if r.Load == nil || r.Load.CrossNode == nil || r.Load.CrossNode.Deliveries == 0 {
+			return 0, false
+		}
+		return r.Load.CrossNode.Latency.P99 / 1e3, true
+	}}
 	rate = metric{"deliveries/s", func(r report) (float64, bool) {
 		if r.Load == nil {
 			return 0, false
@@ -281,8 +349,12 @@ func median(vs []float64) float64 {
 	return (vs[n/2-1] + vs[n/2]) / 2
 }
 
-// line is one curve of a figure: a series and its legend.
-type line struct{ series, name string }
+// line is one curve of a figure: a series and its legend, and the metric
+// it draws if not its panel's.
+type line struct {
+	series, name string
+	m            *metric
+}
 
 // figure is one SVG file: the same curves under several metrics.
 type figure struct {
@@ -290,6 +362,7 @@ type figure struct {
 	title  string
 	xlabel string
 	logX   bool
+	xStep  float64 // the step of a linear x axis's ticks; 0: chosen
 	lines  []line
 	panels []panel
 }
@@ -300,6 +373,7 @@ type panel struct {
 	logY       bool
 	limit      float64
 	limitLabel string
+	lines      []line // the panel's curves, if not the figure's
 }
 
 var cpuPanel = panel{m: cpu, ylabel: "server CPU per delivery (µs)", logY: true}
@@ -308,34 +382,58 @@ var p99Panel = panel{m: p99, ylabel: "p99 latency (ms)", logY: true}
 var figures = []figure{
 	{
 		file: "roomsize.svg", title: "one room", xlabel: "members of the room", logX: true,
-		lines:  []line{{"roomsize-flat", "flat out"}, {"roomsize-paced", "paced, ~100k deliveries/s"}},
+		lines:  []line{{series: "roomsize-flat", name: "flat out"}, {series: "roomsize-paced", name: "paced, ~100k deliveries/s"}},
 		panels: []panel{cpuPanel, p99Panel},
 	},
 	{
 		file: "rooms.svg", title: "1,000 clients", xlabel: "rooms", logX: true,
-		lines:  []line{{"rooms-flat", "flat out"}, {"rooms-paced", "paced, 50k deliveries/s"}},
+		lines:  []line{{series: "rooms-flat", name: "flat out"}, {series: "rooms-paced", name: "paced, 50k deliveries/s"}},
 		panels: []panel{cpuPanel, p99Panel},
 	},
 	{
 		file: "rate.svg", title: "50 clients, 1 room, 50 senders", xlabel: "lines/s in all (paced)", logX: true,
-		lines:  []line{{"rate", "coalescing 1 ms (default)"}, {"rate-nocoalesce", "coalescing off"}},
+		lines:  []line{{series: "rate", name: "coalescing 1 ms (default)"}, {series: "rate-nocoalesce", name: "coalescing off"}},
 		panels: []panel{cpuPanel, p99Panel},
 	},
 	{
 		file: "coalesce.svg", title: "2,500 lines/s into 50 members", xlabel: "-coalesce (ms; 0 = off)",
-		lines: []line{{"coalesce", "50 senders × 50 lines/s"}},
+		lines: []line{{series: "coalesce", name: "50 senders × 50 lines/s"}},
 		panels: []panel{
 			{m: cpu, ylabel: "server CPU per delivery (µs)", limit: 2.5, limitLabel: "target 2.5 µs"},
 			{m: p99, ylabel: "p99 latency (ms)", limit: 5, limitLabel: "target 5 ms"},
 		},
 	},
+	clusterFigure("cluster-room.svg", "cluster-room", "one room of 50, 2,500 lines/s"),
+	clusterFigure("cluster-rooms.svg", "cluster-rooms", "200 clients, 5 of 50 rooms each, 2,500 lines/s"),
 	{
 		file: "idle.svg", title: "idle connections", xlabel: "connections", logX: true,
-		lines: []line{{"idle", "now"}}, // and base-REV-idle, "before (REV)": baselines adds them
+		lines: []line{{series: "idle", name: "now"}}, // and base-REV-idle, "before (REV)": baselines adds them
 		panels: []panel{
 			{m: idleKiB, ylabel: "server RSS per connection (KiB)", limit: 10000.0 / 1024, limitLabel: "target 10 KB"},
 		},
 	},
+}
+
+// clusterFigure returns the figure of a load of a cluster, the series
+// SERIES (x: nodes) and SERIES-plain (x: 0, one chatd without -cluster).
+func clusterFigure(file, series, title string) figure {
+	plain := line{series: series + "-plain", name: "one chatd, no -cluster (x = 0)"}
+	return figure{
+		file: file, title: title, xlabel: "chatd nodes (0: one chatd without -cluster)", xStep: 1,
+		panels: []panel{
+			{m: cpu, ylabel: "server CPU per delivery (µs)", lines: []line{
+				plain, // first, so that it has the same colour in both panels
+				{series: series, name: "all nodes (sum; node 1 with NATS)"},
+				{series: series, name: "node 1 (with NATS)", m: &node1CPU},
+				{series: series, name: "each other node (the busiest)", m: &otherCPU},
+			}},
+			{m: p99, ylabel: "p99 latency (ms)", logY: true, lines: []line{
+				plain,
+				{series: series, name: "sender on the receiver's node", m: &sameP99},
+				{series: series, name: "sender on another node", m: &crossP99},
+			}},
+		},
+	}
 }
 
 func run(in, out string) error {
@@ -350,12 +448,20 @@ func run(in, out string) error {
 		f.lines = append(f.lines, res.baselines(f.lines)...)
 		var charts []chart
 		for i, p := range f.panels {
-			c := chart{XLabel: f.xlabel, YLabel: p.ylabel, LogX: f.logX, LogY: p.logY, Limit: p.limit, LimitLabel: p.limitLabel}
+			c := chart{XLabel: f.xlabel, YLabel: p.ylabel, LogX: f.logX, XStep: f.xStep, LogY: p.logY, Limit: p.limit, LimitLabel: p.limitLabel}
 			if i == 0 {
 				c.Title = f.title
 			}
-			for _, l := range f.lines {
-				if pts := res.points(l.series, p.m); len(pts) > 0 {
+			lines := f.lines
+			if p.lines != nil {
+				lines = p.lines
+			}
+			for _, l := range lines {
+				m := p.m
+				if l.m != nil {
+					m = *l.m
+				}
+				if pts := res.points(l.series, m); len(pts) > 0 {
 					c.Curves = append(c.Curves, curve{Name: l.name, Points: pts})
 				}
 			}
@@ -416,11 +522,12 @@ func summary(res results) string {
 		}
 		slices.Sort(xs)
 		idle := res[s][xs[0]][0].Idle != nil
-		stall, flooders := false, false
+		stall, flooders, cluster := false, false, false
 		for _, runs := range res[s] {
 			for _, r := range runs {
 				stall = stall || r.Load != nil && r.Load.Stall != nil
 				flooders = flooders || r.Load != nil && len(r.Load.Flooders) > 0
+				cluster = cluster || r.Load != nil && len(r.Load.Nodes) > 0
 			}
 		}
 		if idle {
@@ -433,6 +540,9 @@ func summary(res results) string {
 			}
 			if flooders {
 				cols = append(cols, flood.name)
+			}
+			if cluster {
+				cols = append(cols, node1CPU.name, otherCPU.name, sameP99.name, crossP99.name)
 			}
 			cols = append(cols, "ok", "load average")
 			fmt.Fprintf(&b, "| %s |\n|%s\n", strings.Join(cols, " | "), strings.Repeat("---|", len(cols)))
@@ -477,6 +587,9 @@ func summary(res results) string {
 			}
 			if flooders {
 				row = append(row, cell(flood))
+			}
+			if cluster {
+				row = append(row, cell(node1CPU), cell(otherCPU), cell(sameP99), cell(crossP99))
 			}
 			row = append(row, strconv.FormatBool(ok), cell(loadAvg))
 			fmt.Fprintf(&b, "| %s |\n", strings.Join(row, " | "))

@@ -38,13 +38,20 @@ func TestRun(t *testing.T) {
 			"latency_us": {"p50": 900, "p99": 4000, "max": %d}, "healthy_dropped": 0,
 			"stall": {"members": [{"disconnected": true, "leave_seconds": 3.5, "over_limit_seconds": -0.001},
 				{"disconnected": true, "leave_seconds": 3.%d, "over_limit_seconds": 0.02}]}}, "ok": true}`, 101000+rep*1000, rep+6))
+		cluster := `{"load": {"clients": 50, "rooms": 1, "senders": 50, "lines": 200, "rate": 50,
+			"latency_us": {"p50": 1500, "p99": 9000}, "server": {"cpu_us_per_delivery": %g},
+			"nodes": [{"server": {"cpu_us_per_delivery": %g}}, {"server": {"cpu_us_per_delivery": 2}}],
+			"same_node": {"deliveries": 250000, "latency_us": {"p50": 1400, "p99": 8000}},
+			"cross_node": {"deliveries": 250000, "latency_us": {"p50": 1600, "p99": %d}}}, "ok": true}`
+		write("cluster-room", "2", rep, fmt.Sprintf(cluster, 5+v, 3+v, 10000+rep*1000))
+		write("cluster-room-plain", "0", rep, fmt.Sprintf(load, 3000, v))
 		write("flood", "1000", rep, fmt.Sprintf(`{"load": {"clients": 10, "rooms": 1, "senders": 5, "lines": 10000, "rate": 500,
 			"latency_us": {"p50": 900, "p99": 4000, "max": 9000}, "flooders": [{"lines_per_sec": %d}]}, "ok": true}`, 1000+rep))
 	}
 	if err := run(in, out); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"coalesce.svg", "roomsize.svg", "idle.svg"} {
+	for _, f := range []string{"coalesce.svg", "roomsize.svg", "idle.svg", "cluster-room.svg"} {
 		b, err := os.ReadFile(filepath.Join(out, f))
 		if err != nil {
 			t.Fatal(err)
@@ -62,6 +69,13 @@ func TestRun(t *testing.T) {
 	if b, err := os.ReadFile(filepath.Join(out, "idle.svg")); err != nil || !strings.Contains(string(b), ">before (0ce5d22)<") {
 		t.Errorf("idle.svg has no curve for the baseline series base-0ce5d22-idle (%v)", err)
 	}
+	if b, err := os.ReadFile(filepath.Join(out, "cluster-room.svg")); err != nil || !strings.Contains(string(b), ">each other node (the busiest)<") ||
+		!strings.Contains(string(b), "sender on another node: x=2 median 11 (min 10, max 12, 3 runs)") ||
+		!strings.Contains(string(b), "node 1 (with NATS): x=2 median 5.2 (min 5.1, max 5.3, 3 runs)") ||
+		!strings.Contains(string(b), "each other node (the busiest): x=2 median 2 (min 2, max 2, 3 runs)") ||
+		!strings.Contains(string(b), "one chatd, no -cluster (x = 0): x=0 median 3 (min 3, max 3, 3 runs)") {
+		t.Errorf("cluster-room.svg lacks a curve (%v):\n%s", err, b)
+	}
 	if _, err := os.Stat(filepath.Join(out, "rooms.svg")); err == nil {
 		t.Error("rooms.svg drawn without any report of its series")
 	}
@@ -72,6 +86,8 @@ func TestRun(t *testing.T) {
 	for _, want := range []string{"### coalesce", "### idle", "### roomsize-paced", "| 1 | 3 | 50/1/50×200 @50/s | 2.2 [2.1–2.3] |", "4.59 [4.59–4.59]",
 		"| healthy dropped | last stalled dropped at s | worst over-limit s | ok | load average |\n|---|---|",
 		"| 1 | 3 | 10/1/5×10000 @500/s | – | 0.9 [0.9–0.9] | 4 [4–4] | 102 [101–103] | 0 [0–0] | 0 | 0 | 3.7 [3.6–3.8] | 0.02 [0.02–0.02] | true | 1.5 [1.5–1.5] |",
+		"| node 1 CPU µs/delivery | other nodes CPU µs/delivery (most) | same-node p99 ms | cross-node p99 ms | ok | load average |",
+		"| 2 | 3 | 50/1/50×200 @50/s | 7.2 [7.1–7.3] | 1.5 [1.5–1.5] | 9 [9–9] | 0 [0–0] | 0 [0–0] | 0 | 0 | 5.2 [5.1–5.3] | 2 [2–2] | 8 [8–8] | 11 [10–12] | true | – |",
 		"| 1000 | 3 | 10/1/5×10000 @500/s | – | 0.9 [0.9–0.9] | 4 [4–4] | 9 [9–9] | 0 [0–0] | 0 | 0 | 1001 [1000–1002] | true | – |"} {
 		if !strings.Contains(string(sum), want) {
 			t.Errorf("summary lacks %q:\n%s", want, sum)

@@ -14,6 +14,8 @@ type chart struct {
 	YLabel string
 	LogX   bool
 	LogY   bool
+	// XStep, if > 0, is the step between the ticks of a linear x axis.
+	XStep  float64
 	Curves []curve
 	// Limit, if > 0, is drawn as a dashed horizontal line (a target).
 	Limit      float64
@@ -90,6 +92,7 @@ type axis struct {
 	log      bool
 	lo, hi   float64 // data range (for log axes, of the values themselves)
 	pLo, pHi float64 // pixel range
+	step     float64 // between ticks of a linear axis, if > 0; else chosen
 }
 
 func (a axis) f(v float64) float64 {
@@ -121,7 +124,10 @@ func (a axis) ticks() []float64 {
 		}
 		return t
 	}
-	step := niceStep((a.hi - a.lo) / 5)
+	step := a.step
+	if step <= 0 {
+		step = niceStep((a.hi - a.lo) / 5)
+	}
 	for v := math.Ceil(a.lo/step) * step; v <= a.hi+step*1e-9; v += step {
 		t = append(t, v)
 	}
@@ -178,6 +184,7 @@ func (c chart) bounds() (x, y axis) {
 		x.lo, x.hi, y.lo, y.hi = 1, 10, 1, 10
 	}
 	x.log, y.log = c.LogX, c.LogY
+	x.step = c.XStep
 	if x.log {
 		x.lo, x.hi = x.lo/1.25, x.hi*1.25
 	} else {

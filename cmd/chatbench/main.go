@@ -23,6 +23,16 @@
 //
 //	chatbench -exec 'chatd -addr 127.0.0.1:{port}' -clients 200 -rooms 50 -rooms-per-user 5 -lines 100
 //
+// With -nodes N, it starts N chatd nodes of one cluster (docs/cluster.md)
+// from the -exec command, node 1 running the cluster's NATS server, and
+// connects client i to node i mod N; the report gives each node's CPU time
+// and their sum, and the latency of lines from a sender on the receiver's
+// node apart from those from another node. -addrs (with -pids) names the
+// running nodes of a cluster instead:
+//
+//	chatbench -exec 'chatd -addr 127.0.0.1:{port}' -nodes 3 -clients 50 -senders 50 -lines 200 -rate 50
+//	chatbench -addrs 127.0.0.1:9001,127.0.0.1:9002 -pids 4242,4243 -clients 200 -rooms 50 -rooms-per-user 5 -lines 100
+//
 // Run it with -h for every flag. It exits 1 if any line was lost,
 // duplicated, reordered or garbled, or a check failed, and 2 on a usage or
 // setup error.

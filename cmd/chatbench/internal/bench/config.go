@@ -16,10 +16,16 @@ import (
 
 // Config is one benchmark run, as set by the command-line flags.
 type Config struct {
-	// Where the server is: exactly one of Addr and Exec is set.
+	// Where the server is: exactly one of Addr, Exec and Addrs is set.
 	Addr string // host:port of a running server
 	Exec string // shell command starting a server; {port} is replaced by a free port
 	PID  int    // the server's process, for CPU and memory figures (set by -exec)
+	// A cluster of chatd nodes (cluster.go): Nodes nodes started from
+	// Exec, or the running nodes at Addrs (PIDs, if given, are their
+	// processes). Load client i connects to node i mod the number of nodes.
+	Nodes int
+	Addrs []string
+	PIDs  []int
 	// Transport is how the load's clients reach the server (PROTOCOL.md
 	// 2.1); {port} of Exec is its listener. The stalled members, flooders
 	// and idle connections use lines over TCP.
@@ -91,6 +97,12 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	transport := fs.String("transport", "lines", "the load clients' `transport`: lines, tls (certificate not checked), framed4, framed8 or ws;\n"+
 		"{port} of -exec is that transport's listener (-stalled, -flooders and -idle need lines)")
 	fs.IntVar(&c.PID, "pid", 0, "`PID` of the server given by -addr, to report its CPU time and memory")
+	fs.IntVar(&c.Nodes, "nodes", 0, "start `N` chatd nodes of one cluster from -exec (docs/cluster.md): node 1 with\n"+
+		"-cluster-embedded 127.0.0.1:PORT (its NATS server), the others with -cluster nats://127.0.0.1:PORT,\n"+
+		"each with -cluster-node nK, in place of {cluster} or at the end; load client i uses node i mod N\n"+
+		"(0: one server, not a cluster)")
+	addrs := fs.String("addrs", "", "`host:port,...` of the running nodes of a cluster; load client i uses the (i mod N)th")
+	pids := fs.String("pids", "", "`PID,...` of the nodes given by -addrs, in the same order, for their CPU time and memory")
 	fs.IntVar(&c.Clients, "clients", 50, "`N` chatting clients (but 0 if -idle is given and -clients is not)")
 	fs.IntVar(&c.Rooms, "rooms", 1, "`R` rooms #bench0..#bench<R-1>; client i joins #bench<i mod R>")
 	fs.IntVar(&c.Senders, "senders", -1, "`S` senders in total: clients 0..S-1, hence spread round-robin over\n"+
@@ -119,7 +131,8 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	progress := fs.String("progress", "auto", "progress line on stderr: `auto` (when a terminal), on or off")
 	fs.BoolVar(&c.Version, "version", false, "print the version and exit")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: chatbench (-addr host:port [-pid PID] | -exec 'CMD ... {port}') [flags]\n\n"+
+		fmt.Fprintf(stderr, "usage: chatbench (-addr host:port [-pid PID] | -exec 'CMD ... {port}' [-nodes N] |\n"+
+			"                  -addrs host:port,... [-pids PID,...]) [flags]\n\n"+
 			"Sends numbered, timestamped lines through a roomchat server and checks that each\n"+
 			"receiver gets every line of its room exactly once, intact and in per-sender order.\n"+
 			"With -stalled K, K more members of the room stop reading after their JOIN, and the\n"+
@@ -129,7 +142,11 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 			"With -flooders F, F more members send flat out meanwhile, and the report says how\n"+
 			"many lines a second the server took from each, e.g. under a rate limit:\n\n"+
 			"  chatbench -exec 'chatd -addr 127.0.0.1:{port} -line-rate 1000' -clients 10 -senders 5 \\\n"+
-			"      -rate 500 -lines 5000 -size 480 -flooders 1\n\n")
+			"      -rate 500 -lines 5000 -size 480 -flooders 1\n\n"+
+			"With -nodes N, N chatd nodes of one cluster share the clients, client i on node i mod N,\n"+
+			"and the report gives each node's CPU and the latency of lines from other nodes, e.g.:\n\n"+
+			"  chatbench -exec 'chatd -addr 127.0.0.1:{port}' -nodes 3 -clients 50 -senders 50 \\\n"+
+			"      -lines 200 -rate 50\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -142,6 +159,9 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 		return c, nil
 	}
 	var err error
+	if c.Addrs, c.PIDs, err = parseNodes(*addrs, *pids); err != nil {
+		return c, err
+	}
 	if c.Transport, err = dial.Parse(*transport); err != nil {
 		return c, fmt.Errorf("-transport: %v", err)
 	}
@@ -182,11 +202,20 @@ func printVersion(w io.Writer) { fmt.Fprintln(w, buildinfo.String("chatbench")) 
 func (c Config) validate() error {
 	var errs []error
 	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf(format, a...)) }
-	if (c.Addr == "") == (c.Exec == "") {
-		bad("give exactly one of -addr and -exec")
+	if n := btoi(c.Addr != "") + btoi(c.Exec != "") + btoi(len(c.Addrs) > 0); n != 1 {
+		bad("give exactly one of -addr, -exec and -addrs")
 	}
-	if c.PID != 0 && c.Exec != "" {
-		bad("-pid is for -addr; -exec records the PID itself")
+	if c.PID != 0 && c.Addr == "" {
+		bad("-pid is for -addr; -exec records the PID itself, -addrs takes -pids")
+	}
+	if len(c.PIDs) > 0 && len(c.PIDs) != len(c.Addrs) {
+		bad("-pids needs -addrs and one PID for each address")
+	}
+	if c.Nodes < 0 || c.Nodes > 0 && c.Exec == "" {
+		bad("-nodes needs -exec and cannot be negative")
+	}
+	if c.clustered() && (c.Stalled > 0 || c.Flooders > 0 || c.Idle > 0) {
+		bad("-stalled, -flooders and -idle use one server: not with -nodes or -addrs")
 	}
 	if c.Clients < 0 || c.Idle < 0 || c.Lines < 0 || c.PID < 0 {
 		bad("-clients, -idle, -lines and -pid cannot be negative")

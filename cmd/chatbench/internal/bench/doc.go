@@ -79,6 +79,29 @@
 // other member of each of a client's rooms. It is a scenario of its own:
 // not with -stalled or -flooders.
 //
+// # A cluster
+//
+// -nodes N (with -exec) starts N chatd nodes of one cluster
+// (docs/cluster.md): node 1 with -cluster-embedded on a free loopback port,
+// so that it runs the cluster's NATS server, then each other node with
+// -cluster pointing at it, each once the one before answers PING; they are
+// stopped in the reverse order. -addrs names the running nodes of a
+// cluster instead (and -pids their processes). Either way the load
+// scenarios run as above, but load client i connects to node i mod N, so
+// that the nodes share the clients, the senders and the members of each
+// room evenly (with -rooms R and no -rooms-per-user, a room's members are
+// the clients i ≡ r mod R, all on one node if N divides R). Every barrier
+// holds across nodes: a node answers a PING once it has applied every
+// entry of the stream before it, so the PONGs of the settle and drain
+// phases come after every JOIN and every line of the senders, whose own
+// PONGs came first. The CPU time and memory of every node are read as of
+// one server; the report gives each node's, over all deliveries (so that
+// they add up) and over its own clients' deliveries, and their sum, node
+// 1's including the NATS server in it. The latency is also given apart for
+// the deliveries whose sender was on the receiver's node and for the
+// others (cross-node). The stalled members, flooders and idle connections
+// need one server.
+//
 // # The idle scenario
 //
 // -idle N opens N connections registered as idle<i>, reads the server's RSS

@@ -284,6 +284,10 @@ type fakeConn struct {
 	net.Conn
 	name, room string
 	sent       int // MSG lines
+	// If names is not nil, the name registered is added to names[addr],
+	// under the server's lock (listenAlso).
+	names map[string][]string
+	addr  string
 }
 
 func startFake(t *testing.T, f fault) *fakeServer {
@@ -324,6 +328,9 @@ func (s *fakeServer) serve(c *fakeConn) {
 		switch word {
 		case "USERNAME":
 			c.name = arg
+			if c.names != nil {
+				c.names[c.addr] = append(c.names[c.addr], arg)
+			}
 			fmt.Fprintf(c, "OK Welcome, %s!\r\n", arg)
 		case "JOIN":
 			members := s.rooms[arg]

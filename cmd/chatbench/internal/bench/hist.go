@@ -122,19 +122,24 @@ func (h *histogram) quantile(q float64) int64 {
 
 // sharedHistogram is a histogram that many receivers fill through local
 // batches (latencyBatch), so they take its lock once per batch, not per
-// value. If tl is not nil, the values go to it too.
+// value. If tl is not nil, the values go to it too. If split is set (a
+// cluster), each value also goes to same or cross, by whether its line came
+// from a sender on the receiver's node or on another.
 type sharedHistogram struct {
-	mu sync.Mutex
-	h  histogram
-	tl *timeline // immutable; guarded by mu like h
+	mu          sync.Mutex
+	h           histogram
+	tl          *timeline // immutable; guarded by mu like h
+	split       bool      // immutable
+	same, cross histogram // guarded by mu, if split
 }
 
 // latencyBatch collects values for a sharedHistogram. It belongs to one
 // goroutine.
 type latencyBatch struct {
-	to   *sharedHistogram
-	vals []int64
-	sent []int64 // the send time of each value, if to.tl is not nil
+	to    *sharedHistogram
+	vals  []int64
+	sent  []int64 // the send time of each value, if to.tl is not nil
+	cross []bool  // whether each value's sender was on another node, if to.split
 }
 
 func newLatencyBatch(to *sharedHistogram) *latencyBatch {
@@ -142,15 +147,25 @@ func newLatencyBatch(to *sharedHistogram) *latencyBatch {
 	if to.tl != nil {
 		b.sent = make([]int64, 0, 512)
 	}
+	if to.split {
+		b.cross = make([]bool, 0, 512)
+	}
 	return b
 }
 
 // add records latency v of a line sent at sent (Unix nanoseconds),
 // flushing to the shared histogram when the batch is full.
-func (b *latencyBatch) add(sent, v int64) {
+func (b *latencyBatch) add(sent, v int64) { b.addFrom(sent, v, false) }
+
+// addFrom records latency v of a line sent at sent, whose sender was on
+// another node of a cluster than the receiver if cross is set.
+func (b *latencyBatch) addFrom(sent, v int64, cross bool) {
 	b.vals = append(b.vals, v)
 	if b.sent != nil {
 		b.sent = append(b.sent, sent)
+	}
+	if b.cross != nil {
+		b.cross = append(b.cross, cross)
 	}
 	if len(b.vals) == cap(b.vals) {
 		b.flush()
@@ -171,9 +186,21 @@ func (b *latencyBatch) flush() {
 			tl.record(b.sent[i], v)
 		}
 	}
+	if b.cross != nil {
+		for i, v := range b.vals {
+			if b.cross[i] {
+				b.to.cross.record(v)
+			} else {
+				b.to.same.record(v)
+			}
+		}
+	}
 	b.to.mu.Unlock()
 	b.vals = b.vals[:0]
 	if b.sent != nil {
 		b.sent = b.sent[:0]
+	}
+	if b.cross != nil {
+		b.cross = b.cross[:0]
 	}
 }

@@ -51,8 +51,14 @@ type LoadResult struct {
 	Seconds       float64 `json:"seconds"`       // start until every client had its final PONG
 	DeliveriesSec float64 `json:"deliveries_per_sec"`
 	Latency       Latency `json:"latency_us"`
-	Server        *Usage  `json:"server,omitempty"` // over the measured phase
+	Server        *Usage  `json:"server,omitempty"` // over the measured phase; of a cluster, the nodes' sum
 	ClientCPU     float64 `json:"client_cpu_seconds"`
+	// Nodes is what each node of a cluster did (cluster.go), and SameNode
+	// and CrossNode split Latency by whether the sender was on the
+	// receiver's node or on another; none for one server.
+	Nodes     []NodeResult  `json:"nodes,omitempty"`
+	SameNode  *SplitLatency `json:"same_node,omitempty"`
+	CrossNode *SplitLatency `json:"cross_node,omitempty"`
 	// Stall is what became of the -stalled members; the figures above are
 	// the healthy members' alone.
 	Stall *StallResult `json:"stall,omitempty"`
@@ -80,18 +86,20 @@ func summarize(h *histogram) Latency {
 	}
 }
 
-// runLoad runs the load scenario against addr. pid, if not 0, is the
-// server's process. Problems found in the server's behaviour (lost lines,
-// unexpected replies) are in the result and in the returned problems;
-// err is for a run that could not be completed.
-func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline time.Time, prog *progress) (res *LoadResult, problems []string, err error) {
+// runLoad runs the load scenario against nodes: one server, or the nodes
+// of a cluster, load client i on nodes[i mod len(nodes)]. Problems found
+// in the server's behaviour (lost lines, unexpected replies) are in the
+// result and in the returned problems; err is for a run that could not be
+// completed.
+func runLoad(ctx context.Context, cfg *Config, nodes []node, deadline time.Time, prog *progress) (res *LoadResult, problems []string, err error) {
+	addr := nodes[0].addr // of the stalled members and flooders, which need one server
 	res = &LoadResult{
 		Clients: cfg.Clients, Rooms: cfg.Rooms, Senders: cfg.Senders, Lines: cfg.Lines,
 		Size: cfg.Size, Rate: cfg.Rate, RoomsPerUser: cfg.RoomsPerUser, Expected: cfg.expected(),
 	}
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	lat := &sharedHistogram{}
+	lat := &sharedHistogram{split: cfg.clustered()}
 	if cfg.Timeline != "" {
 		lat.tl = &timeline{}
 		res.timeline = lat.tl
@@ -112,7 +120,7 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 		return fmt.Sprintf("%d/%d clients", connected.Load(), cfg.Clients)
 	})
 	errs := parallel(ctx, cfg.Clients, func(i int) error {
-		c, err := dialLoad(ctx, cfg, i, addr, deadline, lat, delivered)
+		c, err := dialLoad(ctx, cfg, i, nodes[cfg.nodeOf(i)].addr, deadline, lat, delivered)
 		if c != nil {
 			clients[i] = c
 		}
@@ -174,7 +182,7 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 	prog.set("send", func() string {
 		return fmt.Sprintf("sent %d/%d, delivered %d/%d", sent.Load(), total, delivered.Load(), res.Expected)
 	})
-	before := sample(pid)
+	before := sampleNodes(nodes)
 	cpu0 := selfCPU()
 	start := make(chan struct{})
 	var t0 time.Time
@@ -216,7 +224,7 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 	drained, errs := barrier(ctx, clients, tokenDone)
 	problems = appendErrs(problems, "drain", errs)
 	elapsed := time.Since(t0)
-	after := sample(pid)
+	after := sampleNodes(nodes)
 	res.ClientCPU = selfCPU() - cpu0
 	for i, a := range drained {
 		if a.unexpected() > settled[i].unexpected() {
@@ -228,9 +236,11 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 	if stall != nil {
 		stall.stopWatching()
 	}
+	byNode := make([]int64, len(nodes)) // deliveries to each node's clients
 	for _, c := range clients {
 		c.close()
 		res.tally.add(c.final)
+		byNode[cfg.nodeOf(c.id)] += c.final.Delivered
 		if c.readErr != nil && !errors.Is(c.readErr, os.ErrDeadlineExceeded) {
 			res.Dropped++
 		}
@@ -251,8 +261,12 @@ func runLoad(ctx context.Context, cfg *Config, addr string, pid int, deadline ti
 	res.Seconds = elapsed.Seconds()
 	res.DeliveriesSec = float64(res.Delivered) / elapsed.Seconds()
 	res.Latency = summarize(&lat.h)
-	if before != nil && after != nil {
-		res.Server = usage(before, after, res.Delivered)
+	if cfg.clustered() {
+		res.Nodes, res.Server = nodeResults(cfg, before, after, byNode)
+		res.SameNode = &SplitLatency{Deliveries: lat.same.count(), Latency: summarize(&lat.same)}
+		res.CrossNode = &SplitLatency{Deliveries: lat.cross.count(), Latency: summarize(&lat.cross)}
+	} else if before[0] != nil && after[0] != nil {
+		res.Server = usage(before[0], after[0], res.Delivered)
 	}
 	if res.bad() {
 		problems = append(problems, fmt.Sprintf("%d lost, %d duplicated, %d reordered, %d garbled of %d expected deliveries",
@@ -278,6 +292,7 @@ func dialLoad(ctx context.Context, cfg *Config, i int, addr string, deadline tim
 	} else {
 		c.rx = newReceiver(cfg, c.room, newLatencyBatch(lat))
 	}
+	c.rx.onNode(cfg.nodeOf(i), cfg.nodeCount())
 	c.notes = newStallNotes(cfg, i == 0)
 	go c.read()
 	var hello []byte

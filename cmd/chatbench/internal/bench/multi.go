@@ -159,6 +159,7 @@ func newMultiReceiver(cfg *Config, i int, lat *latencyBatch) *receiver {
 	return &receiver{
 		lines: cfg.Lines, size: cfg.Size, rooms: cfg.Rooms, nsend: cfg.Senders,
 		multi:   m,
+		nodes:   1,
 		lat:     lat,
 		scratch: make([]byte, 0, maxSize+32),
 	}
@@ -201,7 +202,7 @@ func (r *receiver) multiLine(rest []byte, now int64) {
 		r.tally.Reordered++
 	}
 	r.tally.Delivered++
-	r.lat.add(h.ts, now-h.ts)
+	r.lat.addFrom(h.ts, now-h.ts, r.crossNode(h.id))
 }
 
 // lost returns how many lines the receiver never got.

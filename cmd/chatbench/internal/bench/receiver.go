@@ -26,6 +26,7 @@ type receiver struct {
 	firstFlooder  int          // the sender id of flooder0 (Config.flooderID)
 	flooders      []seqTracker // by flooder
 	multi         *multiTracks // in the multi-room scenario (multi.go); the fields above are then unused
+	node, nodes   int          // the receiver's node of a cluster, and how many there are (cluster.go); 0, 1 for one server
 	lat           *latencyBatch
 	scratch, user []byte
 	tally         tally   // Lost is filled in by finish
@@ -44,6 +45,7 @@ func newReceiver(cfg *Config, roomIdx int, lat *latencyBatch) *receiver {
 		flooders:     make([]seqTracker, cfg.Flooders),
 		firstFlooder: cfg.flooderID(0),
 		fromFlooders: make([]int64, cfg.Flooders),
+		nodes:        1,
 		lat:          lat,
 		scratch:      make([]byte, 0, maxSize+32),
 		user:         make([]byte, 0, 32),
@@ -119,8 +121,16 @@ func (r *receiver) roomLine(rest []byte, now int64) {
 		return
 	}
 	r.tally.Delivered++
-	r.lat.add(h.ts, now-h.ts)
+	r.lat.addFrom(h.ts, now-h.ts, r.crossNode(h.id))
 }
+
+// onNode says that the receiver is on node of nodes (0-based), for
+// telling same-node from cross-node latency.
+func (r *receiver) onNode(node, nodes int) { r.node, r.nodes = node, nodes }
+
+// crossNode reports whether load sender id was on another node than the
+// receiver (Config.nodeOf).
+func (r *receiver) crossNode(id int) bool { return id%r.nodes != r.node }
 
 // finish flushes the latencies and returns the tally with the lost lines.
 func (r *receiver) finish() tally {

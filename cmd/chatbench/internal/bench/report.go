@@ -26,6 +26,8 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	s := r.Server
 	switch {
+	case len(s.Nodes) > 0:
+		writeNodes(&b, line, s)
 	case s.Exec != "":
 		line("server", "%s  pid %d, started by -exec; after SIGTERM: %s", s.Addr, s.PID, s.Exit)
 	case s.PID != 0:
@@ -56,9 +58,35 @@ func (r *Report) WriteText(w io.Writer) error {
 		lt := l.Latency
 		line("latency", "p50 %s  p99 %s  p99.9 %s  max %s  (mean %s)",
 			micros(lt.P50), micros(lt.P99), micros(lt.P999), micros(lt.Max), micros(lt.Mean))
-		if u := l.Server; u != nil {
+		for _, sl := range []struct {
+			name string
+			l    *SplitLatency
+		}{{"same node", l.SameNode}, {"cross node", l.CrossNode}} {
+			if sl.l == nil {
+				continue
+			}
+			if sl.l.Deliveries == 0 {
+				fmt.Fprintf(&b, "  %-11s no deliveries\n", sl.name)
+				continue
+			}
+			lt := sl.l.Latency
+			fmt.Fprintf(&b, "  %-11s p50 %s  p99 %s  p99.9 %s  max %s  (mean %s; %d deliveries)\n", sl.name,
+				micros(lt.P50), micros(lt.P99), micros(lt.P999), micros(lt.Max), micros(lt.Mean), sl.l.Deliveries)
+		}
+		if u := l.Server; u != nil && len(l.Nodes) > 0 {
+			line("server", "CPU %.2fs (±0.01 a node) = %.3f µs per delivery, the sum of %d nodes (node 1's with its NATS server); RSS %s -> %s",
+				u.CPUSeconds, u.CPUPerDeliveryUS, len(l.Nodes), kb(u.RSSBeforeKB), kb(u.RSSAfterKB))
+		} else if u != nil {
 			line("server", "CPU %.2fs (±0.01) = %.3f µs per delivery; RSS %s -> %s (peak %s)",
 				u.CPUSeconds, u.CPUPerDeliveryUS, kb(u.RSSBeforeKB), kb(u.RSSAfterKB), kb(u.PeakRSSKB))
+		}
+		for _, n := range l.Nodes {
+			fmt.Fprintf(&b, "  node %-4d%d clients received %d", n.Node, n.Clients, n.Delivered)
+			if u := n.Server; u != nil {
+				fmt.Fprintf(&b, "; CPU %.2fs = %.3f µs per delivery of all, %.3f µs per delivery to its clients; RSS %s -> %s (peak %s)",
+					u.CPUSeconds, u.CPUPerDeliveryUS, n.CPUPerOwnDeliveryUS, kb(u.RSSBeforeKB), kb(u.RSSAfterKB), kb(u.PeakRSSKB))
+			}
+			b.WriteString("\n")
 		}
 		line("client", "CPU %.2fs (chatbench itself, same phase)", l.ClientCPU)
 		if st := l.Stall; st != nil {
@@ -87,6 +115,26 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// writeNodes writes which nodes of a cluster were measured.
+func writeNodes(b *strings.Builder, line func(label, format string, a ...any), s ServerInfo) {
+	if s.Exec != "" {
+		line("server", "%d chatd nodes of one cluster, started by -exec; node 1 runs its NATS server at %s", len(s.Nodes), s.Nodes[0].NATS)
+	} else {
+		line("server", "%d nodes of one cluster at -addrs", len(s.Nodes))
+	}
+	for _, n := range s.Nodes {
+		fmt.Fprintf(b, "  node %-4d%s", n.Node, n.Addr)
+		switch {
+		case n.Exec != "":
+			fmt.Fprintf(b, "  pid %d; after SIGTERM: %s\n", n.PID, n.Exit)
+		case n.PID != 0:
+			fmt.Fprintf(b, "  pid %d\n", n.PID)
+		default:
+			b.WriteString("  (no -pids: no CPU or memory figures)\n")
+		}
+	}
 }
 
 // writeStall writes the fate of the stalled members.

@@ -29,6 +29,9 @@ type ServerInfo struct {
 	Exit    string `json:"exit,omitempty"` // how the server started by -exec ended after SIGTERM
 	NoFile  uint64 `json:"rlimit_nofile"`  // chatbench's open-file limit (inherited by -exec)
 	Started string `json:"started"`        // start of the run, RFC 3339
+	// Nodes are the nodes of a cluster (-nodes, -addrs), of which Addr and
+	// PID above give the first.
+	Nodes []NodeInfo `json:"nodes,omitempty"`
 	// LoadAverage is the machine's 1-, 5- and 15-minute load averages
 	// (/proc/loadavg) at the start and at the end of the run: how busy the
 	// machine was besides. Empty where unknown.
@@ -101,23 +104,19 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) (*Report, error) {
 	prog := newProgress(stderr, cfg.Progress)
 	defer prog.close()
 
-	if cfg.Exec != "" {
-		prog.set("start", func() string { return cfg.Exec })
-		var verbose io.Writer
-		if cfg.Verbose {
-			verbose = stderr
-		}
-		srv, err := startServer(ctx, cfg.Exec, cfg.dialer(deadline), verbose, deadline)
-		if err != nil {
-			return nil, err
-		}
-		rep.Server.Addr, rep.Server.PID = srv.addr, srv.pid
-		defer func() {
-			prog.set("stop", func() string { return "" })
-			rep.Server.Exit = srv.stop()
-		}()
+	var verbose io.Writer
+	if cfg.Verbose {
+		verbose = stderr
 	}
-	addr, pid := rep.Server.Addr, rep.Server.PID
+	nodes, stop, err := startNodes(ctx, &cfg, &rep.Server, verbose, deadline, prog)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		prog.set("stop", func() string { return "" })
+		stop()
+	}()
+	addr, pid := nodes[0].addr, nodes[0].pid // of the idle connections, which need one server
 
 	var idle *idleSet
 	if cfg.Idle > 0 {
@@ -125,7 +124,7 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) (*Report, error) {
 		defer idle.close()
 	}
 	if cfg.Clients > 0 {
-		res, problems, err := runLoad(ctx, &cfg, addr, pid, deadline, prog)
+		res, problems, err := runLoad(ctx, &cfg, nodes, deadline, prog)
 		if err != nil {
 			return nil, fmt.Errorf("load: %w", err)
 		}
@@ -151,6 +150,55 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) (*Report, error) {
 	}
 	rep.OK = len(rep.Problems) == 0
 	return rep, nil
+}
+
+// startNodes starts the server or the nodes of a cluster that cfg.Exec
+// and cfg.Nodes describe, or takes those of cfg.Addr or cfg.Addrs, and
+// says which in s. It returns them, and a function that stops those it
+// started and records how they ended in s.
+func startNodes(ctx context.Context, cfg *Config, s *ServerInfo, verbose io.Writer, deadline time.Time, prog *progress) ([]node, func(), error) {
+	var nodes []node
+	stop := func() {}
+	switch {
+	case cfg.Exec != "" && cfg.Nodes > 0:
+		cl, err := startCluster(ctx, cfg, verbose, deadline, prog)
+		if err != nil {
+			return nil, nil, err
+		}
+		for k, srv := range cl.nodes {
+			nodes = append(nodes, node{addr: srv.addr, pid: srv.pid})
+			s.Nodes = append(s.Nodes, NodeInfo{Node: k + 1, Addr: srv.addr, PID: srv.pid, Exec: cl.cmds[k]})
+		}
+		s.Nodes[0].NATS = cl.nats
+		stop = func() {
+			cl.stop()
+			for k, exit := range cl.exits {
+				s.Nodes[k].Exit = exit
+			}
+			s.Exit = cl.exits[0]
+		}
+	case cfg.Exec != "":
+		prog.set("start", func() string { return cfg.Exec })
+		srv, err := startServer(ctx, cfg.Exec, "server", cfg.dialer(deadline), verbose, deadline)
+		if err != nil {
+			return nil, nil, err
+		}
+		nodes = []node{{addr: srv.addr, pid: srv.pid}}
+		stop = func() { s.Exit = srv.stop() }
+	case len(cfg.Addrs) > 0:
+		for k, a := range cfg.Addrs {
+			n := node{addr: a}
+			if len(cfg.PIDs) > 0 {
+				n.pid = cfg.PIDs[k]
+			}
+			nodes = append(nodes, n)
+			s.Nodes = append(s.Nodes, NodeInfo{Node: k + 1, Addr: a, PID: n.pid})
+		}
+	default:
+		nodes = []node{{addr: cfg.Addr, pid: cfg.PID}}
+	}
+	s.Addr, s.PID = nodes[0].addr, nodes[0].pid
+	return nodes, stop, nil
 }
 
 // isTerminal reports whether w is a terminal.

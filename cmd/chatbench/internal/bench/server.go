@@ -22,6 +22,7 @@ type execServer struct {
 	cmd     *exec.Cmd
 	pid     int
 	addr    string
+	label   string        // names it in copies of its output: "server", "node2"
 	dialer  dial.Dialer   // the transport of addr, for the readiness probe
 	exited  chan struct{} // closed when the process has been waited for
 	waitErr error         // set before exited is closed
@@ -41,9 +42,10 @@ const stopTimeout = 10 * time.Second
 // server itself has the shell's PID. Each {port} in command is replaced by
 // a free loopback port; without {port}, the server's address is taken from
 // the first addr=HOST:PORT in its output whose port is not 0. It returns
-// once the server answers PING on that address.
-func startServer(ctx context.Context, command string, d dial.Dialer, verbose io.Writer, deadline time.Time) (*execServer, error) {
-	s := &execServer{dialer: d, exited: make(chan struct{}), drained: make(chan struct{}), output: &tail{max: 40}}
+// once the server answers PING on that address. Its output is copied to
+// verbose, if not nil, each line after label and a colon.
+func startServer(ctx context.Context, command, label string, d dial.Dialer, verbose io.Writer, deadline time.Time) (*execServer, error) {
+	s := &execServer{label: label, dialer: d, exited: make(chan struct{}), drained: make(chan struct{}), output: &tail{max: 40}}
 	if strings.Contains(command, "{port}") {
 		port, err := freePort()
 		if err != nil {
@@ -123,7 +125,7 @@ func (s *execServer) scan(r io.ReadCloser, verbose io.Writer, found chan<- strin
 		line := sc.Text()
 		s.output.add(line)
 		if verbose != nil {
-			fmt.Fprintf(verbose, "server: %s\n", line)
+			fmt.Fprintf(verbose, "%s: %s\n", s.label, line)
 		}
 		if !sent {
 			if a, ok := logAddr(line); ok {
