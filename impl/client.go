@@ -93,11 +93,14 @@ type client struct {
 	wakeGen    uint32
 
 	// A cluster node (clusternode.go). A ghost is a user of another node,
-	// named node, with no connection: nothing is written to it. endSent:
-	// the entry that ends this node's client is published.
-	ghost   bool
-	node    string
-	endSent bool
+	// named node, with no connection: nothing is written to it; firstSeq
+	// is the log position of its first entry, which orders the users of a
+	// node that is gone. endSent: the entry that ends this node's client
+	// is published.
+	ghost    bool
+	node     string
+	firstSeq uint64
+	endSent  bool
 }
 
 // newClient wraps an accepted connection.

@@ -61,7 +61,6 @@ type clusterState struct {
 	broken  bool                 // for good (onLinkError)
 	local   map[uint64]*client   // this node's open clients, by connection ID
 	ghosts  map[ghostKey]*client // the other nodes' users
-	byNode  map[string][]*client // the ghosts of each node, in the order they appeared
 	maxConn map[string]uint64    // the largest connection ID of each node in the log so far
 	gone    map[string]uint64    // nodes declared gone: their connections up to this ID are dead
 	outbox  [][]byte             // entries to publish that the link's queue refused, oldest first
@@ -79,7 +78,6 @@ func newClusterState(link clusterLink) *clusterState {
 		node:    link.Node(),
 		local:   make(map[uint64]*client),
 		ghosts:  make(map[ghostKey]*client),
-		byNode:  make(map[string][]*client),
 		maxConn: make(map[string]uint64),
 		gone:    make(map[string]uint64),
 		retry:   newStoppedTimer(),
@@ -180,7 +178,7 @@ func (l *loop) onEntry(en cluster.Entry) {
 		return
 	}
 	cl.maxConn[en.Node] = max(cl.maxConn[en.Node], e.conn)
-	c := l.entryClient(en.Node, e.conn, e.kind == entryLine || e.kind == entryOverlong)
+	c := l.entryClient(en, e.conn, e.kind == entryLine || e.kind == entryOverlong)
 	if c == nil || c.phase == phaseClosed {
 		return
 	}
@@ -206,11 +204,11 @@ func (l *loop) onEntry(en cluster.Entry) {
 	}
 }
 
-// entryClient returns the client an entry of node's connection conn is
-// about: one of this node's, or a ghost, created for a line if it is new.
-// It returns nil for a connection that is gone.
-func (l *loop) entryClient(node string, conn uint64, create bool) *client {
-	cl := l.cl
+// entryClient returns the client an entry of its node's connection conn
+// is about: one of this node's, or a ghost, created for a line if it is
+// new. It returns nil for a connection that is gone.
+func (l *loop) entryClient(en cluster.Entry, conn uint64, create bool) *client {
+	cl, node := l.cl, en.Node
 	if node == cl.node {
 		return cl.local[conn]
 	}
@@ -221,9 +219,8 @@ func (l *loop) entryClient(node string, conn uint64, create bool) *client {
 	if dead, ok := cl.gone[node]; !create || ok && conn <= dead {
 		return nil
 	}
-	g := &client{id: conn, srv: l.srv, ghost: true, node: node}
+	g := &client{id: conn, srv: l.srv, ghost: true, node: node, firstSeq: en.Seq}
 	cl.ghosts[k] = g
-	cl.byNode[node] = append(cl.byNode[node], g)
 	return g
 }
 
@@ -240,13 +237,11 @@ func (l *loop) dropGhost(g *client, why closeCause) {
 		delete(l.users, g.fold)
 	}
 	delete(cl.ghosts, ghostKey{g.node, g.id})
-	cl.byNode[g.node] = slices.DeleteFunc(cl.byNode[g.node], func(c *client) bool { return c == g })
 }
 
 // nodeGone applies the entry that a node is gone: each of its users is
 // disconnected, in the order of their first entries in the log, and the
-// entries of its
-// connections that come later are ignored. If the node is this one, it
+// entries of its connections that come later are ignored. If the node is this one, it
 // was declared dead while it lived: it closes every connection it has,
 // and tells the others that they ended, for entries of them that were in
 // flight.
@@ -258,10 +253,16 @@ func (l *loop) nodeGone(node string) {
 	cl.gone[node] = cl.maxConn[node]
 	l.log.Warn("cluster node gone", "node", node, "self", node == cl.node)
 	if node != cl.node {
-		for _, g := range slices.Clone(cl.byNode[node]) {
+		var theirs []*client
+		for k, g := range cl.ghosts {
+			if k.node == node {
+				theirs = append(theirs, g)
+			}
+		}
+		slices.SortFunc(theirs, func(a, b *client) int { return cmp.Compare(a.firstSeq, b.firstSeq) })
+		for _, g := range theirs {
 			l.closeClient(g, closeCause{reason: Disconnected, detail: "node gone"})
 		}
-		delete(cl.byNode, node)
 		return
 	}
 	mine := make([]*client, 0, len(cl.local))
