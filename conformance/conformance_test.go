@@ -105,6 +105,17 @@ func buildReference(t *testing.T) string {
 // build.
 func referenceServer(t *testing.T, extra string) StartFunc {
 	t.Helper()
+	start, err := ExecServer(buildChatd(t) + " -addr 127.0.0.1:{port} " + extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return start
+}
+
+// buildChatd builds the reference server cmd/chatd into a temporary
+// directory and returns the path of the binary.
+func buildChatd(t *testing.T) string {
+	t.Helper()
 	bin := filepath.Join(t.TempDir(), "chatd")
 	cmd := exec.Command("go", "build", "-o", bin, "roomchat.dev/roomchat/cmd/chatd")
 	cmd.Dir = ".."
@@ -112,11 +123,34 @@ func referenceServer(t *testing.T, extra string) StartFunc {
 		t.Skipf("the reference server cmd/chatd does not build yet, so there is nothing to run the suite against "+
 			"(give -args -addr=host:port or -exec='cmd {port}' to test another server):\n%s", out)
 	}
-	start, err := ExecServer(bin + " -addr 127.0.0.1:{port} " + extra)
+	return bin
+}
+
+// clusterTags are the tags of the scripts a cluster of reference nodes
+// runs: a node offers no accounts, history or durable storage (PROTOCOL.md
+// 14).
+var clusterTags = []string{"core", "ping", "input", "limits", "shutdown", "caps", "rooms", TagCluster}
+
+// TestScriptsOnCluster runs the scripts of the cluster profile against
+// clusters of three reference nodes that share one NATS server run by
+// "chatd nats", started afresh for each script. With CHAT_CLUSTER=1 it
+// runs every script that a node can serve, the others against node 1.
+func TestScriptsOnCluster(t *testing.T) {
+	bin := buildChatd(t)
+	start, err := ExecCluster(ClusterConfig{
+		Nodes: 3,
+		Log:   bin + " nats -addr {addr} -store {dir}",
+		Node:  bin + " -addr {addr} -cluster nats://{log} -cluster-node n{node} -node-timeout 1s",
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return start
+	cfg := Config{Start: start, ClusterNodes: 3, ClusterLog: true, Scripts: loadSuite(t), Tags: clusterTags,
+		Run: regexp.MustCompile(`^cluster_`), Verbose: testing.Verbose()}
+	if os.Getenv("CHAT_CLUSTER") != "" {
+		cfg.Run = nil
+	}
+	RunTests(t, cfg)
 }
 
 // TestScriptsAgainstModel runs the scripts that the in-test model server

@@ -23,7 +23,8 @@
 // The tags are those of PROTOCOL.md 1.1: core, ping, input, limits,
 // ratelimit, shutdown, the transports tls, framed and ws, and the
 // extensions of section 13, caps, accounts, history, durable and rooms (a script
-// names caps too when it enables an extension with CAPS), and robustness.
+// names caps too when it enables an extension with CAPS), cluster (the
+// profile of section 14), and robustness.
 // A script that uses the restart command needs a "# server:" header (the
 // runner finds the command in the script, and refuses to load a script
 // without the header): it runs only on a server that the suite starts for
@@ -32,6 +33,14 @@
 // a new empty directory for each script's server that its restarts keep
 // and that is removed afterwards, for state that must survive a restart:
 // -exec 'chatd -addr {addr} -db {dir}/chat.db' runs the durable scripts.
+//
+// A script of the cluster tag runs on a cluster that the suite starts for
+// it (ExecCluster, chatconform -cluster-nodes N; its servers are
+// Clusters): connect -node N reaches node N, killnode and stopnode end
+// one, stoplog and startlog stop and start the service the nodes share
+// (-cluster-log). The runner finds the highest node a script names, and
+// whether it stops the log, and skips it on a cluster that lacks them;
+// such a script must have the cluster tag and a "# server:" header.
 //
 // Then a "#" comment opens each phase; a failure shows the failing phase.
 // Every script gets these environment variables:
@@ -45,7 +54,8 @@
 //
 // and a condition for each tag, [core], [ping], [input], [limits],
 // [ratelimit], [shutdown], [tls], [framed], [ws], [caps], [accounts],
-// [history], [durable] (the extension is being tested) and [robustness],
+// [history], [durable], [rooms], [cluster] (the extension is being tested)
+// and [robustness],
 // and [fresh].
 //
 // The commands expand $VARIABLES in their arguments themselves, so $U works
@@ -70,15 +80,17 @@
 //
 // Connections:
 //
-//	connect [-rcvbuf BYTES] NAME...
+//	connect [-rcvbuf BYTES] [-node N] NAME...
 //	                         open one TCP connection per name to $ADDR; a name
-//	                         may be reused once its connection is over. -rcvbuf
-//	                         sets each socket's receive buffer to BYTES before
-//	                         it connects (SO_RCVBUF, which the kernel may round
-//	                         up), so that once NAME stops reading the server's
-//	                         output to it is pending after a few kilobytes,
-//	                         however large the kernel would have let the buffer
-//	                         grow (for WriteTimeout: LIMIT-4)
+//	                         may be reused once its connection is over. -node:
+//	                         to node N of the cluster started for the script
+//	                         instead (1 is $ADDR's). -rcvbuf sets each socket's
+//	                         receive buffer to BYTES before it connects
+//	                         (SO_RCVBUF, which the kernel may round up), so
+//	                         that once NAME stops reading the server's output
+//	                         to it is pending after a few kilobytes, however
+//	                         large the kernel would have let the buffer grow
+//	                         (for WriteTimeout: LIMIT-4)
 //	! connect NAME           the server must refuse the connection
 //	connectmany N PREFIX     connect PREFIX1 ... PREFIXN
 //	disconnect NAME...       close abruptly (FIN), without QUIT
@@ -232,11 +244,17 @@
 //	                         reset, not a clean end of stream: the abortive
 //	                         close of a slow consumer (LIMIT-8). Lines that
 //	                         reached NAME before the reset may be read first
-//	await NAME LINE REPLY    send LINE until it is answered REPLY, for at most
+//	await [-fresh [-node N]] NAME LINE REPLY
+//	                         send LINE until it is answered REPLY, for at most
 //	                         $TIMEOUT: for states that settle at a time no
 //	                         client can observe, such as a name freed by a
 //	                         disconnect (DISC-3). LINE must be answered with
-//	                         one line.
+//	                         one line. -fresh: each try is a new connection
+//	                         called NAME (to node N of a cluster with -node),
+//	                         which waits half a second at most for its answer;
+//	                         the one answered REPLY stays open. For a state in
+//	                         which a line may go unanswered for a while, such
+//	                         as a cluster's log going down (CLUSTER-7)
 //
 // The server and time:
 //
@@ -252,6 +270,18 @@
 //	                         runner sees restart in a script: the script needs
 //	                         a "# server:" header and runs only on a server the
 //	                         suite starts (-exec), and is skipped on -addr
+//	killnode N               SIGKILL to node N of the cluster started for this
+//	                         script (a script of the cluster tag): it ends at
+//	                         once, and its connections with it; wait until it
+//	                         has ended
+//	stopnode N               SIGTERM to node N of the cluster, and wait until
+//	                         it exits (SHUT-1 for its own clients)
+//	stoplog                  stop the service the cluster's nodes share
+//	                         (-cluster-log): the cluster's log is unreachable
+//	                         until startlog. A script that uses it is skipped
+//	                         on a cluster without -cluster-log
+//	startlog                 start the log service again where the nodes expect
+//	                         it, and wait until it accepts connections
 //	sleep DURATION           wait, for the timeouts of sections 8 and 9
 //	                         (LIMIT-7, SHUT-2); never to synchronise (use
 //	                         quiet)
@@ -265,10 +295,11 @@
 //	                         and less than -before after mark MARK, by the time
 //	                         the client received it, not when the script got to
 //	                         it: a lower and an upper bound on a timeout
-//	                         (LIMIT-4, LIMIT-7, LIMIT-11). Give bounds seconds
-//	                         wide of the value the protocol implies, so that a
-//	                         loaded machine passes and a timeout off by a whole
-//	                         period fails
+//	                         (LIMIT-4, LIMIT-7, LIMIT-11). Without -after, a
+//	                         line that arrived before the mark passes too. Give
+//	                         bounds seconds wide of the value the protocol
+//	                         implies, so that a loaded machine passes and a
+//	                         timeout off by a whole period fails
 //
 // Verdicts. A failure counts against a MUST of PROTOCOL.md unless it happens
 // between should and must:

@@ -35,9 +35,18 @@ type Config struct {
 	Addr string
 	// Start starts a fresh server for each script.
 	Start StartFunc
+	// ClusterNodes is how many nodes the servers that Start starts have,
+	// when they are Clusters (ExecCluster); 0 if they are not. The scripts
+	// of the cluster tag run only when it is 2 or more, and as many as
+	// they name.
+	ClusterNodes int
+	// ClusterLog is true when those clusters' log service is under the
+	// suite's control (ClusterConfig.Log): the scripts that stop it run.
+	ClusterLog bool
 
 	Scripts []*Script      // the suite, from LoadScripts
 	Run     *regexp.Regexp // if not nil, only scripts whose name matches
+	Skip    *regexp.Regexp // if not nil, not the scripts whose name matches
 	// Tags are the extensions to test, and TagRobustness for the
 	// robustness scripts; nil means all. A script runs only if every one of
 	// its tags is enabled here and, with a Manifest, every extension among
@@ -141,6 +150,9 @@ func NewRunner(cfg Config) (*Runner, error) {
 			return nil, fmt.Errorf("conformance: %w", err)
 		}
 	}
+	if cfg.ClusterNodes > 0 && cfg.Start == nil {
+		return nil, fmt.Errorf("conformance: a cluster (ClusterNodes) is started by Start: give Start")
+	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
@@ -183,11 +195,12 @@ func (r *Runner) Close() error { return os.RemoveAll(r.dir) }
 // nil), less the extensions that the manifest does not declare.
 func (r *Runner) Tags() []string { return slices.Clone(r.tags) }
 
-// Selected returns the scripts that Config.Run selects, in name order.
+// Selected returns the scripts that Config.Run selects and Config.Skip
+// does not, in name order.
 func (r *Runner) Selected() []*Script {
 	var out []*Script
 	for _, sc := range r.cfg.Scripts {
-		if r.cfg.Run == nil || r.cfg.Run.MatchString(sc.Name) {
+		if (r.cfg.Run == nil || r.cfg.Run.MatchString(sc.Name)) && (r.cfg.Skip == nil || !r.cfg.Skip.MatchString(sc.Name)) {
 			out = append(out, sc)
 		}
 	}
@@ -244,6 +257,16 @@ func (r *Runner) skipReason(sc *Script) (Status, string) {
 				return Skip, fmt.Sprintf("is a %s script, not selected by -tags or -skip-tags", t)
 			}
 			return Skip, fmt.Sprintf("needs the %s extension, not selected by -tags or -skip-tags", t)
+		}
+	}
+	if slices.Contains(sc.Tags, TagCluster) {
+		switch nodes := max(sc.Nodes, 2); {
+		case r.cfg.ClusterNodes == 0:
+			return Skip, "is a script of the cluster profile, which needs a cluster that the suite starts for it (-cluster-nodes)"
+		case r.cfg.ClusterNodes < nodes:
+			return Skip, fmt.Sprintf("needs a cluster of %d nodes, and -cluster-nodes is %d", nodes, r.cfg.ClusterNodes)
+		case sc.StopsLog && !r.cfg.ClusterLog:
+			return Skip, "stops the cluster's log, which needs a log service that the suite starts (-cluster-log)"
 		}
 	}
 	if sc.Restarts && r.cfg.Start == nil {
@@ -331,6 +354,11 @@ func (r *Runner) runScript(sc *Script) Result {
 		if _, ok := srv.(Restarter); sc.Restarts && !ok {
 			srv.Stop()
 			res.Status, res.Reason = Skip, "restarts its server, but the servers that Config.Start starts cannot be restarted (they are no Restarter)"
+			return res
+		}
+		if _, ok := srv.(Cluster); slices.Contains(sc.Tags, TagCluster) && !ok {
+			srv.Stop()
+			res.Status, res.Reason = Skip, "is a script of the cluster profile, but the servers that Config.Start starts are no Cluster"
 			return res
 		}
 	}

@@ -6,13 +6,20 @@ import (
 	"path"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 )
 
 // Tags are the tags a script may carry: the extension tags of PROTOCOL.md
 // 1.1, core first, then TagRobustness.
 var Tags = []string{"core", "ping", "input", "limits", "ratelimit", "shutdown", "tls", "framed", "ws",
-	"caps", "accounts", "history", "durable", "rooms", TagRobustness}
+	"caps", "accounts", "history", "durable", "rooms", TagCluster, TagRobustness}
+
+// TagCluster marks the scripts of the cluster profile (PROTOCOL.md 14):
+// they run only on a cluster that the suite starts for each of them
+// (ExecCluster, chatconform -cluster-nodes), and every other script runs
+// against its node 1.
+const TagCluster = "cluster"
 
 // isTransport reports whether tag names a transport of PROTOCOL.md 2.1: its
 // scripts run only over that transport.
@@ -50,6 +57,13 @@ type Script struct {
 	// only on a server that the suite started for it and can restart
 	// (-exec, Restarter). Such a script must have a "# server:" line.
 	Restarts bool
+	// Nodes is the highest node of a cluster the script names (connect
+	// -node N, killnode N, stopnode N), 0 if none: it runs only on a
+	// cluster of that many nodes or more that the suite starts for it.
+	Nodes int
+	// StopsLog is true when the script uses stoplog: it runs only on a
+	// cluster whose log service the suite controls (-cluster-log).
+	StopsLog bool
 }
 
 // LoadScripts reads every *.txtar file at the top of fsys, sorted by name,
@@ -135,6 +149,18 @@ func parseScript(file string, data []byte) (*Script, error) {
 	if sc.Restarts && !sc.Fresh {
 		return nil, fmt.Errorf("%s: it uses restart, which needs a server of its own: add a '# server:' header line", file)
 	}
+	for _, m := range nodeCommand.FindAllStringSubmatch(string(data), -1) {
+		if n, _ := strconv.Atoi(m[3]); n > sc.Nodes {
+			sc.Nodes = n
+		}
+	}
+	sc.StopsLog = logCommand.Match(data)
+	if (sc.Nodes > 0 || sc.StopsLog) && !sc.Fresh {
+		return nil, fmt.Errorf("%s: it uses the nodes of a cluster, which needs a cluster of its own: add a '# server:' header line", file)
+	}
+	if (sc.Nodes > 0 || sc.StopsLog) && !slices.Contains(sc.Tags, TagCluster) {
+		return nil, fmt.Errorf("%s: it uses the nodes of a cluster: give it the %s tag", file, TagCluster)
+	}
 	return sc, nil
 }
 
@@ -154,6 +180,13 @@ func (sc *Script) Strength() Strength {
 // restartCommand matches a restart command of a script, after any
 // conditions.
 var restartCommand = regexp.MustCompile(`(?m)^[ \t]*(\[[^\]\n]*\][ \t]*)*restart([ \t]|$)`)
+
+// nodeCommand matches a command of a script that names a node of a
+// cluster, after any conditions; the node's number is submatch 3.
+var nodeCommand = regexp.MustCompile(`(?m)^[ \t]*(\[[^\]\n]*\][ \t]*)*(!?[ \t]*connect[ \t][^\n]*-node[ \t]+|killnode[ \t]+|stopnode[ \t]+)([0-9]+)`)
+
+// logCommand matches a stoplog command of a script, after any conditions.
+var logCommand = regexp.MustCompile(`(?m)^[ \t]*(\[[^\]\n]*\][ \t]*)*stoplog([ \t]|$)`)
 
 // shouldCommand matches a should command of a script, with its rule.
 var shouldCommand = regexp.MustCompile(`(?m)^\s*should\s+(\S+)\s*$`)

@@ -107,21 +107,12 @@ func ExecServerOver(command string, ready time.Duration, d dial.Dialer) (StartFu
 		return nil, fmt.Errorf("-exec command %q has no {port} or {addr} to tell the server where to listen", command)
 	}
 	return func(flags []string) (Server, error) {
-		s := &execServer{argv: argv, flags: flags, ready: ready, dialer: d, log: &tailBuffer{max: 64 << 10}}
-		if usesDir(argv) {
-			dir, err := os.MkdirTemp("", "chatconform-server-")
-			if err != nil {
-				return nil, err
-			}
-			s.dir = dir
-		}
-		if err := s.start(0); err != nil {
-			s.removeDir()
-			return nil, err
-		}
-		return s, nil
+		return startExec(argv, flags, ready, d, false)
 	}, nil
 }
+
+// mkServerDir makes the directory {dir} stands for.
+func mkServerDir() (string, error) { return os.MkdirTemp("", "chatconform-server-") }
 
 // usesDir reports whether a command line holds {dir}.
 func usesDir(argv []string) bool {
@@ -140,8 +131,11 @@ type execServer struct {
 	flags  []string      // the script's server flags
 	ready  time.Duration // how long a start may take
 	dialer dial.Dialer   // the transport of addr, for the readiness probe
-	dir    string        // what {dir} stands for; "" if argv has none
-	log    *tailBuffer   // the output of every process of this server
+	// tcpOnly: the process is ready once it accepts a TCP connection, which
+	// is closed at once (a cluster's log service, which speaks no chat).
+	tcpOnly bool
+	dir     string      // what {dir} stands for; "" if argv has none
+	log     *tailBuffer // the output of every process of this server
 
 	addr string      // 127.0.0.1:port of the current process
 	proc *serverProc // the current process
@@ -234,7 +228,20 @@ func (s *execServer) waitReady(timeout time.Duration) error {
 		}
 		d := s.dialer
 		d.Timeout = time.Second
-		conn, err := d.Dial(s.addr, dial.Options{})
+		var conn net.Conn
+		var err error
+		if s.tcpOnly {
+			conn, err = net.DialTimeout("tcp", s.addr, time.Second)
+		} else {
+			conn, err = d.Dial(s.addr, dial.Options{})
+		}
+		if err == nil && s.tcpOnly && conn.LocalAddr().String() != s.addr {
+			conn.Close()
+			if s.proc.exited() {
+				return fmt.Errorf("%w (%v)", errExitedEarly, s.proc.err)
+			}
+			return nil
+		}
 		if err == nil {
 			if conn.LocalAddr().String() == s.addr {
 				conn.Close() // a TCP self-connect, not the server

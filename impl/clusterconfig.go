@@ -66,10 +66,20 @@ func (s *Server) openCluster() error {
 	return nil
 }
 
+// linkFlushTimeout bounds how long closeCluster waits for the loop's last
+// entries to be stored.
+const linkFlushTimeout = 2 * time.Second
+
 // closeCluster closes the link to the cluster, if any, once the loop has
 // stopped (closeBackends) or Open failed.
 func (s *Server) closeCluster() {
 	if cl := s.loop.cl; cl != nil {
+		// The loop's last entries, such as this node's "node gone" at a
+		// shutdown, are stored before the link goes, if the log takes them
+		// soon enough.
+		if !cl.link.Flush(linkFlushTimeout) {
+			s.log.Warn("cluster: entries not stored before the link closed", "waited", linkFlushTimeout)
+		}
 		if err := cl.link.Close(); err != nil {
 			s.log.Error("closing the cluster link", "err", err)
 		}

@@ -3,6 +3,7 @@ package impl
 import (
 	"slices"
 	"sync"
+	"time"
 
 	"roomchat.dev/roomchat/impl/cluster"
 )
@@ -67,6 +68,9 @@ func (f *fakeLink) TryPublish(data []byte) bool {
 	}
 	return true
 }
+
+// Flush has nothing to wait for: TryPublish stores at once.
+func (f *fakeLink) Flush(time.Duration) bool { return true }
 
 func (f *fakeLink) Close() error {
 	h := f.hub

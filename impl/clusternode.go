@@ -34,6 +34,7 @@ type clusterLink interface {
 	Dead() <-chan string
 	Up() <-chan bool
 	Errors() <-chan error
+	Flush(timeout time.Duration) bool
 	Close() error
 }
 
@@ -41,7 +42,7 @@ var _ clusterLink = (*cluster.Link)(nil)
 
 // ErrClusterUnavailable answers a line that a node cannot put in the log
 // (docs/cluster.md, "When NATS is unreachable").
-const ErrClusterUnavailable = "Cluster unavailable"
+const ErrClusterUnavailable = spec.ErrClusterUnavailable
 
 // outboxRetry is how soon entries that the link's queue refused are
 // offered again.

@@ -32,6 +32,8 @@ const (
 	ErrTooManyRooms      = "Too many rooms"     // MULTI-2
 	ErrNotInThatRoom     = "Not in that room"   // MULTI-3, MULTI-4, MULTI-6
 	ErrRoomRequired      = "Room required"      // MULTI-5
+	// Section 14.
+	ErrClusterUnavailable = "Cluster unavailable" // CLUSTER-7
 )
 
 // OK texts that do not depend on arguments.

@@ -100,7 +100,7 @@ func TestTextsMatchProtocol(t *testing.T) {
 		spec.ErrIdleTimeout, spec.ErrShuttingDown,
 		spec.ErrUnknownExt, spec.ErrInvalidPassword, spec.ErrAlreadyRegistered, spec.ErrLoginFailed,
 		spec.ErrNotRegistered, spec.ErrWrongPassword, spec.ErrStorageFailed,
-		spec.ErrTooManyRooms, spec.ErrNotInThatRoom, spec.ErrRoomRequired,
+		spec.ErrTooManyRooms, spec.ErrNotInThatRoom, spec.ErrRoomRequired, spec.ErrClusterUnavailable,
 	} {
 		ours = append(ours, "ERROR "+e)
 	}

@@ -47,6 +47,15 @@ func runConcurrent(c concurrentRun) conformance.Result {
 	case len(c.nodes) > 0:
 		target.Addrs = c.nodes
 		over = fmt.Sprintf(" over %d nodes", len(c.nodes))
+	case c.cfg.Start != nil && c.cfg.ClusterNodes > 0:
+		target.StartNodes = func() ([]string, func(), error) {
+			srv, err := c.cfg.Start(nil)
+			if err != nil {
+				return nil, nil, err
+			}
+			return srv.(conformance.Cluster).NodeAddrs(), func() { srv.Stop() }, nil
+		}
+		over = fmt.Sprintf(" over %d nodes", c.cfg.ClusterNodes)
 	case c.cfg.Start != nil:
 		target.Start = func() (string, func(), error) {
 			srv, err := c.cfg.Start(nil)

@@ -9,6 +9,14 @@
 //
 //	chatconform -nodes 127.0.0.1:4001,127.0.0.1:4002,127.0.0.1:4003 -concurrent 8
 //
+// With -cluster-nodes N, -exec starts a cluster of N nodes for each script
+// (and -cluster-log the service they share), and the scripts of the
+// cluster profile run too: they connect to several nodes, stop or kill
+// one, and make the shared log unreachable:
+//
+//	chatconform -cluster-nodes 3 -cluster-log 'chatd nats -addr {addr}' \
+//	    -exec 'chatd -addr {addr} -cluster nats://{log} -cluster-node n{node} -node-timeout 1s'
+//
 // Run it with -h for the flags; package conformance documents the script
 // commands.
 package main
@@ -73,6 +81,7 @@ Exit status:
 // options are chatconform's flags.
 type options struct {
 	addr, execCmd, runRE, tags string
+	skipRE                     string
 	skipTags                   string
 	verbose, jsonOut, coverage bool
 	timeout, startTimeout      time.Duration
@@ -87,6 +96,8 @@ type options struct {
 	tlsInsecure                bool
 	nodes                      string
 	nodeAddrs                  []string // -nodes, parsed
+	clusterNodes               int
+	clusterLog                 string
 }
 
 // flags defines the flags of chatconform on fl.
@@ -94,6 +105,7 @@ func (o *options) flags(fl *flag.FlagSet) {
 	fl.StringVar(&o.addr, "addr", "", "run against the server at `host:port`, shared by all scripts")
 	fl.StringVar(&o.execCmd, "exec", "", "start a fresh server for each script with `command`; {port} in it is replaced by a free port, {addr} by 127.0.0.1:{port}, and {dir} by a new empty directory for that script's server, which its restarts keep and which is removed afterwards: give the server its durable state there (-db {dir}/chat.db) to run the durable scripts")
 	fl.StringVar(&o.runRE, "run", "", "run only the scripts whose name matches `regexp`")
+	fl.StringVar(&o.skipRE, "skip", "", "leave out the scripts whose name matches `regexp` (after -run)")
 	fl.StringVar(&o.tags, "tags", "", "test only these comma-separated `extensions` ("+strings.Join(extensionTags(), ",")+") and robustness for the robustness scripts (default all)")
 	fl.StringVar(&o.skipTags, "skip-tags", "", "leave out the scripts of these comma-separated `tags`, from all or from -tags: -skip-tags durable against a server without durable storage")
 	fl.BoolVar(&o.verbose, "v", false, "print the log of every script, not only of failures")
@@ -103,6 +115,8 @@ func (o *options) flags(fl *flag.FlagSet) {
 	fl.IntVar(&o.concurrent, "concurrent", 0, "also run the concurrent checker with `n` clients at once (2 to 16), no barrier between their lines: it finds races that the scripts and -model cannot see")
 	fl.IntVar(&o.histories, "histories", 100, "concurrent histories to run and check with -concurrent")
 	fl.StringVar(&o.nodes, "nodes", "", "with -concurrent, spread its clients over the running nodes of one service at these comma-separated `host:port,...` addresses (a cluster's nodes): client i's connections go to node i mod their number; the scripts and -model run against -addr, by default the first node; not with -exec")
+	fl.IntVar(&o.clusterNodes, "cluster-nodes", 0, "with -exec, start a cluster of `n` nodes (2 or more) for each script instead of one server: -exec is each node's command, with {node} replaced by its number 1..n and {log} by the address of -cluster-log's service; the scripts of the cluster tag (PROTOCOL.md 14) run, the others run against node 1, and -concurrent spreads its clients over the nodes")
+	fl.StringVar(&o.clusterLog, "cluster-log", "", "with -cluster-nodes, start the service the nodes share (for chatd, its NATS server) with `command` before them, {port}, {addr} and {dir} as in -exec; the scripts that make the cluster's log unreachable (stoplog) run only with it")
 	fl.StringVar(&o.junit, "junit", "", "write a JUnit XML report to `file`")
 	fl.BoolVar(&o.jsonOut, "json", false, "print one JSON object per script instead of text")
 	fl.StringVar(&o.manifest, "manifest", "", "read the server's declared extensions and known deviations from `file`")
@@ -179,6 +193,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return fail(fmt.Errorf("-run: %v", err))
 		}
 	}
+	if o.skipRE != "" {
+		if base.Skip, err = regexp.Compile(o.skipRE); err != nil {
+			return fail(fmt.Errorf("-skip: %v", err))
+		}
+	}
 	if o.tags != "" {
 		base.Tags = strings.FieldsFunc(o.tags, isListSep)
 	}
@@ -240,9 +259,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 			o.addr = o.nodeAddrs[0]
 		}
 	}
-	target := server{name: "server", addr: o.addr, exec: o.execCmd}
+	target := server{name: "server", addr: o.addr, exec: o.execCmd, clusterNodes: o.clusterNodes, clusterLog: o.clusterLog}
 	if o.execCmd != "" && o.addr != "" {
 		return fail(errors.New("give -addr or -exec, not both"))
+	}
+	switch {
+	case o.clusterNodes != 0 && o.execCmd == "":
+		return fail(errors.New("-cluster-nodes starts a cluster for each script from -exec: give -exec too"))
+	case o.clusterNodes != 0 && o.clusterNodes < 2:
+		return fail(errors.New("-cluster-nodes: a cluster has 2 nodes or more"))
+	case o.clusterLog != "" && o.clusterNodes == 0:
+		return fail(errors.New("-cluster-log starts the service of a cluster: give -cluster-nodes too"))
 	}
 	if o.addr == "" && o.execCmd == "" {
 		if o.coverage {

@@ -16,6 +16,10 @@ type server struct {
 	addr     string // -addr
 	exec     string // -exec
 	manifest string // -manifest, for a server of a -servers file
+	// clusterNodes (-cluster-nodes): exec starts each node of a cluster of
+	// that many, after clusterLog (-cluster-log) has started their service.
+	clusterNodes int
+	clusterLog   string
 }
 
 // describe is how the report names the target: "-exec 'command'" or
@@ -31,7 +35,15 @@ func (s server) describe() string {
 func (s server) config(base conformance.Config, startTimeout time.Duration) (conformance.Config, error) {
 	cfg := base
 	cfg.Addr = s.addr
-	if s.exec != "" {
+	if s.exec != "" && s.clusterNodes > 0 {
+		start, err := conformance.ExecCluster(conformance.ClusterConfig{
+			Nodes: s.clusterNodes, Node: s.exec, Log: s.clusterLog, Ready: startTimeout, Dialer: base.Dialer,
+		})
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Start, cfg.ClusterNodes, cfg.ClusterLog = start, s.clusterNodes, s.clusterLog != ""
+	} else if s.exec != "" {
 		start, err := conformance.ExecServerOver(s.exec, startTimeout, base.Dialer)
 		if err != nil {
 			return cfg, err

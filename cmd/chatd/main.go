@@ -10,6 +10,7 @@
 //	      [-cluster-node id] [-node-timeout d]
 //	chatd account reset-password -db file name   (the new password on standard input)
 //	chatd account delete -db file name
+//	chatd nats [-addr host:port] [-store dir]   (a cluster's NATS server, alone)
 //
 // It listens for lines on -addr, and, if asked, for the other transports
 // of PROTOCOL.md 2.1: TLS on -tls-addr (TRANS-1), with the certificate and
@@ -78,7 +79,9 @@
 // only (-extensions defaults to rooms; accounts, history and -db are
 // refused, exit 2), never paces a sender, and declares another node gone
 // -node-timeout (2s) after its last heartbeat. -cluster-node names this
-// node in the log (default: a random ID for each start).
+// node in the log (default: a random ID for each start). "chatd nats" runs
+// the same NATS server alone, for nodes that all join it with -cluster
+// (the conformance suite stops and starts it: chatconform -cluster-log).
 //
 // -coalesce is a tuning knob, not a limit of the protocol: output to a client
 // written to less than d ago that does not answer its own line waits up to d
@@ -124,6 +127,9 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "account" {
 		os.Exit(runAccount(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	}
+	if len(os.Args) > 1 && os.Args[1] == "nats" {
+		os.Exit(runNATS(ctx, os.Args[2:], os.Stderr))
+	}
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -158,6 +164,7 @@ type options struct {
 	logFormat     string
 	logLevel      slog.Level
 	version       bool
+	pprof         pprofAddr // -pprof (pprof.go): "" for none
 }
 
 // parseFlags parses args; errors are usage errors, already reported on
@@ -227,6 +234,7 @@ func parseFlags(args []string, stderr io.Writer) (*options, error) {
 	clusterNode := fs.String("cluster-node", "", "this node's `id` in the cluster; default: random, new at each start")
 	nodeTimeout := fs.Duration("node-timeout", 2*time.Second, "time after a node's last heartbeat when it is declared gone (docs/cluster.md)")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.Var(&o.pprof, "pprof", pprofUsage)
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -391,6 +399,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	} else {
 		logger.Info("starting", "version", buildinfo.String("chatd"))
 	}
+	defer o.pprof.serve(logger)()
 	if need := spec.JoinReplyBytes(o.cfg.MaxClients - 1); o.cfg.MaxQueueBytes < need {
 		logger.Warn("-max-queue-bytes is smaller than the reply to a JOIN into a room of -max-clients members; "+
 			"a client joining so large a room would be dropped (LIMIT-4)", "max-queue-bytes", o.cfg.MaxQueueBytes, "needed", need)

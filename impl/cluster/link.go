@@ -74,12 +74,17 @@ type Link struct {
 	stream  jetstream.Stream
 	hooks   hooks
 
-	queue   *queue      // TryPublish -> publisher
-	entries chan Entry  // consumer -> the loop; never closed
-	dead    chan string // monitor -> the loop
-	up      chan bool   // monitor -> the loop
-	errs    chan error  // any goroutine -> the loop, never waiting (report)
-	conn    connState   // nats.go's callbacks -> the goroutines
+	queue *queue // TryPublish -> publisher
+	// accepted counts the entries TryPublish queued, settled those the
+	// publisher has stored (or given up with the Link closed); settledCh
+	// wakes Flush after each.
+	accepted, settled atomic.Uint64
+	settledCh         chan struct{}
+	entries           chan Entry  // consumer -> the loop; never closed
+	dead              chan string // monitor -> the loop
+	up                chan bool   // monitor -> the loop
+	errs              chan error  // any goroutine -> the loop, never waiting (report)
+	conn              connState   // nats.go's callbacks -> the goroutines
 
 	ctx    context.Context // canceled by Close; parent of every request
 	cancel context.CancelFunc
@@ -112,16 +117,17 @@ func dial(cfg Config, h hooks) (*Link, error) {
 		return nil, err
 	}
 	l := &Link{
-		cfg:     cfg,
-		names:   newNames(cfg.Stream, cfg.Subject),
-		run:     NewNode(),
-		log:     cfg.Logger.With(slog.String("node", cfg.Node)),
-		hooks:   h,
-		queue:   newQueue(cfg.QueueLen, cfg.QueueBytes),
-		entries: make(chan Entry, entriesBuffered),
-		dead:    make(chan string),
-		up:      make(chan bool),
-		errs:    make(chan error, errorsBuffered),
+		cfg:       cfg,
+		names:     newNames(cfg.Stream, cfg.Subject),
+		run:       NewNode(),
+		log:       cfg.Logger.With(slog.String("node", cfg.Node)),
+		hooks:     h,
+		queue:     newQueue(cfg.QueueLen, cfg.QueueBytes),
+		settledCh: make(chan struct{}, 1),
+		entries:   make(chan Entry, entriesBuffered),
+		dead:      make(chan string),
+		up:        make(chan bool),
+		errs:      make(chan error, errorsBuffered),
 	}
 	l.ctx, l.cancel = context.WithCancel(context.Background())
 	l.conn.init(l.ctx)
@@ -256,7 +262,30 @@ func (l *Link) TryPublish(data []byte) bool {
 	if len(data) > l.maxData {
 		return false
 	}
-	return l.queue.push(bytes.Clone(data))
+	if !l.queue.push(bytes.Clone(data)) {
+		return false
+	}
+	l.accepted.Add(1)
+	return true
+}
+
+// Flush waits until every entry TryPublish has accepted so far is stored,
+// for at most timeout, and reports whether they all were. A node that shuts
+// down flushes its last entry ("node gone") before it closes the Link.
+func (l *Link) Flush(timeout time.Duration) bool {
+	target := l.accepted.Load()
+	deadline := time.NewTimer(timeout)
+	defer deadline.Stop()
+	for l.settled.Load() < target {
+		select {
+		case <-l.settledCh:
+		case <-deadline.C:
+			return l.settled.Load() >= target
+		case <-l.ctx.Done():
+			return false
+		}
+	}
+	return true
 }
 
 // Entries returns the channel of the log's entries: all of them, from the

@@ -51,6 +51,11 @@ func (l *Link) publish() {
 		if !l.store(subject, n, data) {
 			return
 		}
+		l.settled.Add(1)
+		select {
+		case l.settledCh <- struct{}{}:
+		default:
+		}
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 // The commands of connections: connect, connectmany, disconnect, reset,
 // halfclose, stopread, resumeread, readrate (churn has a file of its own).
 
-// connect [-rcvbuf BYTES] NAME...
+// connect [-rcvbuf BYTES] [-node N] NAME...
 //
 // ! connect NAME: the server must refuse the connection.
 func cmdConnect(c *call) {
@@ -24,19 +24,23 @@ func cmdConnect(c *call) {
 			c.ts.Fatalf("connect -rcvbuf: want a positive number of bytes")
 		}
 	}
+	addr := c.ts.Getenv(envAddr)
+	if c.opts.has("-node") {
+		addr = c.s.nodeAddr(c.ts, "connect -node", c.opts.value("-node"))
+	}
 	for _, name := range names {
-		c.s.connect(c.ts, name, c.neg, rcvbuf)
+		c.s.connect(c.ts, name, addr, c.neg, rcvbuf)
 	}
 }
 
-// connect opens a connection called name; with neg, the server must
-// refuse it. A positive rcvbuf is the socket's receive buffer (Dial).
-func (s *session) connect(ts *testscript.TestScript, name string, neg bool, rcvbuf int) {
+// connect opens a connection called name to addr; with neg, the server
+// must refuse it. A positive rcvbuf is the socket's receive buffer (Dial).
+func (s *session) connect(ts *testscript.TestScript, name, addr string, neg bool, rcvbuf int) {
 	old, existed := s.clients[name]
 	if existed && !old.HungUp() && old.Ended() == nil {
 		ts.Fatalf("%s is already connected", name)
 	}
-	c, err := Dial(s.dialer, ts.Getenv(envAddr), name, s.tr, timeout(ts), rcvbuf)
+	c, err := Dial(s.dialer, addr, name, s.tr, timeout(ts), rcvbuf)
 	if neg {
 		if err == nil {
 			c.Close(false)
@@ -66,7 +70,7 @@ func cmdConnectMany(c *call) {
 	}
 	prefix := expand(c.ts, c.args[1])
 	for i := 1; i <= n; i++ {
-		c.s.connect(c.ts, prefix+strconv.Itoa(i), false, 0)
+		c.s.connect(c.ts, prefix+strconv.Itoa(i), c.ts.Getenv(envAddr), false, 0)
 	}
 }
 

@@ -434,6 +434,13 @@ func cmdClosed(c *call) {
 
 // await NAME LINE REPLY
 func cmdAwait(c *call) {
+	if c.opts.has("-fresh") {
+		awaitFresh(c)
+		return
+	}
+	if c.opts.has("-node") {
+		c.ts.Fatalf("await -node goes with -fresh")
+	}
 	ts, s, args := c.ts, c.s, c.args
 	cl := s.writer(ts, expand(ts, args[0]))
 	line, want := expand(ts, args[1]), expand(ts, args[2])
@@ -452,6 +459,47 @@ func cmdAwait(c *call) {
 		time.Sleep(awaitPause)
 	}
 }
+
+// awaitFresh is await -fresh [-node N] NAME LINE REPLY: each try is a new
+// connection called NAME, which sends LINE and waits a little for one
+// line. One answered REPLY stays open and ends the command; any other is
+// closed, and the next try begins. A line that is never answered, such as
+// one that a cluster's node holds until its log is back, cannot hold up
+// the tries that follow it.
+func awaitFresh(c *call) {
+	ts, s, args := c.ts, c.s, c.args
+	name, line, want := expand(ts, args[0]), expand(ts, args[1]), expand(ts, args[2])
+	addr := ts.Getenv(envAddr)
+	if c.opts.has("-node") {
+		addr = s.nodeAddr(ts, "await -node", c.opts.value("-node"))
+	}
+	deadline := time.Now().Add(timeout(ts))
+	wait := min(awaitFreshWait, timeout(ts)/4)
+	for tries := 1; ; tries++ {
+		s.connect(ts, name, addr, false, 0)
+		cl := s.clients[name]
+		if err := cl.Write([]byte(line+"\r\n"), fmt.Sprintf("await -fresh, try %d", tries), timeout(ts)); err != nil {
+			s.fatalf(ts, "await %s: %v", name, err)
+		}
+		got, err := cl.Next(wait)
+		answer := "no answer within " + wait.String()
+		if err == nil {
+			text := s.check(ts, cl, "await", got)
+			if text == want {
+				return
+			}
+			answer = strconv.Quote(text)
+		}
+		cl.Close(false)
+		if time.Now().After(deadline) {
+			s.fatalf(ts, "await -fresh %s: after %d tries over %v, %q on a new connection is still answered %s, not %q", name, tries, timeout(ts), line, answer, want)
+		}
+		time.Sleep(awaitPause)
+	}
+}
+
+// awaitFreshWait is how long a try of await -fresh waits for its answer.
+const awaitFreshWait = 500 * time.Millisecond
 
 // awaitPause is the pause between two tries of await.
 const awaitPause = 20 * time.Millisecond

@@ -84,7 +84,7 @@ func cmdArrived(c *call) {
 	got := at.Sub(mark)
 	where := fmt.Sprintf("  mark %s at %s, %s arrived at %s (transcript times)", name, s.tr.stamp(mark), what, s.tr.stamp(at))
 	switch {
-	case got < after:
+	case c.opts.has("-after") && got < after:
 		s.fatalf(ts, "arrived %s: %s arrived %v after mark %s, sooner than -after %v\n%s",
 			cl.name, what, got.Round(time.Millisecond), name, after, where)
 	case before > 0 && got >= before:

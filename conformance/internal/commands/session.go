@@ -54,6 +54,18 @@ type Restarter interface {
 	Addr() string
 }
 
+// A Cluster is a Server of several nodes (conformance.Cluster): the
+// commands of the cluster profile connect to its nodes, stop them, and stop
+// its log.
+type Cluster interface {
+	Server
+	NodeAddrs() []string
+	KillNode(n int) error
+	StopNode(n int) error
+	StopLog() error
+	StartLog() error
+}
+
 // Config is what the commands of one script know of their surroundings.
 type Config struct {
 	Addr    string        // the server's address: $ADDR

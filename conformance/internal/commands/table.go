@@ -36,9 +36,10 @@ type section struct {
 // table is every command, in the order and the groups of the reference.
 var table = []section{
 	{title: "Connections:", cmds: []*command{
-		{name: "connect", args: "[-rcvbuf BYTES] NAME...", run: cmdConnect,
+		{name: "connect", args: "[-rcvbuf BYTES] [-node N] NAME...", run: cmdConnect,
 			summary: `open one TCP connection per name to $ADDR; a name may be reused
-				once its connection is over. -rcvbuf sets each socket's receive
+				once its connection is over. -node: to node N of the cluster started
+				for the script instead (1 is $ADDR's). -rcvbuf sets each socket's receive
 				buffer to BYTES before it connects (SO_RCVBUF, which the kernel may
 				round up), so that once NAME stops reading the server's output to it
 				is pending after a few kilobytes, however large the kernel would
@@ -185,10 +186,15 @@ var table = []section{
 				-reset the connection must end with a reset, not a clean end of
 				stream: the abortive close of a slow consumer (LIMIT-8). Lines that
 				reached NAME before the reset may be read first`},
-		{name: "await", args: "NAME LINE REPLY", run: cmdAwait,
+		{name: "await", args: "[-fresh [-node N]] NAME LINE REPLY", run: cmdAwait,
 			summary: `send LINE until it is answered REPLY, for at most $TIMEOUT: for
 				states that settle at a time no client can observe, such as a name
-				freed by a disconnect (DISC-3). LINE must be answered with one line.`},
+				freed by a disconnect (DISC-3). LINE must be answered with one line.
+				-fresh: each try is a new connection called NAME (to node N of a
+				cluster with -node), which waits half a second at most for its
+				answer; the one answered REPLY stays open. For a state in which a
+				line may go unanswered for a while, such as a cluster's log going
+				down (CLUSTER-7)`},
 	}},
 	{title: "The server and time:", cmds: []*command{
 		{name: "shutdown", run: cmdShutdown,
@@ -203,6 +209,20 @@ var table = []section{
 				closed). The runner sees restart in a script: the script needs a
 				"# server:" header and runs only on a server the suite starts
 				(-exec), and is skipped on -addr`},
+		{name: "killnode", args: "N", run: cmdKillNode,
+			summary: `SIGKILL to node N of the cluster started for this script (a
+				script of the cluster tag): it ends at once, and its connections
+				with it; wait until it has ended`},
+		{name: "stopnode", args: "N", run: cmdStopNode,
+			summary: `SIGTERM to node N of the cluster, and wait until it exits (SHUT-1
+				for its own clients)`},
+		{name: "stoplog", run: cmdStopLog,
+			summary: `stop the service the cluster's nodes share (-cluster-log): the
+				cluster's log is unreachable until startlog. A script that uses it
+				is skipped on a cluster without -cluster-log`},
+		{name: "startlog", run: cmdStartLog,
+			summary: `start the log service again where the nodes expect it, and wait
+				until it accepts connections`},
 		{name: "sleep", args: "DURATION", run: cmdSleep,
 			summary: `wait, for the timeouts of sections 8 and 9 (LIMIT-7, SHUT-2);
 				never to synchronise (use quiet)`},
@@ -214,7 +234,8 @@ var table = []section{
 				recv, expect, ..., or the end of the stream that closed saw) arrived
 				at least -after and less than -before after mark MARK, by the time
 				the client received it, not when the script got to it: a lower and
-				an upper bound on a timeout (LIMIT-4, LIMIT-7, LIMIT-11). Give
+				an upper bound on a timeout (LIMIT-4, LIMIT-7, LIMIT-11). Without
+				-after, a line that arrived before the mark passes too. Give
 				bounds seconds wide of the value the protocol implies, so that a
 				loaded machine passes and a timeout off by a whole period fails`},
 	}},

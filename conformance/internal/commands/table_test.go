@@ -72,7 +72,7 @@ func (sy *syntax) describe() string {
 // command: its options and how many arguments it takes.
 func TestSyntaxOfTable(t *testing.T) {
 	want := map[string]string{
-		"connect":      "[-rcvbuf BYTES] 1..any",
+		"connect":      "[-node N] [-rcvbuf BYTES] 1..any",
 		"! connect":    "1..1",
 		"connectmany":  "2..2",
 		"disconnect":   "1..any",
@@ -104,7 +104,11 @@ func TestSyntaxOfTable(t *testing.T) {
 		"unseen":       "1..any",
 		"quiet":        "1..any",
 		"closed":       "[-partial] [-reset] [-skip REGEXP] 1..any",
-		"await":        "3..3",
+		"await":        "[-fresh] [-node N] 3..3",
+		"killnode":     "1..1",
+		"stopnode":     "1..1",
+		"stoplog":      "0..0",
+		"startlog":     "0..0",
 		"shutdown":     "0..0",
 		"restart":      "[-kill] 0..0",
 		"sleep":        "1..1",
