@@ -33,6 +33,18 @@
 //	chatbench -exec 'chatd -addr 127.0.0.1:{port}' -nodes 3 -clients 50 -senders 50 -lines 200 -rate 50
 //	chatbench -addrs 127.0.0.1:9001,127.0.0.1:9002 -pids 4242,4243 -clients 200 -rooms 50 -rooms-per-user 5 -lines 100
 //
+// -dialect plain drives a relay with no names and no rooms, which sends
+// every line to every other connection, such as the C floor of
+// bench/floor; -floor runs the same load against such a relay and against
+// the -exec server, alternating for -reps rounds, and reports medians and
+// ratios; -scenario sets the defaults of a row of issue 19 (flat, many,
+// paced, sparse, idle, joinstorm); -profile DIR fetches pprof profiles of
+// a server started with {pprof} (chatd -pprof {pprof}):
+//
+//	chatbench -exec 'chatd -addr 127.0.0.1:{port} -max-queue-bytes 16777216' -floor 'bench/floor/floor.sh {port}' -scenario flat
+//	chatbench -exec 'chatd -addr 127.0.0.1:{port}' -floor 'bench/floor/floor.sh {port}' -scenario idle
+//	chatbench -exec 'chatd -addr 127.0.0.1:{port} -pprof {pprof}' -scenario sparse -profile /tmp/prof
+//
 // Run it with -h for every flag. It exits 1 if any line was lost,
 // duplicated, reordered or garbled, or a check failed, and 2 on a usage or
 // setup error.

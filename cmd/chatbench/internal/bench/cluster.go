@@ -27,8 +27,9 @@ import (
 // node is one server the load runs against: the only one, or a node of a
 // cluster.
 type node struct {
-	addr string
-	pid  int // 0 if unknown: no CPU or memory figures
+	addr  string
+	pid   int    // 0 if unknown: no CPU or memory figures
+	pprof string // host:port of its pprof listener, "" if unknown
 }
 
 // clustered reports whether the run is against a cluster (-nodes or
@@ -119,7 +120,7 @@ func startCluster(ctx context.Context, cfg *Config, verbose io.Writer, deadline 
 	for k := range cfg.Nodes {
 		cmd := nodeCommand(cfg.Exec, k, cl.nats)
 		prog.set("start", func() string { return fmt.Sprintf("node %d of %d: %s", k+1, cfg.Nodes, cmd) })
-		s, err := startServer(ctx, cmd, fmt.Sprintf("node%d", k+1), cfg.dialer(deadline), verbose, deadline)
+		s, err := startServer(ctx, cmd, fmt.Sprintf("node%d", k+1), cfg.dialer(deadline), false, verbose, deadline)
 		if err != nil {
 			cl.stop()
 			return nil, fmt.Errorf("node %d: %w", k+1, err)

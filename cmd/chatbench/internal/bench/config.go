@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"roomchat.dev/roomchat/conformance/dial"
 	"strconv"
+	"strings"
 	"time"
 
 	"roomchat.dev/roomchat/cmd/internal/buildinfo"
@@ -30,6 +31,20 @@ type Config struct {
 	// 2.1); {port} of Exec is its listener. The stalled members, flooders
 	// and idle connections use lines over TCP.
 	Transport dial.Transport
+	// Dialect is what the server speaks: "chat", the protocol, or
+	// "plain", a relay that sends every line to every other connection,
+	// with no names and no rooms, such as bench/floor (plain.go).
+	Dialect string
+
+	// Scenario, if not "", is the row of issue 19 whose defaults were
+	// applied (scenario.go).
+	Scenario string
+	// Floor, if not "", is a shell command starting a plain relay ({port}
+	// as in Exec): each round runs the same work against it and against
+	// the server of Exec, alternating, Reps rounds, and the report gives
+	// medians and ratios (compare.go).
+	Floor string
+	Reps  int
 
 	// The load scenario. Client i joins room #bench<i mod Rooms> as
 	// bench<i>; clients 0..Senders-1 are the senders, so the senders are
@@ -65,9 +80,23 @@ type Config struct {
 	Timeline string
 
 	// The idle scenario: Idle connections, each registered as idle<i>, held
-	// for Hold and then checked with PING.
-	Idle int
-	Hold time.Duration
+	// for Hold and then checked with PING. With IdleRooms R, idle
+	// connection i also joins #idle<i mod R> and reads all it is sent
+	// (idlerooms.go); with IdleSerial, the connections are set up one after
+	// another (the join storm), not setupWorkers at once.
+	Idle       int
+	IdleRooms  int
+	IdleSerial bool
+	Hold       time.Duration
+
+	// Profile, if not "", is a directory for pprof profiles of a server
+	// started by Exec with {pprof}, which becomes the loopback address of
+	// its -pprof listener (profile.go); ProfileSeconds is the length of
+	// the CPU and allocation profiles taken from the start of the
+	// measured phase. profileLabel prefixes the files' names.
+	Profile        string
+	ProfileSeconds time.Duration
+	profileLabel   string
 
 	// Timeout bounds the whole run, excluding Hold.
 	Timeout time.Duration
@@ -92,6 +121,17 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	fs := flag.NewFlagSet("chatbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.StringVar(&c.Addr, "addr", "", "address `host:port` of a running server")
+	fs.StringVar(&c.Dialect, "dialect", "chat", "what the server speaks: `chat` (PROTOCOL.md) or plain (a relay of every line to every\n"+
+		"other connection, no names, no rooms, such as bench/floor; -rooms 1 only)")
+	fs.StringVar(&c.Scenario, "scenario", "", "set the defaults of a `row` of issue 19: "+scenarioNames()+" (scenario.go);\n"+
+		"flags given explicitly override them")
+	fs.StringVar(&c.Floor, "floor", "", "also run the same load against the plain relay this shell `command` starts ({port} as in -exec),\n"+
+		"e.g. 'bench/floor/floor.sh {port}', alternating with -exec for -reps rounds, and report medians and ratios")
+	fs.IntVar(&c.Reps, "reps", 0, "`rounds` of a comparison (-floor, -scenario idle), or of the one run, with medians if more than 1\n"+
+		"(0: 3 with -floor or -scenario idle, else 1)")
+	fs.StringVar(&c.Profile, "profile", "", "write pprof profiles of the -exec server to `dir`: it must listen for pprof at {pprof} (chatd -pprof {pprof});\n"+
+		"CPU and allocations over -profile-seconds from the start of sending (or of the idle connections' setup), heap at the end")
+	fs.DurationVar(&c.ProfileSeconds, "profile-seconds", 5*time.Second, "`length` of the CPU and allocation profiles of -profile")
 	fs.StringVar(&c.Exec, "exec", "", "start the server with this shell `command`; {port} becomes a free port,\n"+
 		"otherwise its output must log addr=HOST:PORT; it is stopped with SIGTERM at the end")
 	transport := fs.String("transport", "lines", "the load clients' `transport`: lines, tls (certificate not checked), framed4, framed8 or ws;\n"+
@@ -124,6 +164,9 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	fs.StringVar(&c.Timeline, "timeline", "", "write the healthy members' latency by send time (p50, p99, max per 10 ms)\n"+
 		"and the stalled members' disconnects to `file`, as CSV")
 	fs.IntVar(&c.Idle, "idle", 0, "open `N` idle connections that register a name, hold them, then check each answers PING")
+	fs.IntVar(&c.IdleRooms, "idle-rooms", 0, "`R`: idle connection i also joins #idle<i mod R> and reads all it is sent; the report gives\n"+
+		"the JOIN lines received and the server's CPU time while they joined (0: they stay in the lobby)")
+	fs.BoolVar(&c.IdleSerial, "idle-serial", false, "set up the idle connections one after another (a join storm), not 32 at once")
 	fs.DurationVar(&c.Hold, "hold", time.Second, "how long to hold the idle connections")
 	fs.DurationVar(&c.Timeout, "timeout", time.Minute, "limit on the whole run, not counting -hold")
 	fs.BoolVar(&c.JSON, "json", false, "print the report as JSON")
@@ -146,7 +189,13 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 			"With -nodes N, N chatd nodes of one cluster share the clients, client i on node i mod N,\n"+
 			"and the report gives each node's CPU and the latency of lines from other nodes, e.g.:\n\n"+
 			"  chatbench -exec 'chatd -addr 127.0.0.1:{port}' -nodes 3 -clients 50 -senders 50 \\\n"+
-			"      -lines 200 -rate 50\n\n")
+			"      -lines 200 -rate 50\n\n"+
+			"With -floor, each of -reps rounds runs the same load against a plain relay (bench/floor)\n"+
+			"and against -exec, and the report gives medians and their ratios, e.g.:\n\n"+
+			"  chatbench -exec 'chatd -addr 127.0.0.1:{port} -max-queue-bytes 16777216' \\\n"+
+			"      -floor 'bench/floor/floor.sh {port}' -scenario flat\n\n"+
+			"The scenarios of -scenario (issue 19):\n")
+		fmt.Fprintln(stderr, scenarioUsage())
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -158,6 +207,11 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	if c.Version {
 		return c, nil
 	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if err := applyScenario(fs, c.Scenario, set); err != nil {
+		return c, err
+	}
 	var err error
 	if c.Addrs, c.PIDs, err = parseNodes(*addrs, *pids); err != nil {
 		return c, err
@@ -165,8 +219,6 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	if c.Transport, err = dial.Parse(*transport); err != nil {
 		return c, fmt.Errorf("-transport: %v", err)
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	if c.Transport != dial.Lines && (c.Stalled > 0 || c.Flooders > 0 || c.Idle > 0) {
 		return c, errors.New("-stalled, -flooders and -idle use lines over TCP: not with -transport")
 	}
@@ -181,6 +233,12 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	}
 	if c.Senders < 0 || c.Senders > c.Clients {
 		c.Senders = c.Clients
+	}
+	if c.Reps == 0 {
+		c.Reps = 1
+		if c.Floor != "" || c.Scenario == "idle" {
+			c.Reps = 3
+		}
 	}
 	switch *progress {
 	case "auto":
@@ -261,6 +319,53 @@ func (c Config) validate() error {
 	}
 	if c.Timeout <= 0 || c.Hold < 0 {
 		bad("-timeout must be positive and -hold not negative")
+	}
+	if c.IdleRooms < 0 || c.IdleRooms > max(c.Idle, 0) {
+		bad("-idle-rooms must be between 0 and -idle")
+	}
+	if c.IdleSerial && c.Idle == 0 {
+		bad("-idle-serial needs -idle")
+	}
+	switch c.Dialect {
+	case "chat":
+	case "plain":
+		if c.Rooms != 1 || c.RoomsPerUser > 0 || c.Stalled > 0 || c.Flooders > 0 || c.IdleRooms > 0 {
+			bad("-dialect plain has no rooms: not with -rooms, -rooms-per-user, -stalled, -flooders or -idle-rooms")
+		}
+		if c.clustered() || c.Transport != dial.Lines {
+			bad("-dialect plain is one server over lines: not with -nodes, -addrs or -transport")
+		}
+		if c.Clients == 1 {
+			bad("-dialect plain needs at least 2 -clients: a line goes to every other connection")
+		}
+		if c.Floor != "" {
+			bad("-floor runs -dialect plain itself: give the server of -exec in its own dialect")
+		}
+	default:
+		bad("-dialect must be chat or plain, not %q", c.Dialect)
+	}
+	if c.Floor != "" {
+		if c.Exec == "" || c.Nodes > 0 {
+			bad("-floor needs -exec (one server): each round runs both")
+		}
+		if c.Rooms != 1 && c.Clients > 0 || c.RoomsPerUser > 0 || c.Stalled > 0 || c.Flooders > 0 || c.Transport != dial.Lines {
+			bad("-floor: the floor relays lines to everyone: not with -rooms, -rooms-per-user, -stalled, -flooders or -transport")
+		}
+		if c.IdleSerial {
+			bad("-floor: a plain relay has no joins: the join storm (-idle-serial) has no floor")
+		}
+	}
+	if c.Reps < 1 {
+		bad("-reps must be at least 1")
+	}
+	if c.Timeline != "" && c.compare() {
+		bad("-timeline is of one run: not with -floor, -reps or -scenario idle")
+	}
+	if c.Profile != "" && (c.Exec == "" || c.Nodes > 0 || !strings.Contains(c.Exec, "{pprof}")) {
+		bad("-profile needs -exec (one server) with {pprof} where it takes the address of its pprof listener, e.g. chatd -pprof {pprof}")
+	}
+	if c.ProfileSeconds <= 0 {
+		bad("-profile-seconds must be positive")
 	}
 	return errors.Join(errs...)
 }

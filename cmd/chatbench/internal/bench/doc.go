@@ -106,5 +106,43 @@
 //
 // -idle N opens N connections registered as idle<i>, reads the server's RSS
 // before and after, holds them for -hold (while the load scenario runs, if
-// there is one), then checks that each still answers PING.
+// there is one), then checks that each still answers PING. With
+// -idle-rooms R, each also joins #idle<i mod R> and, from a reader
+// goroutine of its own, reads everything it is sent, as a client would;
+// once all have joined, a PING to each shows, at its PONG, that it has a
+// JOIN line for every other member of its room (roster and notes), and the
+// report gives the lines delivered and the server's CPU time from the
+// first connection to then. -idle-serial sets the connections up one after
+// another: the join storm of issue 19, whose cost is quadratic by the
+// protocol (JOIN-4, JOIN-5).
+//
+// # The plain dialect
+//
+// -dialect plain drives a relay with no names and no rooms, which sends
+// every line to every other connection, such as bench/floor (plain.go
+// gives the details): the lines are the bare payloads, so sender and
+// number travel in the payload, and the checks are the load scenario's
+// (once, intact, in the sender's order; a client's own lines must not come
+// back). A relay has no PING: the phases are marked by BARRIER lines of
+// client 0, sent until every other client has one, and by each sender's
+// END line after its last. The idle connections only connect, and a
+// connection of chatbench's own sends BARRIER lines until each has one.
+//
+// # Comparisons and scenarios
+//
+// -floor CMD runs the same work against the plain relay CMD starts and
+// against the server of -exec, alternating, for -reps rounds (3), and
+// reports each figure's median and its ratio to the floor's in the same
+// round (compare.go). With -idle-rooms and no load, the connections in
+// rooms are also compared with as many in the lobby. -scenario sets the
+// defaults of a row of issue 19's table (scenario.go): flat, many, paced,
+// sparse, idle, joinstorm.
+//
+// # Profiles
+//
+// -profile DIR, with an -exec command that has {pprof} (chatd -pprof
+// {pprof}), fetches from the server's net/http/pprof a CPU profile and the
+// allocations over -profile-seconds from the start of sending, and the
+// heap at the end of the run; for idle connections, the CPU profile from
+// the start of their setup and the heap after the hold (profile.go).
 package bench

@@ -37,20 +37,43 @@ func runMain(t *testing.T, args ...string) (int, *Report, string) {
 	return code, rep, stderr.String()
 }
 
-// buildChatd builds the reference server, or skips the test if it does not
-// build (yet).
+// chatdBuild is the reference server, built once for all the tests.
+var chatdBuild struct {
+	once sync.Once
+	dir  string // removed by TestMain
+	bin  string
+	err  error
+	out  []byte
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if chatdBuild.dir != "" {
+		os.RemoveAll(chatdBuild.dir)
+	}
+	os.Exit(code)
+}
+
+// buildChatd builds the reference server, once, or skips the test if it
+// does not build (yet).
 func buildChatd(t *testing.T) string {
 	t.Helper()
-	goTool, err := exec.LookPath("go")
-	if err != nil {
-		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	b := &chatdBuild
+	b.once.Do(func() {
+		goTool, err := exec.LookPath("go")
+		if err != nil {
+			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+		}
+		if b.dir, b.err = os.MkdirTemp("", "chatbench-test-"); b.err != nil {
+			return
+		}
+		b.bin = filepath.Join(b.dir, "chatd")
+		b.out, b.err = exec.Command(goTool, "build", "-o", b.bin, "roomchat.dev/roomchat/cmd/chatd").CombinedOutput()
+	})
+	if b.err != nil {
+		t.Skipf("skipping: cmd/chatd does not build (yet): %v\n%s", b.err, b.out)
 	}
-	bin := filepath.Join(t.TempDir(), "chatd")
-	out, err := exec.Command(goTool, "build", "-o", bin, "roomchat.dev/roomchat/cmd/chatd").CombinedOutput()
-	if err != nil {
-		t.Skipf("skipping: cmd/chatd does not build (yet): %v\n%s", err, out)
-	}
-	return bin
+	return b.bin
 }
 
 func TestChatdSmallScenario(t *testing.T) {

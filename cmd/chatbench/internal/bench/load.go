@@ -30,6 +30,7 @@ const setupWorkers = 32
 
 // LoadResult is the outcome of the load scenario.
 type LoadResult struct {
+	Dialect string  `json:"dialect,omitempty"` // "plain" for a plain relay (plain.go); "" for the protocol
 	Clients int     `json:"clients"`
 	Rooms   int     `json:"rooms"`
 	Senders int     `json:"senders"`
@@ -65,6 +66,8 @@ type LoadResult struct {
 	// Flooders is what the -flooders achieved; the figures above are the
 	// healthy members' alone.
 	Flooders []FlooderResult `json:"flooders,omitempty"`
+	// Profiles are the pprof files written (-profile).
+	Profiles []string `json:"profiles,omitempty"`
 
 	timeline *timeline // with -timeline
 }
@@ -92,6 +95,9 @@ func summarize(h *histogram) Latency {
 // result and in the returned problems; err is for a run that could not be
 // completed.
 func runLoad(ctx context.Context, cfg *Config, nodes []node, deadline time.Time, prog *progress) (res *LoadResult, problems []string, err error) {
+	if cfg.plain() {
+		return runPlainLoad(ctx, cfg, nodes[0], deadline, prog)
+	}
 	addr := nodes[0].addr // of the stalled members and flooders, which need one server
 	res = &LoadResult{
 		Clients: cfg.Clients, Rooms: cfg.Rooms, Senders: cfg.Senders, Lines: cfg.Lines,
@@ -182,6 +188,10 @@ func runLoad(ctx context.Context, cfg *Config, nodes []node, deadline time.Time,
 	prog.set("send", func() string {
 		return fmt.Sprintf("sent %d/%d, delivered %d/%d", sent.Load(), total, delivered.Load(), res.Expected)
 	})
+	var prof *profiles
+	if !cfg.clustered() {
+		prof = startProfiles(ctx, cfg, nodes[0], "", true)
+	}
 	before := sampleNodes(nodes)
 	cpu0 := selfCPU()
 	start := make(chan struct{})
@@ -226,6 +236,8 @@ func runLoad(ctx context.Context, cfg *Config, nodes []node, deadline time.Time,
 	elapsed := time.Since(t0)
 	after := sampleNodes(nodes)
 	res.ClientCPU = selfCPU() - cpu0
+	problems = append(problems, prof.finish(ctx, nodes[0])...)
+	res.Profiles = prof.written()
 	for i, a := range drained {
 		if a.unexpected() > settled[i].unexpected() {
 			problems = append(problems, fmt.Sprintf("%s: during the run: %s", clientName(i), a.problem()))
@@ -374,7 +386,9 @@ func writeLines(ctx context.Context, conn net.Conn, cfg *Config, id int, name st
 			flushed = seq
 		}
 		b := w.AvailableBuffer()
-		b = append(b, "MSG "...)
+		if !cfg.plain() {
+			b = append(b, "MSG "...) // a plain relay takes the payload alone
+		}
 		if cfg.multi() {
 			b = append(appendRoomName(b, cfg.lineRoom(id, seq)), ' ') // 13.4: MSG <room> <text>
 		}

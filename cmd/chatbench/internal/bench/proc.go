@@ -2,10 +2,12 @@ package bench
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"os"
 	"strconv"
 	"syscall"
+	"time"
 )
 
 // clockTicks is USER_HZ, the unit of utime and stime in /proc/PID/stat. It
@@ -125,4 +127,31 @@ func raiseNoFile() (uint64, error) {
 		return 0, err
 	}
 	return lim.Cur, nil
+}
+
+// settledSample waits, at most limit, for the RSS of process pid to stop
+// falling, and returns its last sample (nil if pid is 0 or unreadable). A
+// Go server returns the memory it used while starting (chatd's dummy
+// password hash: ~19 MiB) to the system over its first seconds, which,
+// sampled too early, would be counted against the idle connections as a
+// saving. Settled is no fall of 256 KiB or more over the last second.
+func settledSample(ctx context.Context, pid int, limit time.Duration) *procSample {
+	const poll, window, fall = 250 * time.Millisecond, 4, 256
+	var rss []int64
+	end := time.Now().Add(limit)
+	for {
+		s := sample(pid)
+		if s == nil {
+			return nil
+		}
+		rss = append(rss, s.rssKB)
+		if n := len(rss); n > window && rss[n-1] > rss[n-1-window]-fall || time.Now().After(end) {
+			return s
+		}
+		select {
+		case <-time.After(poll):
+		case <-ctx.Done():
+			return s
+		}
+	}
 }

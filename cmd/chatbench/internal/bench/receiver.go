@@ -27,6 +27,7 @@ type receiver struct {
 	flooders      []seqTracker // by flooder
 	multi         *multiTracks // in the multi-room scenario (multi.go); the fields above are then unused
 	node, nodes   int          // the receiver's node of a cluster, and how many there are (cluster.go); 0, 1 for one server
+	self          int          // in the plain dialect, the receiver's own sender id, whose lines it never gets; else -1
 	lat           *latencyBatch
 	scratch, user []byte
 	tally         tally   // Lost is filled in by finish
@@ -46,6 +47,7 @@ func newReceiver(cfg *Config, roomIdx int, lat *latencyBatch) *receiver {
 		firstFlooder: cfg.flooderID(0),
 		fromFlooders: make([]int64, cfg.Flooders),
 		nodes:        1,
+		self:         -1,
 		lat:          lat,
 		scratch:      make([]byte, 0, maxSize+32),
 		user:         make([]byte, 0, 32),
@@ -141,7 +143,9 @@ func (r *receiver) finish() tally {
 		t.Lost = r.multi.lost()
 	}
 	for i := range r.trackers {
-		t.Lost += int64(r.trackers[i].lost(r.lines))
+		if i != r.self {
+			t.Lost += int64(r.trackers[i].lost(r.lines))
+		}
 	}
 	return t
 }

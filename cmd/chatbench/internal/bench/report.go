@@ -48,6 +48,9 @@ func (r *Report) WriteText(w io.Writer) error {
 		if l.RoomsPerUser > 0 {
 			rooms = fmt.Sprintf("%d rooms, %d each (CAPS rooms; MSG <room> to each in turn)", l.Rooms, l.RoomsPerUser)
 		}
+		if l.Dialect == "plain" {
+			rooms = "a plain relay (every line to every other client)"
+		}
 		line("load", "%d clients in %s, %d senders × %d lines of %d bytes, %s",
 			l.Clients, rooms, l.Senders, l.Lines, l.Size, pace)
 		line("setup", "%d connections in %s (%.0f/s)", l.Clients, seconds(l.SetupSeconds), l.SetupPerSec)
@@ -98,12 +101,38 @@ func (r *Report) WriteText(w io.Writer) error {
 		}
 	}
 	if i := r.Idle; i != nil {
-		line("idle", "%d of %d connections registered in %s (%.0f/s), held %s; %d answered PING after",
-			i.Opened, i.Connections, seconds(i.SetupSeconds), i.SetupPerSec, seconds(i.HoldSeconds), i.Answered)
+		how := "registered"
+		switch {
+		case i.Dialect == "plain":
+			how = "connected to a plain relay"
+		case i.Rooms > 0:
+			how = fmt.Sprintf("registered and joined to %d rooms", i.Rooms)
+		}
+		if i.Serial {
+			how += ", one after another,"
+		}
+		line("idle", "%d of %d connections %s in %s (%.0f/s), held %s; %d answered after",
+			i.Opened, i.Connections, how, seconds(i.SetupSeconds), i.SetupPerSec, seconds(i.HoldSeconds), i.Answered)
+		if j := i.Join; j != nil {
+			line("joins", "%d lines delivered to them (%d JOIN lines) in %s", j.Lines, j.JoinNotes, seconds(j.Seconds))
+			if u := j.Server; u != nil {
+				line("", "server CPU %.2fs (±0.01) = %.3f µs per line delivered", u.CPUSeconds, u.CPUPerDeliveryUS)
+			}
+		}
 		if m := i.Memory; m != nil {
 			line("memory", "RSS %s before, %s after setup, %s after hold (peak %s): %.1f KiB per idle connection (%s)",
 				kb(m.RSSBeforeKB), kb(m.RSSAfterSetupKB), kb(m.RSSAfterHoldKB), kb(m.PeakRSSKB), m.BytesPerConn/1024, m.Basis)
 		}
+	}
+	var files []string
+	if r.Load != nil {
+		files = append(files, r.Load.Profiles...)
+	}
+	if r.Idle != nil {
+		files = append(files, r.Idle.Profiles...)
+	}
+	if len(files) > 0 {
+		line("profiles", "%s", strings.Join(files, " "))
 	}
 	if r.OK {
 		line("ok", "every check passed")

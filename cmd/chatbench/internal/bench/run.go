@@ -56,6 +56,9 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		printVersion(stdout)
 		return 0
 	}
+	if cfg.compare() {
+		return mainCompare(ctx, cfg, stdout, stderr)
+	}
 	rep, err := Run(ctx, cfg, stderr)
 	if err != nil {
 		fmt.Fprintf(stderr, "chatbench: %v\n", err)
@@ -71,6 +74,28 @@ func Main(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	if !rep.OK {
+		return 1
+	}
+	return 0
+}
+
+// mainCompare is Main for a comparison (compare.go).
+func mainCompare(ctx context.Context, cfg Config, stdout, stderr io.Writer) int {
+	cmp, err := Compare(ctx, cfg, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "chatbench: %v\n", err)
+		return 2
+	}
+	if cfg.JSON {
+		err = cmp.WriteJSON(stdout)
+	} else {
+		err = cmp.WriteText(stdout)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "chatbench: %v\n", err)
+		return 2
+	}
+	if !cmp.OK {
 		return 1
 	}
 	return 0
@@ -116,11 +141,9 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) (*Report, error) {
 		prog.set("stop", func() string { return "" })
 		stop()
 	}()
-	addr, pid := nodes[0].addr, nodes[0].pid // of the idle connections, which need one server
-
 	var idle *idleSet
 	if cfg.Idle > 0 {
-		idle = openIdle(ctx, &cfg, addr, pid, deadline, prog)
+		idle = openIdle(ctx, &cfg, nodes[0], deadline, prog) // idle connections need one server
 		defer idle.close()
 	}
 	if cfg.Clients > 0 {
@@ -141,7 +164,7 @@ func Run(ctx context.Context, cfg Config, stderr io.Writer) (*Report, error) {
 		}
 	}
 	if idle != nil {
-		res, problems := idle.finish(ctx, &cfg, pid, deadline, prog)
+		res, problems := idle.finish(ctx, &cfg, nodes[0], deadline, prog)
 		rep.Idle = res
 		rep.Problems = append(rep.Problems, problems...)
 	}
@@ -179,11 +202,11 @@ func startNodes(ctx context.Context, cfg *Config, s *ServerInfo, verbose io.Writ
 		}
 	case cfg.Exec != "":
 		prog.set("start", func() string { return cfg.Exec })
-		srv, err := startServer(ctx, cfg.Exec, "server", cfg.dialer(deadline), verbose, deadline)
+		srv, err := startServer(ctx, cfg.Exec, "server", cfg.dialer(deadline), cfg.plain(), verbose, deadline)
 		if err != nil {
 			return nil, nil, err
 		}
-		nodes = []node{{addr: srv.addr, pid: srv.pid}}
+		nodes = []node{{addr: srv.addr, pid: srv.pid, pprof: srv.pprof}}
 		stop = func() { s.Exit = srv.stop() }
 	case len(cfg.Addrs) > 0:
 		for k, a := range cfg.Addrs {

@@ -22,6 +22,8 @@ type execServer struct {
 	cmd     *exec.Cmd
 	pid     int
 	addr    string
+	pprof   string        // host:port of its pprof listener, if the command had {pprof}
+	plain   bool          // it speaks the plain dialect: ready once it accepts a connection
 	label   string        // names it in copies of its output: "server", "node2"
 	dialer  dial.Dialer   // the transport of addr, for the readiness probe
 	exited  chan struct{} // closed when the process has been waited for
@@ -41,11 +43,21 @@ const stopTimeout = 10 * time.Second
 // startServer runs command with /bin/sh, as "exec command" so that the
 // server itself has the shell's PID. Each {port} in command is replaced by
 // a free loopback port; without {port}, the server's address is taken from
-// the first addr=HOST:PORT in its output whose port is not 0. It returns
-// once the server answers PING on that address. Its output is copied to
-// verbose, if not nil, each line after label and a colon.
-func startServer(ctx context.Context, command, label string, d dial.Dialer, verbose io.Writer, deadline time.Time) (*execServer, error) {
-	s := &execServer{label: label, dialer: d, exited: make(chan struct{}), drained: make(chan struct{}), output: &tail{max: 40}}
+// the first addr=HOST:PORT in its output whose port is not 0. Each {pprof}
+// is replaced by another free loopback host:port, for its pprof listener.
+// It returns once the server answers PING on that address (or, if plain,
+// accepts a connection). Its output is copied to verbose, if not nil, each
+// line after label and a colon.
+func startServer(ctx context.Context, command, label string, d dial.Dialer, plain bool, verbose io.Writer, deadline time.Time) (*execServer, error) {
+	s := &execServer{label: label, dialer: d, plain: plain, exited: make(chan struct{}), drained: make(chan struct{}), output: &tail{max: 40}}
+	if strings.Contains(command, "{pprof}") {
+		port, err := freePort()
+		if err != nil {
+			return nil, err
+		}
+		s.pprof = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		command = strings.ReplaceAll(command, "{pprof}", s.pprof)
+	}
 	if strings.Contains(command, "{port}") {
 		port, err := freePort()
 		if err != nil {
@@ -148,6 +160,10 @@ func (s *execServer) waitReady(ctx context.Context, deadline time.Time) error {
 			return ctx.Err()
 		default:
 		}
+		probe := probe
+		if s.plain {
+			probe = probePlain
+		}
 		if last = probe(s.dialer, s.addr, min(time.Until(deadline), 2*time.Second)); last == nil {
 			return nil
 		}
@@ -185,6 +201,17 @@ func probe(d dial.Dialer, addr string, timeout time.Duration) error {
 	// no longer counts against -max-clients when the benchmark starts.
 	io.Copy(io.Discard, br)
 	return nil
+}
+
+// probePlain connects to a plain relay at addr, which says nothing until
+// another connection sends a line, and closes the connection.
+func probePlain(d dial.Dialer, addr string, timeout time.Duration) error {
+	d.Timeout = timeout
+	conn, err := d.Dial(addr, dial.Options{})
+	if err != nil {
+		return err
+	}
+	return conn.Close()
 }
 
 // stop sends SIGTERM and waits for the server to exit, killing it after
