@@ -194,6 +194,9 @@ func (l *loop) onEntry(en cluster.Entry) {
 		}
 		l.process(c, parse(ev, l.words(c)))
 	case entryIdle:
+		if !c.ghost {
+			c.freeSlot() // before the notice, which a writer may send at once (DISC-4)
+		}
 		l.reply(c, spec.ErrorLine(spec.ErrIdleTimeout))
 		l.closeClient(c, closeCause{reason: IdleTimeout, detail: "no line for " + l.cfg.IdleTimeout.String()})
 	case entryEnd:

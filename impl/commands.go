@@ -162,6 +162,12 @@ func (l *loop) userList(c *client, _ spec.Command) {
 
 // quit says goodbye and closes c once that is written (QUIT-1 to QUIT-3).
 func (l *loop) quit(c *client, _ spec.Command) {
+	// The slot is free before the reply is queued: a writer may send the
+	// reply at once, and whoever reads it may connect again (DISC-4). A
+	// ghost, another node's user, holds no slot here.
+	if !c.ghost {
+		c.freeSlot()
+	}
 	l.reply(c, spec.OKLine(spec.OKGoodbye))
 	l.closeClient(c, closeCause{reason: Quit})
 }

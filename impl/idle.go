@@ -52,6 +52,7 @@ func (l *loop) onIdleTimer() {
 			l.publishMust(entry{kind: entryIdle, conn: c.id})
 			continue
 		}
+		c.freeSlot() // before the notice, which a writer may send at once (DISC-4)
 		l.reply(c, spec.ErrorLine(spec.ErrIdleTimeout))
 		l.closeClient(c, closeCause{reason: IdleTimeout, detail: "no line for " + l.cfg.IdleTimeout.String()})
 		l.settle()
