@@ -7,7 +7,7 @@
 #	NOW=HEAD bench/run.sh             # measure the server of a revision, not the working tree's
 #	ONLY='target idle' bench/run.sh   # only the groups named (see below)
 #
-# Groups: target roomsize rooms rate coalesce idle stall flood baseline
+# Groups: target roomsize rooms rate coalesce idle stall flood floor baseline
 # gobench modelcheck. Each chatbench run starts its own chatd (-exec) on a
 # free loopback port, checks every delivery and writes its JSON report to
 # $OUT/results/SERIES/X/REP.json; cmd/benchplot then turns them into
@@ -25,7 +25,7 @@ set -eu
 cd "$(dirname "$0")/.."
 OUT=${OUT:-docs/bench}
 REPS=${REPS:-3}
-ONLY=${ONLY:-target roomsize rooms rate coalesce idle stall flood baseline gobench modelcheck}
+ONLY=${ONLY:-target roomsize rooms rate coalesce idle stall flood floor baseline gobench modelcheck}
 BASELINE=${BASELINE:-}
 NOW=${NOW:-}
 
@@ -242,6 +242,24 @@ if [ -n "$rev" ]; then
 	for n in 1000 10000 19000; do
 		CHATD=$BIN/chatd-base bench "base-$rev-idle" "$n" "$REPS" ' -max-clients 19500' -idle "$n" -hold 5s
 	done
+fi
+
+# Close to the floor: each row of BENCHMARKS.md's table against the C relay
+# of bench/floor (built by floor.sh with the system compiler), both in the
+# same run, 3 alternating rounds each (chatbench -floor -reps), medians and
+# ratios in the JSON report. The idle rows compare members of rooms with
+# connections in the lobby; the join storm has no floor to compare with.
+if want floor; then
+	FLOOR="$PWD/bench/floor/floor.sh {port}"
+	big=' -max-queue-bytes 16777216'
+	bench floor-flat 1 1 "$big" -scenario flat -floor "$FLOOR" -reps "$REPS" -timeout 10m
+	bench floor-many 1 1 "$big" -scenario many -floor "$FLOOR" -reps "$REPS" -timeout 10m
+	bench floor-paced 1 1 '' -scenario paced -floor "$FLOOR" -reps "$REPS" -timeout 10m
+	bench floor-sparse 1 1 '' -scenario sparse -floor "$FLOOR" -reps "$REPS" -timeout 10m
+	bench floor-idle 3000 1 ' -extensions none' -scenario idle -floor "$FLOOR" -reps "$REPS" -timeout 10m
+	bench floor-idle-rooms 10000 1 ' -extensions none -max-clients 19500' -scenario idle -idle 10000 -idle-rooms 100 -floor "$FLOOR" -reps "$REPS" -timeout 10m
+	bench floor-joinstorm 2000 "$REPS" '' -scenario joinstorm -timeout 10m
+	bench floor-joinstorm 4000 1 '' -scenario joinstorm -idle 4000 -timeout 20m
 fi
 
 if want gobench; then

@@ -1,6 +1,6 @@
 /*
  * floor: the cheapest thing that relays lines, as the floor that chatd's
- * cost is measured against (issue 19). It is a benchmark, not a server:
+ * cost is measured against (BENCHMARKS.md, "Close to the floor"). It is a benchmark, not a server:
  * no rooms, no names, no checks of the bytes.
  *
  *	floor [-addr HOST:PORT | PORT] [-max-out BYTES]

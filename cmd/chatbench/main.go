@@ -37,7 +37,7 @@
 // every line to every other connection, such as the C floor of
 // bench/floor; -floor runs the same load against such a relay and against
 // the -exec server, alternating for -reps rounds, and reports medians and
-// ratios; -scenario sets the defaults of a row of issue 19 (flat, many,
+// ratios; -scenario sets the defaults of a row of BENCHMARKS.md's "Close to the floor" (flat, many,
 // paced, sparse, idle, joinstorm); -profile DIR fetches pprof profiles of
 // a server started with {pprof} (chatd -pprof {pprof}):
 //

@@ -36,7 +36,7 @@ type Config struct {
 	// with no names and no rooms, such as bench/floor (plain.go).
 	Dialect string
 
-	// Scenario, if not "", is the row of issue 19 whose defaults were
+	// Scenario, if not "", is the row of BENCHMARKS.md's "Close to the floor" whose defaults were
 	// applied (scenario.go).
 	Scenario string
 	// Floor, if not "", is a shell command starting a plain relay ({port}
@@ -123,7 +123,7 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 	fs.StringVar(&c.Addr, "addr", "", "address `host:port` of a running server")
 	fs.StringVar(&c.Dialect, "dialect", "chat", "what the server speaks: `chat` (PROTOCOL.md) or plain (a relay of every line to every\n"+
 		"other connection, no names, no rooms, such as bench/floor; -rooms 1 only)")
-	fs.StringVar(&c.Scenario, "scenario", "", "set the defaults of a `row` of issue 19: "+scenarioNames()+" (scenario.go);\n"+
+	fs.StringVar(&c.Scenario, "scenario", "", "set the defaults of a `row` of BENCHMARKS.md, \"Close to the floor\": "+scenarioNames()+" (scenario.go);\n"+
 		"flags given explicitly override them")
 	fs.StringVar(&c.Floor, "floor", "", "also run the same load against the plain relay this shell `command` starts ({port} as in -exec),\n"+
 		"e.g. 'bench/floor/floor.sh {port}', alternating with -exec for -reps rounds, and report medians and ratios")
@@ -194,7 +194,7 @@ func parseFlags(args []string, stderr io.Writer, isTerminal bool) (Config, error
 			"and against -exec, and the report gives medians and their ratios, e.g.:\n\n"+
 			"  chatbench -exec 'chatd -addr 127.0.0.1:{port} -max-queue-bytes 16777216' \\\n"+
 			"      -floor 'bench/floor/floor.sh {port}' -scenario flat\n\n"+
-			"The scenarios of -scenario (issue 19):\n")
+			"The scenarios of -scenario (BENCHMARKS.md, \"Close to the floor\"):\n")
 		fmt.Fprintln(stderr, scenarioUsage())
 		fs.PrintDefaults()
 	}

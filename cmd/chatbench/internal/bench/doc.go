@@ -113,7 +113,7 @@
 // JOIN line for every other member of its room (roster and notes), and the
 // report gives the lines delivered and the server's CPU time from the
 // first connection to then. -idle-serial sets the connections up one after
-// another: the join storm of issue 19, whose cost is quadratic by the
+// another: the join storm, whose cost is quadratic by the
 // protocol (JOIN-4, JOIN-5).
 //
 // # The plain dialect
@@ -135,7 +135,7 @@
 // reports each figure's median and its ratio to the floor's in the same
 // round (compare.go). With -idle-rooms and no load, the connections in
 // rooms are also compared with as many in the lobby. -scenario sets the
-// defaults of a row of issue 19's table (scenario.go): flat, many, paced,
+// defaults of a row of the table of BENCHMARKS.md, "Close to the floor" (scenario.go): flat, many, paced,
 // sparse, idle, joinstorm.
 //
 // # Profiles

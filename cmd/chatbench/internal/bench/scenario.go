@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// A scenario is a row of issue 19's table ("close to the floor"): a name
+// A scenario is a row of the table of BENCHMARKS.md, "Close to the floor": a name
 // for a set of flag defaults. Flags given on the command line override
 // them. Lines carry a 32-byte payload in all of them; the rows that can
 // run against a plain relay take -floor for their ratio to it.
