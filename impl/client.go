@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 
 	"roomchat.dev/roomchat/spec"
@@ -16,6 +17,9 @@ type client struct {
 	id   uint64
 	conn net.Conn
 	srv  *Server
+	// raw is conn's raw socket, for the writes of writer groups that do
+	// not wait (writer.go); nil if conn is no socket.
+	raw syscall.RawConn
 
 	// done is closed by the loop when it has forgotten the client: from
 	// then on the reader discards what it reads instead of handing it over.
@@ -109,6 +113,7 @@ func newClient(s *Server, id uint64, conn net.Conn) *client {
 		id:         id,
 		conn:       conn,
 		srv:        s,
+		raw:        rawConnOf(conn),
 		done:       make(chan struct{}),
 		resumeIn:   make(chan struct{}, 1),
 		readerDone: make(chan struct{}),

@@ -25,8 +25,13 @@
 //     no buffer: it waits for the socket to become readable and only then
 //     takes a line reader from a pool.
 //   - its writer (writer.go), only while there is output: it drains the
-//     connection's bounded output queue (queue.go), coalescing everything
-//     pending into one vectored write, and exits when the queue is empty.
+//     connection's bounded output queue (queue.go), copying everything
+//     pending into one buffer and writing it with one system call, and
+//     exits when the queue is empty. Writers start when the loop's turn is
+//     done, so a turn costs a client one write at most; the clients a turn
+//     writes to share writer goroutines, 64 each, that write without
+//     waiting, and a client whose socket is full, or whose output keeps
+//     coming, gets a writer goroutine of its own.
 //     The loop only appends to queues and starts writers; it never touches a
 //     socket for writing, so a client that reads slowly never delays anyone
 //     else beyond the stall budget (LIMIT-3), and a client whose queue
@@ -36,7 +41,9 @@
 //     (flush.go).
 //
 // An idle connection thus costs one goroutine, its socket and a few hundred
-// bytes of state; BENCHMARKS.md has the figures.
+// bytes of state, however busy it once was: once a burst is over, the loop
+// has the memory it took returned to the operating system (memory.go);
+// BENCHMARKS.md has the figures.
 //
 // # The life of a connection
 //

@@ -50,6 +50,7 @@ func TestCoalescingWaits(t *testing.T) {
 		t.Fatalf("bob's copy of three does not wait for the flush")
 	}
 	h.l.onFlushTimer()
+	h.l.settle()
 	bob.expect("ROOM #r alice three")
 	h.quiesce()
 	if bob.flushQueued || h.l.flushArmed {

@@ -68,7 +68,13 @@ type pipeClient struct {
 // abortive close, which a pipe cannot show its other end.
 type pipeSocket struct {
 	net.Conn
-	reset atomic.Bool // SetLinger(0) was called: the close is a reset
+	reset  atomic.Bool  // SetLinger(0) was called: the close is a reset
+	writes atomic.Int64 // calls of Write
+}
+
+func (s *pipeSocket) Write(p []byte) (int, error) {
+	s.writes.Add(1)
+	return s.Conn.Write(p)
 }
 
 func (s *pipeSocket) SetLinger(sec int) error {

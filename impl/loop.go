@@ -49,6 +49,7 @@ type loop struct {
 	actor     *client
 	ready     []*client // clients whose postponed line may run now (flow.go)
 	doomed    []*client // clients in phaseDoomed, to close once the current item is done
+	starting  []*client // clients whose writer starts when the turn is done (writer.go)
 	gateEpoch uint64    // see client.gateMark
 	scratch   []*client // reused by the gate
 	// The stall timer (flow.go) fires when a hot client's stall budget or a
@@ -64,6 +65,8 @@ type loop struct {
 	countsTimer timer
 	countsFired <-chan time.Time
 	countsArmed bool
+	// The watch of output that returns memory after a burst (memory.go).
+	mem memWatch
 
 	// The extensions of section 13 (doc.go, "Extensions"). The backends
 	// are set up by Open before the loop runs; each is nil if unused.
@@ -122,6 +125,7 @@ func newLoop(s *Server) *loop {
 		tasks:      make(map[uint64]*client),
 		buckets:    make(map[string]*loginBucket),
 		loginTimer: newStoppedTimer(),
+		mem:        newMemWatch(),
 	}
 	l.idleTimer, l.idleFired = s.clock.newTimer()
 	l.countsTimer, l.countsFired = s.clock.newTimer()
@@ -152,6 +156,8 @@ func (l *loop) run() {
 			l.onStallTimer()
 		case <-l.countsFired:
 			l.onCountsTimer()
+		case <-l.mem.timer.C:
+			l.onMemTimer()
 		case <-l.refusedIn:
 			l.armCounts()
 		case r := <-l.hashedIn:
@@ -286,7 +292,7 @@ func (l *loop) process(c *client, it item) {
 
 // settle runs what the last item made ready, one item at a time: closes of
 // clients found to be slow consumers, then deferred lines whose recipients
-// have drained.
+// have drained; then it starts the writers the turn asked for.
 func (l *loop) settle() {
 	for {
 		switch {
@@ -304,6 +310,7 @@ func (l *loop) settle() {
 			c.deferred = nil
 			l.process(c, it)
 		default:
+			l.startWriters()
 			return
 		}
 	}
@@ -327,6 +334,7 @@ func (l *loop) send(c *client, line []byte) {
 		l.doom(c, closeCause{reason: SlowConsumer, detail: "output queue over MaxQueueBytes"})
 		return
 	}
+	l.noteOutput(len(line))
 	switch act {
 	case writerStart:
 		l.startWriter(c)
@@ -399,7 +407,9 @@ func (l *loop) shutdown() {
 		l.closeClient(c, closeCause{reason: Shutdown})
 	}
 	l.doomed, l.ready = nil, nil
+	l.startWriters() // the notices, and the graceful closes
 	l.countsTimer.Stop()
+	l.mem.timer.Stop() // after the notices, which armed it
 	if l.cfg.LogInterval >= 0 {
 		l.logCounts() // the last period, cut short; nothing if it was empty
 	}

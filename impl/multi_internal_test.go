@@ -68,9 +68,11 @@ func TestHotInEveryRoom(t *testing.T) {
 	bob.expect("OK Sent", "PRIVMSG bob not to x")
 
 	h.l.joinRoom(x.client, "#t")
+	h.l.settle() // the end of the turn, which starts the writers
 	x.expect("OK Joined #t (0 users)")
 	checkHotCounts(t, h.l)
 	h.l.leaveRoom(x.client, h.l.rooms["#s"])
+	h.l.settle()
 	carol.expect("LEAVE #s x")
 	checkHotCounts(t, h.l)
 	if h.l.rooms["#t"].hot != 1 || h.l.rooms["#s"].hot != 0 {

@@ -38,8 +38,8 @@ func putBatch(b *batch) {
 }
 
 // outQueue is a client's bounded output queue (LIMIT-3). The loop pushes
-// formatted lines; a writer goroutine takes everything pending at once and
-// writes it with one vectored write. There is a writer only while there is
+// formatted lines; a writer takes everything pending at once and writes it
+// with one system call (writer.go). There is a writer only while there is
 // output: the loop starts one when push or close says so, and it exits as
 // soon as the queue is empty (writer.go). The mutex guards only the queue,
 // never chat state, and is never held during I/O.
@@ -49,7 +49,8 @@ type outQueue struct {
 	pending   int    // bytes queued or taken but not yet written
 	wantDrain bool   // pending went over high water: report when at low water
 	mode      closeMode
-	// writing: a writer goroutine is running. It is set by whoever starts
+	// writing: a writer is running, or starts at the end of the loop's
+	// turn (loop.startWriter). It is set by whoever starts
 	// one and cleared by the writer as it exits, so there is never more
 	// than one.
 	writing bool

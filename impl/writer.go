@@ -1,9 +1,12 @@
 package impl
 
 import (
+	"bytes"
 	"errors"
 	"net"
 	"os"
+	"slices"
+	"sync"
 	"time"
 )
 
@@ -21,24 +24,156 @@ type writerEvent struct {
 	err     error
 }
 
-// startWriter starts c's writer goroutine. The loop calls it when push or
-// close says that none is running.
+// startWriter has c's writer goroutine started at the end of the current
+// turn of the loop (startWriters). The loop calls it when push or close
+// says that none is running; the queue records from then on that one
+// runs, so that the lines the rest of the turn queues for c wait for it,
+// and it takes them all at once: one write a client a turn at most.
 func (l *loop) startWriter(c *client) {
-	l.srv.wg.Add(1)
-	go c.writeLoop(l.writerIn, l.done)
+	l.starting = append(l.starting, c)
+}
+
+// startWriters starts the writers that startWriter asked for. The loop
+// calls it when a turn is done (settle) and before it exits (shutdown).
+//
+// One client gets a writer goroutine of its own (writeLoop). Several, the
+// members of a room that a line goes to, share goroutines, up to
+// writerGroup clients each (writeGroup): a socket nearly always takes a
+// line at once, and a goroutine per member per line would cost its start
+// and exit, and leave the runtime holding the descriptor of every
+// goroutine of the largest fan-out ever made (about 400 bytes a member)
+// for the rest of the process.
+func (l *loop) startWriters() {
+	switch n := len(l.starting); {
+	case n == 0:
+		return
+	case n == 1:
+		l.srv.wg.Add(1)
+		go l.starting[0].writeLoop(nil, queueOpen, l.writerIn, l.done)
+	default:
+		all := slices.Clone(l.starting) // the groups' lists, in one allocation a turn
+		for i := 0; i < n; i += writerGroup {
+			j := min(i+writerGroup, n)
+			l.srv.wg.Add(1)
+			go writeGroup(all[i:j:j], l.writerIn, l.done)
+		}
+	}
+	clear(l.starting)
+	l.starting = l.starting[:0]
+}
+
+// writerGroup is the most clients a writer goroutine of a group serves.
+const writerGroup = 64
+
+// writeGroup is a goroutine that is the writer of each client of group
+// in turn, as long as the client's socket takes what its queue holds at
+// once (writeSoon). A client whose socket would make it wait, or that is
+// no socket, or whose queue has filled again meanwhile, or whose
+// connection ends gracefully, gets a writer goroutine of its own to carry
+// on, so that no client ever waits for another, and a client that is sent
+// a stream of lines has its batches grow while its writer waits for the
+// socket, as before.
+func writeGroup(group []*client, writerOut chan<- writerEvent, loopDone <-chan struct{}) {
+	defer group[0].srv.wg.Done()
+	w := getRawWriter()
+	defer putRawWriter(w)
+	for _, c := range group {
+		c.writeSoon(w, writerOut, loopDone)
+	}
+}
+
+// writeSoon is c's writer in a group (writeGroup): it takes what c's
+// queue holds and writes it without waiting, then either records that no
+// writer runs, if the queue is still empty, or starts a writer goroutine
+// of c's own for the rest.
+func (c *client) writeSoon(w *rawWriter, writerOut chan<- writerEvent, loopDone <-chan struct{}) {
+	if c.raw == nil {
+		c.srv.wg.Add(1)
+		go c.writeLoop(nil, queueOpen, writerOut, loopDone)
+		return
+	}
+	b, mode := c.out.take(nil)
+	if mode == queueOpen && b != nil {
+		rest, err := c.writeBatchNow(w, b.lines, writerOut, loopDone)
+		if err != nil {
+			c.writeFailed(b, mode, err, writerOut, loopDone)
+			return
+		}
+		if len(rest) > 0 {
+			b.lines = rest
+		} else {
+			clear(b.lines)
+			b.lines = b.lines[:0]
+			b, mode = c.out.take(b) // nil, and no writer runs, unless more came
+		}
+	}
+	if mode == abort || b == nil && mode == queueOpen {
+		putBatch(b)
+		return // as in writeLoop
+	}
+	c.srv.wg.Add(1)
+	go c.writeLoop(b, mode, writerOut, loopDone)
+}
+
+// writeBatchNow writes batch as write does, but only as much as c's socket
+// takes without waiting, and returns the lines left, the first of which
+// may be what is left of several: a copy, since the batch's lines are
+// shared. The lines written are cleared from batch.
+func (c *client) writeBatchNow(w *rawWriter, batch net.Buffers, writerOut chan<- writerEvent, loopDone <-chan struct{}) (net.Buffers, error) {
+	start := c.srv.clock.now()
+	lowWater := c.srv.cfg.lowWater()
+	var buf *writeBuffer
+	defer func() { buf.put() }()
+	for len(batch) > 0 {
+		p, from := batch[0], 1
+		if len(batch) > 1 && len(p) < writeChunk {
+			if buf == nil {
+				buf = getWriteBuffer(batch)
+			}
+			p, from = buf.b[:0], 0
+			for from < len(batch) && len(p)+len(batch[from]) <= cap(p) {
+				p = append(p, batch[from]...)
+				from++
+			}
+			if from == 0 { // not reached, as in write
+				p, from = batch[0], 1
+			}
+		}
+		n, err := c.writeNow(w, p)
+		if c.out.written(n, lowWater, start) {
+			select {
+			case writerOut <- writerEvent{c: c, drained: true}:
+			case <-loopDone:
+			}
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n < len(p) {
+			// The socket is full: what is left of p becomes the first
+			// line of the rest.
+			clear(batch[:from-1])
+			batch[from-1] = bytes.Clone(p[n:])
+			return batch[from-1:], nil
+		}
+		clear(batch[:from])
+		batch = batch[from:]
+	}
+	return nil, nil
 }
 
 // writeLoop is the connection's writer goroutine. It runs only while there
-// is output: it takes everything pending and writes it with one vectored
-// write (net.Buffers), so a burst of lines costs one system call, and it
-// exits when the queue is empty, so that an idle connection has no writer.
-// It is the only goroutine that writes to the socket.
-func (c *client) writeLoop(writerOut chan<- writerEvent, loopDone <-chan struct{}) {
+// is output: it takes everything pending and writes it (write), so a burst
+// of lines costs one system call, and it exits when the queue is empty, so
+// that an idle connection has no writer. It is the only goroutine that
+// writes to the socket. b, if not nil, is a batch to write first, taken
+// from the queue in mode by the writer of a group (writeSoon).
+func (c *client) writeLoop(b *batch, mode closeMode, writerOut chan<- writerEvent, loopDone <-chan struct{}) {
 	defer c.srv.wg.Done()
-	var b *batch
+	if b == nil {
+		b, mode = c.out.take(nil)
+	}
 	for {
-		var mode closeMode
-		b, mode = c.out.take(b)
 		if mode == abort {
 			putBatch(b)
 			return // whoever aborted closes the socket
@@ -52,33 +187,50 @@ func (c *client) writeLoop(writerOut chan<- writerEvent, loopDone <-chan struct{
 		err := c.write(b.lines, writerOut, loopDone)
 		clear(b.lines) // drop the references to shared lines
 		b.lines = b.lines[:0]
-		if err == nil {
-			continue
+		if err != nil {
+			c.writeFailed(b, mode, err, writerOut, loopDone)
+			return
 		}
-		putBatch(b)
-		if mode == queueOpen {
-			// The loop decides what happens to the socket: it may still
-			// have lines from this client to process (DISC-2).
-			ev := writerEvent{c: c, reason: Disconnected, err: err}
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				ev.reason = SlowConsumer
-			}
-			select {
-			case writerOut <- ev:
-				return
-			case <-loopDone:
-			}
-		}
-		c.closeConn() // the loop has forgotten the client
-		return
+		b, mode = c.out.take(b)
 	}
 }
 
-// write writes batch. Under LIMIT-4 a client is slow when its socket accepts
-// no byte for WriteTimeout while output is pending: the period starts when
-// the write begins and again each time the socket accepts a byte. Each
-// chunk written is accounted at once, and the loop told when a hot queue
-// has drained.
+// writeFailed ends a writer whose write of b, taken in mode, failed with
+// err.
+func (c *client) writeFailed(b *batch, mode closeMode, err error, writerOut chan<- writerEvent, loopDone <-chan struct{}) {
+	clear(b.lines)
+	b.lines = b.lines[:0]
+	putBatch(b)
+	if mode == queueOpen {
+		// The loop decides what happens to the socket: it may still
+		// have lines from this client to process (DISC-2).
+		ev := writerEvent{c: c, reason: Disconnected, err: err}
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			ev.reason = SlowConsumer
+		}
+		select {
+		case writerOut <- ev:
+			return
+		case <-loopDone:
+		}
+	}
+	c.closeConn() // the loop has forgotten the client
+}
+
+// write writes batch. Lines are copied, in order, into a buffer of the
+// writer's (writeBuffer) and each buffer goes out with one write system
+// call: one per batch up to writeChunk bytes. A single line, or one of at
+// least writeChunk bytes (a big room's roster), is written from where it
+// is, without a copy. No vectored write is used: the socket would keep the
+// largest vector it was ever given (up to 1,024 iovecs, 16 KiB) for the
+// rest of the connection, so that a member that once received a burst in
+// one write would keep that memory while idle; and one contiguous buffer
+// costs the kernel less to copy from than hundreds of small ones.
+//
+// Under LIMIT-4 a client is slow when its socket accepts no byte for
+// WriteTimeout while output is pending: the period starts when the write
+// begins and again each time the socket accepts a byte. Each chunk written
+// is accounted at once, and the loop told when a hot queue has drained.
 //
 // A blocked write reports the bytes it got through only when it returns, not
 // when the socket took them, so no write may block for long: its deadline
@@ -99,32 +251,94 @@ func (c *client) write(batch net.Buffers, writerOut chan<- writerEvent, loopDone
 	wt := cfg.WriteTimeout
 	slice := deadlineSlice(wt)
 	since := clk.now() // when the current period without progress began
+	var buf *writeBuffer
+	defer func() { buf.put() }()
 	for len(batch) > 0 {
-		now := clk.now()
-		end := since + wt
-		if dl := c.writeDeadline; dl-now < slice/2 || dl > end {
-			c.writeDeadline = min(now+slice, end)
-			c.conn.SetWriteDeadline(epoch.Add(c.writeDeadline))
-		}
-		n, err := batch.WriteTo(c.conn) // consumes what it wrote from batch
-		if c.out.written(int(n), cfg.lowWater(), since) {
-			select {
-			case writerOut <- writerEvent{c: c, drained: true}:
-			case <-loopDone:
+		var p []byte
+		if len(batch) == 1 || len(batch[0]) >= writeChunk {
+			p, batch = batch[0], batch[1:]
+		} else {
+			if buf == nil {
+				buf = getWriteBuffer(batch)
+			}
+			p = buf.b[:0]
+			for len(batch) > 0 && len(p)+len(batch[0]) <= cap(p) {
+				p = append(p, batch[0]...)
+				batch = batch[1:]
+			}
+			if len(p) == 0 { // not reached: the buffer holds any line shorter than writeChunk
+				p, batch = batch[0], batch[1:]
 			}
 		}
-		switch {
-		case err == nil:
-		case !errors.Is(err, os.ErrDeadlineExceeded):
-			return err
-		case n == 0 && clk.now() >= end:
-			return err // no byte accepted for WriteTimeout: a slow consumer
-		}
-		if n > 0 {
-			since = clk.now()
+		for len(p) > 0 {
+			now := clk.now()
+			end := since + wt
+			if dl := c.writeDeadline; dl-now < slice/2 || dl > end {
+				c.writeDeadline = min(now+slice, end)
+				c.conn.SetWriteDeadline(epoch.Add(c.writeDeadline))
+			}
+			n, err := c.conn.Write(p)
+			p = p[n:]
+			if c.out.written(n, cfg.lowWater(), since) {
+				select {
+				case writerOut <- writerEvent{c: c, drained: true}:
+				case <-loopDone:
+				}
+			}
+			switch {
+			case err == nil:
+			case !errors.Is(err, os.ErrDeadlineExceeded):
+				return err
+			case n == 0 && clk.now() >= end:
+				return err // no byte accepted for WriteTimeout: a slow consumer
+			}
+			if n > 0 {
+				since = clk.now()
+			}
 		}
 	}
 	return nil
+}
+
+// writeChunk is the most a writer copies into one buffer, and so writes
+// with one system call; a line at least as long is written on its own.
+const writeChunk = 64 << 10
+
+// writeBuffer is a buffer a writer copies lines into. Buffers circulate
+// through writeBuffers, one pool per size (1, 4, 16 and 64 KiB), so that
+// a writer with a few short lines takes a small one, and none is kept by
+// a connection that is not writing.
+type writeBuffer struct {
+	b    []byte
+	pool int // its index in writeBuffers
+}
+
+var writeBuffers [4]sync.Pool
+
+// getWriteBuffer returns a buffer for batch: the smallest that holds it, or
+// one of writeChunk bytes.
+func getWriteBuffer(batch net.Buffers) *writeBuffer {
+	n := 0
+	for _, line := range batch {
+		if n += len(line); n >= writeChunk {
+			break
+		}
+	}
+	i, size := 0, writeChunk>>6 // 1 KiB
+	for size < n && i < len(writeBuffers)-1 {
+		i, size = i+1, size<<2
+	}
+	if b, ok := writeBuffers[i].Get().(*writeBuffer); ok {
+		return b
+	}
+	return &writeBuffer{b: make([]byte, 0, size), pool: i}
+}
+
+// put gives b back to its pool; b may be nil.
+func (b *writeBuffer) put() {
+	if b != nil {
+		writeBuffers[b.pool].Put(b)
+	}
 }
 
 // deadlineSlice is the longest a write blocks before the writer looks at
