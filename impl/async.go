@@ -203,12 +203,21 @@ func (l *loop) finish(c *client) {
 	l.resumeIfFree(c)
 }
 
-// resumeIfFree lets c's reader go on if c is still read, has no task and
-// is not paused after a failed login.
+// resumeIfFree lets c go on if c is still read, has no task and is not
+// paused after a failed login: with the next line of the reader's batch,
+// when the turn settles, or else by resuming the reader.
 func (l *loop) resumeIfFree(c *client) {
-	if c.reading() && c.task == nil && c.pauseUntil == 0 {
-		c.resume()
+	if !c.reading() || c.task != nil || c.pauseUntil != 0 {
+		return
 	}
+	if len(c.more) > 0 {
+		if !c.moreListed {
+			c.moreListed = true
+			l.lined = append(l.lined, c)
+		}
+		return
+	}
+	c.resume()
 }
 
 // dropTask abandons c's task as c closes, unless it is submitted: a
@@ -269,7 +278,7 @@ func (l *loop) onCommitted(b store.Committed) {
 			continue
 		}
 		l.committed(c, b.Err)
-		l.settle()
+		l.settleItems()
 	}
 }
 

@@ -70,6 +70,11 @@ type client struct {
 	stallFrom time.Duration // a now() reading
 	listed    bool          // on loop.stallers
 	waiters   []waiter      // senders whose postponed line waits for this client to drain
+	// more are the lines of the reader's last batch not yet processed
+	// (readEvent.more); moreListed: c is on loop.lined, its next line to
+	// be processed when the turn settles.
+	more       [][]byte
+	moreListed bool
 	// deferred is a line taken from the reader but not yet processed,
 	// postponed since deferredAt (a now() reading; 0 when no line is).
 	deferred        *item

@@ -46,9 +46,10 @@ import (
 // into any of them waits for it, and its budgets are its own, however many
 // rooms it is in (MULTI-8).
 //
-// Reading stays fair (LIMIT-6): every reader hands over one line and waits;
-// blocked senders on the loop's channel are served in turn, and a postponed
-// sender only waits for the clients it would write to.
+// Reading stays fair (LIMIT-12): every reader hands over a batch of at most
+// readBatch lines and waits; blocked senders on the loop's channel are
+// served in turn, and a postponed sender only waits for the clients it
+// would write to.
 
 // waiter is a sender waiting for a hot client to drain. gen is the
 // sender's deferGen when it started waiting: a line that stopped waiting

@@ -55,7 +55,7 @@ func (l *loop) onIdleTimer() {
 		c.freeSlot() // before the notice, which a writer may send at once (DISC-4)
 		l.reply(c, spec.ErrorLine(spec.ErrIdleTimeout))
 		l.closeClient(c, closeCause{reason: IdleTimeout, detail: "no line for " + l.cfg.IdleTimeout.String()})
-		l.settle()
+		l.settleItems()
 	}
 	l.armIdle()
 }

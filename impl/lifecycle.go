@@ -158,6 +158,7 @@ func (l *loop) closeClient(c *client, why closeCause) {
 	}
 	l.release(c)
 	c.deferred = nil
+	c.more = nil // lines read after the end are not processed (STATE-4)
 	l.dropTask(c)
 	switch {
 	case rule.end == endReset:

@@ -87,6 +87,7 @@ func TestLifecycle(t *testing.T) {
 			alice.lastActive -= h.l.cfg.IdleTimeout
 			h.l.idle.MoveToFront(alice.idleElem)
 			h.l.onIdleTimer()
+			h.l.settle() // the end of the turn
 			alice.expect("ERROR Idle timeout")
 			alice.expectEOF()
 		},
@@ -153,6 +154,7 @@ func TestLifecycle(t *testing.T) {
 			alice.lastActive -= h.l.cfg.IdleTimeout
 			h.l.idle.MoveToFront(alice.idleElem)
 			h.l.onIdleTimer()
+			h.l.settle()
 		},
 		bob: []string{"LEAVE #r alice"},
 		log: `reason=idle-timeout detail="no line for 5m0s"`,

@@ -198,7 +198,7 @@ func (l *loop) onLoginTimer() {
 			c.pauseUntil = 0
 			l.resumeIfFree(c)
 		}
-		l.settle()
+		l.settleItems()
 	}
 	if len(l.wakeups) > 0 {
 		next := l.wakeups[0].at

@@ -48,7 +48,9 @@ type loop struct {
 	// urgent (flush.go).
 	actor     *client
 	ready     []*client // clients whose postponed line may run now (flow.go)
+	lined     []*client // clients whose next line of a batch may run now (nextLine)
 	doomed    []*client // clients in phaseDoomed, to close once the current item is done
+	handing   []*client // clients the turn queued lines for (outQueue.handOver)
 	starting  []*client // clients whose writer starts when the turn is done (writer.go)
 	gateEpoch uint64    // see client.gateMark
 	scratch   []*client // reused by the gate
@@ -135,7 +137,10 @@ func newLoop(s *Server) *loop {
 
 // run is the loop goroutine. Each case is one item of ORDER-1; settle then
 // runs the items it made ready (closes of slow consumers, lines resumed by
-// flow control) before the next event is taken.
+// flow control) before the next event is taken. A turn of the loop goes on
+// with the lines readers have ready (moreReads), and ends by starting the
+// writers it asked for, so that a client gets one write a turn however
+// many lines the turn sent it.
 func (l *loop) run() {
 	defer l.srv.wg.Done()
 	defer l.srv.closeBackends()
@@ -182,7 +187,31 @@ func (l *loop) run() {
 			l.shutdown()
 			return
 		}
-		l.settle()
+		l.settleItems()
+		l.moreReads()
+		l.startWriters()
+	}
+}
+
+// turnReads is the most lines a turn of the loop takes from readers after
+// its first event (moreReads). It bounds how long the other events (timers,
+// writers' reports, new connections) and the writers of the turn wait.
+const turnReads = 64
+
+// moreReads goes on with the lines that readers have ready, one item at a
+// time as run does, up to turnReads of them, and returns as soon as none
+// is: under load a turn covers many lines, as one turn of an epoll loop
+// covers every socket that is readable, and what they send each client
+// goes out in one write.
+func (l *loop) moreReads() {
+	for range turnReads {
+		select {
+		case ev := <-l.eventsIn:
+			l.onRead(ev)
+			l.settleItems()
+		default:
+			return
+		}
 	}
 }
 
@@ -232,6 +261,9 @@ func (l *loop) onRead(ev readEvent) {
 		l.closeClient(c, why)
 		return
 	}
+	if ev.more != nil {
+		c.more = ev.more // processed one by one before the reader goes on (nextLine)
+	}
 	l.touch(c) // every line counts as activity (LIMIT-7)
 	it := parse(ev, l.words(c))
 	if l.debugEnabled() {
@@ -255,7 +287,7 @@ func redacted(line []byte) []byte {
 // parse applies the framing checks of FRAME-9 and the grammar (GRAM-2), in
 // that order (STATE-3), with the command words w of the client's
 // connection. All the client's earlier lines have been processed by then
-// (the reader hands over one line at a time), so w is final.
+// (the loop takes a batch's lines one at a time), so w is final.
 func parse(ev readEvent, w spec.Words) item {
 	if ev.err == spec.ErrLineOverflow {
 		return item{errText: spec.ErrLineTooLong}
@@ -290,10 +322,18 @@ func (l *loop) process(c *client, it item) {
 	l.resumeIfFree(c)
 }
 
-// settle runs what the last item made ready, one item at a time: closes of
-// clients found to be slow consumers, then deferred lines whose recipients
-// have drained; then it starts the writers the turn asked for.
+// settle ends a turn of the loop without more reads: it runs what the
+// last item made ready (settleItems) and starts the writers the turn asked
+// for.
 func (l *loop) settle() {
+	l.settleItems()
+	l.startWriters()
+}
+
+// settleItems runs what the last item made ready, one item at a time:
+// closes of clients found to be slow consumers, then deferred lines whose
+// recipients have drained.
+func (l *loop) settleItems() {
 	for {
 		switch {
 		case len(l.doomed) > 0:
@@ -309,8 +349,21 @@ func (l *loop) settle() {
 			it := *c.deferred
 			c.deferred = nil
 			l.process(c, it)
+		case len(l.lined) > 0:
+			c := l.lined[0]
+			l.lined = l.lined[1:]
+			c.moreListed = false
+			if !c.reading() || len(c.more) == 0 || c.deferred != nil || c.task != nil || c.pauseUntil != 0 {
+				continue
+			}
+			line := c.more[0]
+			c.more[0] = nil
+			c.more = c.more[1:]
+			if len(c.more) == 0 {
+				c.more = nil
+			}
+			l.onRead(readEvent{c: c, line: line})
 		default:
-			l.startWriters()
 			return
 		}
 	}
@@ -329,17 +382,14 @@ func (l *loop) send(c *client, line []byte) {
 		l.hold(c, line) // after the reply to a HISTORY (async.go)
 		return
 	}
-	hot, ok, act := c.out.push(line, l.cfg.MaxQueueBytes, l.highWater, c == l.actor, l.cfg.CoalesceDelay, l.srv.clock)
+	hot, ok, first := c.out.push(line, l.cfg.MaxQueueBytes, l.highWater, c == l.actor)
 	if !ok {
 		l.doom(c, closeCause{reason: SlowConsumer, detail: "output queue over MaxQueueBytes"})
 		return
 	}
 	l.noteOutput(len(line))
-	switch act {
-	case writerStart:
-		l.startWriter(c)
-	case writerLater:
-		l.flushLater(c)
+	if first {
+		l.handing = append(l.handing, c)
 	}
 	if hot && !c.over {
 		l.setOver(c, true)

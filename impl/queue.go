@@ -3,6 +3,7 @@ package impl
 import (
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -38,17 +39,33 @@ func putBatch(b *batch) {
 }
 
 // outQueue is a client's bounded output queue (LIMIT-3). The loop pushes
-// formatted lines; a writer takes everything pending at once and writes it
-// with one system call (writer.go). There is a writer only while there is
-// output: the loop starts one when push or close says so, and it exits as
-// soon as the queue is empty (writer.go). The mutex guards only the queue,
-// never chat state, and is never held during I/O.
+// formatted lines into a batch of its own during a turn, and hands the
+// batch over once, when the turn ends (handOver); a writer takes everything
+// handed over at once and writes it with one system call (writer.go). There
+// is a writer only while there is output: the loop starts one when
+// handOver or close says so, and it exits as soon as the queue is empty
+// (writer.go). The mutex guards only what the writer shares, never chat
+// state, and is taken once a client a turn, never for a line, and never
+// held during I/O.
 type outQueue struct {
+	// Owned by the loop: the lines of the current turn, not yet handed
+	// over, and their bytes. urgent: one of them answers the client's own
+	// line (flush.go). listed: the client is on loop.handing.
+	local      *batch
+	localBytes int
+	urgent     bool
+	listed     bool
+
+	// pending counts the bytes handed over and not yet written. It
+	// changes only under mu, and the loop reads it without the lock.
+	pending atomic.Int64
+
 	mu        sync.Mutex
-	fill      *batch // lines queued and not yet taken by the writer; nil when empty and idle
-	pending   int    // bytes queued or taken but not yet written
+	fill      *batch // lines handed over and not yet taken by the writer; nil when empty and idle
 	wantDrain bool   // pending went over high water: report when at low water
-	mode      closeMode
+	// mode changes only in the loop (close), under mu; the loop reads it
+	// without the lock.
+	mode closeMode
 	// writing: a writer is running, or starts at the end of the loop's
 	// turn (loop.startWriter). It is set by whoever starts
 	// one and cleared by the writer as it exits, so there is never more
@@ -69,52 +86,86 @@ const (
 	writerLater                   // start one at the next flush (loop.flushLater)
 )
 
-// push queues line, which the caller must not modify afterwards. It
-// returns ok=false, queuing nothing, if that would take the pending output
-// over maxBytes (LIMIT-4). hot reports whether the pending output is now
-// over highWater; if so the writer reports back once it is at low water.
-//
-// act says whether the caller must start a writer: at once if none is
-// running and the line is urgent or the queue was last written at least
-// window ago by clk; otherwise, if none is running, at the next flush, so
-// that the lines that arrive meanwhile go out in the same write (flush.go).
-func (q *outQueue) push(line []byte, maxBytes, highWater int, urgent bool, window time.Duration, clk clock) (hot, ok bool, act wakeAction) {
-	q.mu.Lock()
+// push queues line, which the caller must not modify afterwards, for the
+// end of the loop's turn (handOver). It returns ok=false, queuing nothing,
+// if that would take the pending output over maxBytes (LIMIT-4). hot
+// reports whether the pending output is now over highWater; if so the
+// writer reports back once it is at low water. urgent marks the line as
+// an answer to the client's own line. first reports that the line is the
+// first of the turn: the caller must hand the queue over when the turn
+// ends. Only the loop calls push.
+func (q *outQueue) push(line []byte, maxBytes, highWater int, urgent bool) (hot, ok, first bool) {
 	if q.mode != queueOpen {
-		q.mu.Unlock()
-		return false, true, writerBusy // the connection is ending: nothing more goes out (STATE-4)
+		return false, true, false // the connection is ending: nothing more goes out (STATE-4)
 	}
-	if q.pending+len(line) > maxBytes {
-		q.mu.Unlock()
-		return false, false, writerBusy
+	total := int(q.pending.Load()) + q.localBytes + len(line)
+	if total > maxBytes {
+		return false, false, false
 	}
-	if q.fill == nil {
-		q.fill = getBatch()
+	if q.local == nil {
+		q.local = getBatch()
 	}
-	q.fill.lines = append(q.fill.lines, line)
-	q.pending += len(line)
-	hot = q.pending > highWater
-	if hot {
-		q.wantDrain = true
+	q.local.lines = append(q.local.lines, line)
+	q.localBytes += len(line)
+	q.urgent = q.urgent || urgent
+	if total > highWater {
+		hot = q.stillHot(highWater)
 	}
-	switch {
-	case q.writing:
-		act = writerBusy
-	case urgent || window <= 0 || clk.now()-q.lastWrite >= window:
-		q.writing = true
-		act = writerStart
-	default:
-		act = writerLater
-	}
-	q.mu.Unlock()
-	return hot, true, act
+	first = !q.listed
+	q.listed = true
+	return hot, true, first
 }
 
-// pendingBytes returns the bytes queued or taken but not yet written.
-func (q *outQueue) pendingBytes() int {
+// handOver gives the writer the lines the turn pushed, and says whether the
+// caller must start a writer: at once if none is running and a line is
+// urgent or the queue was last written at least window before now, by the
+// server's clock; otherwise, if none is running, at the next flush, so that
+// the lines that come meanwhile go out in the same write (flush.go). Only
+// the loop calls it, once a turn for a queue that push listed.
+func (q *outQueue) handOver(window, now time.Duration) wakeAction {
+	q.listed = false
+	if q.localBytes == 0 && (q.local == nil || len(q.local.lines) == 0) {
+		return writerBusy // closed meanwhile: close took them, or dropped them
+	}
+	urgent := q.urgent
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	return q.pending
+	q.mergeLocked()
+	switch {
+	case q.writing:
+		return writerBusy
+	case urgent || window <= 0 || now-q.lastWrite >= window:
+		q.writing = true
+		return writerStart
+	default:
+		return writerLater
+	}
+}
+
+// mergeLocked moves the lines of the turn behind those handed over
+// already. q.mu must be held, by the loop.
+func (q *outQueue) mergeLocked() {
+	q.urgent = false
+	if q.local == nil {
+		return
+	}
+	if q.fill == nil {
+		q.fill, q.local = q.local, nil
+	} else {
+		q.fill.lines = append(q.fill.lines, q.local.lines...)
+		clear(q.local.lines)
+		q.local.lines = q.local.lines[:0]
+		putBatch(q.local)
+		q.local = nil
+	}
+	q.pending.Add(int64(q.localBytes))
+	q.localBytes = 0
+}
+
+// pendingBytes returns the bytes queued and not yet written. Only the loop
+// calls it.
+func (q *outQueue) pendingBytes() int {
+	return int(q.pending.Load()) + q.localBytes
 }
 
 // flush reports whether the caller must start a writer for lines that
@@ -131,11 +182,12 @@ func (q *outQueue) flush() (start bool) {
 }
 
 // stillHot reports whether the pending output is over highWater. If it is,
-// the writer will report again when it is at low water.
+// the writer will report again when it is at low water. Only the loop
+// calls it.
 func (q *outQueue) stillHot(highWater int) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.pending > highWater {
+	if int(q.pending.Load())+q.localBytes > highWater {
 		q.wantDrain = true
 		return true
 	}
@@ -169,9 +221,9 @@ func (q *outQueue) take(done *batch) (*batch, closeMode) {
 func (q *outQueue) written(n, lowWater int, start time.Duration) (drained bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	q.pending -= n
+	p := q.pending.Add(int64(-n))
 	q.lastWrite = start
-	if q.wantDrain && q.pending <= lowWater {
+	if q.wantDrain && p <= int64(lowWater) {
 		q.wantDrain = false
 		return true
 	}
@@ -182,9 +234,11 @@ func (q *outQueue) written(n, lowWater int, start time.Duration) (drained bool) 
 // and then closes; with abort the queue is dropped. abort overrides
 // flushThenClose, never the other way round. start reports that a graceful
 // close needs a writer and none is running: the caller must start one.
+// Only the loop calls it.
 func (q *outQueue) close(mode closeMode) (start bool) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.mergeLocked() // the turn's lines go first, or are dropped with the rest
 	if mode > q.mode {
 		q.mode = mode
 		if mode == abort && q.fill != nil {

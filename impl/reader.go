@@ -15,6 +15,10 @@ type readEvent struct {
 	// line is a complete line without its terminator. It points into the
 	// reader's buffer and stays valid until the loop resumes the reader.
 	line []byte
+	// more are the lines that followed line in the reader's buffer, at
+	// most readBatch-1 of them, valid as long as line: the loop processes
+	// them in order, one item each, before it resumes the reader.
+	more [][]byte
 	// err is nil for a line, spec.ErrLineOverflow for an overlong line
 	// (FRAME-5), and otherwise the end of the stream (io.EOF, a reset, or
 	// any read error: DISC-1).
@@ -27,13 +31,15 @@ func (ev readEvent) terminal() bool {
 }
 
 // readLoop is the connection's reader goroutine. It frames lines with the
-// bounded spec.LineReader and hands them to the loop one at a time: after
-// each it waits until the loop resumes it. The loop's channel serves blocked
-// readers in turn, so a flooding client cannot starve the others (LIMIT-6),
-// and a reader the loop does not resume stops reading, so TCP slows its
-// client down (pacing, LIMIT-9). Under Config.LineRate the reader also
-// waits for a token of the client's bucket before it hands a line over
-// (LIMIT-11).
+// bounded spec.LineReader and hands them to the loop: a line, with the
+// complete lines that followed it in the same read (at most readBatch in
+// all), and then it waits until the loop resumes it. The loop's channel
+// serves blocked readers in turn, so a flooding client cannot starve the
+// others (LIMIT-12), and a reader the loop does not resume stops reading,
+// so TCP slows its client down (pacing, LIMIT-9). Under Config.LineRate
+// the reader hands over one line at a time, each after a token of the
+// client's bucket (LIMIT-11), and so does a cluster node's (clusternode.go),
+// which publishes each line on its own.
 //
 // Lines are processed in order and the end of the stream comes after the
 // last complete line (DISC-2); bytes after the last LF are dropped by the
@@ -48,6 +54,7 @@ func (c *client) readLoop(eventsOut chan<- readEvent) {
 	defer close(c.readerDone)
 	wait := readinessWaiter(c.conn)
 	tokens := newBucket(c.srv.cfg.LineRate, c.srv.cfg.LineBurst)
+	batch := tokens == nil && c.srv.cfg.Cluster == nil
 	var r *lineReader
 	for {
 		var ev readEvent
@@ -59,6 +66,9 @@ func (c *client) readLoop(eventsOut chan<- readEvent) {
 				r = getLineReader(c.conn)
 			}
 			ev.line, ev.err = r.lr.ReadLine()
+			if ev.err == nil && batch {
+				ev.more = r.buffered()
+			}
 		}
 		if tokens != nil && !ev.terminal() && !c.waitToken(tokens) {
 			discard(c.conn)
@@ -115,12 +125,36 @@ func (c *client) resume() {
 	}
 }
 
+// readBatch is the most lines a reader hands the loop at once. It bounds
+// how long the other clients' lines wait behind a flood (LIMIT-12): a
+// batch is processed in one go, unless flow control postpones a line of it.
+const readBatch = 32
+
 // lineReader is a spec.LineReader that can move from one connection to
 // another through lineReaders, so that only connections in the middle of
 // a line hold a buffer.
 type lineReader struct {
-	src lineSource
-	lr  *spec.LineReader
+	src   lineSource
+	lr    *spec.LineReader
+	lines [][]byte // reused by buffered
+}
+
+// buffered returns the complete lines buffered after the one ReadLine
+// returned last, at most readBatch-1 of them, or nil. The slice is r's,
+// valid until the next call.
+func (r *lineReader) buffered() [][]byte {
+	r.lines = r.lines[:0]
+	for len(r.lines) < readBatch-1 {
+		line, ok := r.lr.BufferedLine()
+		if !ok {
+			break
+		}
+		r.lines = append(r.lines, line)
+	}
+	if len(r.lines) == 0 {
+		return nil
+	}
+	return r.lines
 }
 
 // lineSource is the reader under a lineReader's spec.LineReader.
@@ -160,5 +194,6 @@ func (r *lineReader) idle() bool { return !r.src.failed && r.lr.Buffered() == 0 
 // putLineReader gives back an idle line reader.
 func putLineReader(r *lineReader) {
 	r.src.r = nil
+	clear(r.lines[:cap(r.lines)])
 	lineReaders.Put(r)
 }

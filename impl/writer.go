@@ -25,16 +25,17 @@ type writerEvent struct {
 }
 
 // startWriter has c's writer goroutine started at the end of the current
-// turn of the loop (startWriters). The loop calls it when push or close
-// says that none is running; the queue records from then on that one
+// turn of the loop (startWriters). The loop calls it when handOver or
+// close says that none is running; the queue records from then on that one
 // runs, so that the lines the rest of the turn queues for c wait for it,
 // and it takes them all at once: one write a client a turn at most.
 func (l *loop) startWriter(c *client) {
 	l.starting = append(l.starting, c)
 }
 
-// startWriters starts the writers that startWriter asked for. The loop
-// calls it when a turn is done (settle) and before it exits (shutdown).
+// startWriters hands over the lines the turn queued, and starts the
+// writers that startWriter and handOver ask for. The loop calls it when a
+// turn is done (settle) and before it exits (shutdown).
 //
 // One client gets a writer goroutine of its own (writeLoop). Several, the
 // members of a room that a line goes to, share goroutines, up to
@@ -44,6 +45,19 @@ func (l *loop) startWriter(c *client) {
 // goroutine of the largest fan-out ever made (about 400 bytes a member)
 // for the rest of the process.
 func (l *loop) startWriters() {
+	if len(l.handing) > 0 {
+		now := l.srv.clock.now()
+		for _, c := range l.handing {
+			switch c.out.handOver(l.cfg.CoalesceDelay, now) {
+			case writerStart:
+				l.startWriter(c)
+			case writerLater:
+				l.flushLater(c)
+			}
+		}
+		clear(l.handing)
+		l.handing = l.handing[:0]
+	}
 	switch n := len(l.starting); {
 	case n == 0:
 		return

@@ -124,8 +124,8 @@ func TestOneWriteATurn(t *testing.T) {
 
 	before := bob.socket.writes.Load()
 	h.l.onRead(readEvent{c: x.client, line: []byte("QUIT")})
-	if !bob.out.writing || !slices.Contains(h.l.starting, bob.client) {
-		t.Fatal("bob's writer is not waiting for the end of the turn")
+	if bob.out.writing || bob.out.local == nil || len(bob.out.local.lines) != 2 || !slices.Contains(h.l.handing, bob.client) {
+		t.Fatalf("bob's lines do not wait for the end of the turn: writing %v, %d bytes of the turn", bob.out.writing, bob.out.localBytes)
 	}
 	h.l.settle()
 	bob.expect("LEAVE #r x", "LEAVE #s x")
@@ -187,9 +187,12 @@ func TestWriteGroup(t *testing.T) {
 		for j := range n {
 			line := fmt.Appendf(nil, "ROOM #r alice line %d to client %d, with some words to make it longer\r\n", j, i)
 			p.want = append(p.want, line...)
-			if _, ok, act := p.c.out.push(line, big, big, false, 0, srv.clock); !ok || act != writerStart && j == 0 {
-				t.Fatalf("push %d to client %d: ok %v, act %v", j, i, ok, act)
+			if _, ok, first := p.c.out.push(line, big, big, false); !ok || first != (j == 0) {
+				t.Fatalf("push %d to client %d: ok %v, first %v", j, i, ok, first)
 			}
+		}
+		if act := p.c.out.handOver(0, srv.clock.now()); act != writerStart {
+			t.Fatalf("client %d: hand over says %v, want a writer started", i, act)
 		}
 		pairs[i] = p
 	}
@@ -200,7 +203,7 @@ func TestWriteGroup(t *testing.T) {
 
 	for i, p := range pairs {
 		p.c.out.mu.Lock()
-		writing, pending := p.c.out.writing, p.c.out.pending
+		writing, pending := p.c.out.writing, p.c.out.pending.Load()
 		p.c.out.mu.Unlock()
 		if i == 1 {
 			if !writing || pending == 0 {
@@ -234,8 +237,8 @@ func TestWriteGroup(t *testing.T) {
 	c := pairs[1].c
 	c.out.mu.Lock()
 	defer c.out.mu.Unlock()
-	if c.out.writing || c.out.pending != 0 {
-		t.Fatalf("client 1: writing %v with %d bytes pending at the end", c.out.writing, c.out.pending)
+	if c.out.writing || c.out.pending.Load() != 0 {
+		t.Fatalf("client 1: writing %v with %d bytes pending at the end", c.out.writing, c.out.pending.Load())
 	}
 	if len(writerOut) != 0 {
 		t.Fatalf("%d reports to the loop, want none", len(writerOut))

@@ -38,7 +38,7 @@ func NewLineReader(r io.Reader, max int) *LineReader {
 }
 
 // ReadLine returns the next line without its terminator. The slice is valid
-// until the next call. Errors: ErrLineOverflow for an overlong line (the
+// until the next call of ReadLine. Errors: ErrLineOverflow for an overlong line (the
 // reader can go on), or the underlying reader's error — io.EOF at a clean
 // end of stream. Bytes after the last LF at end of stream are discarded
 // (FRAME-10).
@@ -87,3 +87,25 @@ func (lr *LineReader) ReadLine() ([]byte, error) {
 // Buffered returns the number of bytes read from the stream but not yet
 // returned as lines.
 func (lr *LineReader) Buffered() int { return lr.end - lr.start }
+
+// BufferedLine returns the next line, without its terminator, if it is
+// complete in what has already been read; it never reads from the stream.
+// ok is false if no complete line is buffered, or if the reader is inside
+// an overlong line: ReadLine then goes on. The slices BufferedLine returns,
+// and the one the last ReadLine returned, stay valid until the next call of
+// ReadLine, so that a caller can take every line a read brought in at once.
+func (lr *LineReader) BufferedLine() (line []byte, ok bool) {
+	if lr.skipping {
+		return nil, false
+	}
+	i := bytes.IndexByte(lr.buf[lr.start:lr.end], '\n')
+	if i < 0 {
+		return nil, false
+	}
+	line = lr.buf[lr.start : lr.start+i]
+	lr.start += i + 1
+	if n := len(line); n > 0 && line[n-1] == '\r' {
+		line = line[:n-1]
+	}
+	return line, true
+}

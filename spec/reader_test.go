@@ -88,7 +88,15 @@ func (r repeatReader) Read(p []byte) (int, error) {
 // ErrLineOverflow, checking after every call that the reader holds at most
 // max bytes and that a line fits the limit and holds no LF.
 func readItems(t fataler, lr *spec.LineReader, max int) ([]item, error) {
+	return readItemsBatched(t, lr, max, false)
+}
+
+// readItemsBatched is readItems, and with batched, after each line that
+// ReadLine returns, it takes every line BufferedLine has too, and copies
+// them all only then: the slices must still hold their lines.
+func readItemsBatched(t fataler, lr *spec.LineReader, max int, batched bool) ([]item, error) {
 	var items []item
+	var lines [][]byte
 	for {
 		l, err := lr.ReadLine()
 		if b := lr.Buffered(); b < 0 || b > max {
@@ -96,13 +104,23 @@ func readItems(t fataler, lr *spec.LineReader, max int) ([]item, error) {
 		}
 		switch {
 		case err == nil:
-			if len(l) > max-1 {
-				t.Fatalf("line of %d bytes, limit %d with terminator: %q", len(l), max, l)
+			lines = append(lines[:0], l)
+			for batched {
+				more, ok := lr.BufferedLine()
+				if !ok {
+					break
+				}
+				lines = append(lines, more)
 			}
-			if bytes.IndexByte(l, '\n') >= 0 {
-				t.Fatalf("line holds a LF: %q", l)
+			for _, l := range lines {
+				if len(l) > max-1 {
+					t.Fatalf("line of %d bytes, limit %d with terminator: %q", len(l), max, l)
+				}
+				if bytes.IndexByte(l, '\n') >= 0 {
+					t.Fatalf("line holds a LF: %q", l)
+				}
+				items = append(items, line(string(l)))
 			}
-			items = append(items, line(string(l)))
 		case errors.Is(err, spec.ErrLineOverflow):
 			if l != nil {
 				t.Fatalf("ErrLineOverflow with line %q", l)
@@ -172,6 +190,10 @@ func checkStream(t *testing.T, stream string, max int, want ...item) {
 		got, err := readItems(t, lr, max)
 		if !slices.Equal(got, want) || err != io.EOF {
 			t.Errorf("%s reader of %.80q: got %v, %v; want %v, EOF", rk.name, stream, got, err, want)
+		}
+		lb := spec.NewLineReader(rk.wrap(strings.NewReader(stream)), max)
+		if got, err := readItemsBatched(t, lb, max, true); !slices.Equal(got, want) || err != io.EOF {
+			t.Errorf("%s reader of %.80q, with BufferedLine: got %v, %v; want %v, EOF", rk.name, stream, got, err, want)
 		}
 		if cr.n != int64(len(stream)) || cr.maxBuf > max {
 			t.Errorf("%s reader: read %d of %d bytes, buffers up to %d", rk.name, cr.n, len(stream), cr.maxBuf)
@@ -464,8 +486,14 @@ func FuzzLineReader(f *testing.F) {
 		if err != io.EOF {
 			t.Fatalf("final error %v, want EOF", err)
 		}
-		if want := expectItems(stream, eff); !slices.Equal(got, want) {
+		want := expectItems(stream, eff)
+		if !slices.Equal(got, want) {
 			t.Fatalf("stream %q, max %d:\ngot  %v\nwant %v", stream, limit, got, want)
+		}
+		// Taking every buffered line after each read changes nothing.
+		batched, err := readItemsBatched(t, spec.NewLineReader(&chunkReader{data: stream, sizes: sizes}, limit), eff, true)
+		if err != io.EOF || !slices.Equal(batched, want) {
+			t.Fatalf("stream %q, max %d, with BufferedLine:\ngot  %v, %v\nwant %v", stream, limit, batched, err, want)
 		}
 		// Every byte of the stream was read, and no more than the limit at once.
 		if cr.n != int64(len(stream)) || cr.maxBuf > eff {
