@@ -1,6 +1,7 @@
 package impl
 
 import (
+	"bytes"
 	"io"
 	"net"
 	"sync"
@@ -56,14 +57,16 @@ func (c *client) readLoop(eventsOut chan<- readEvent) {
 	tokens := newBucket(c.srv.cfg.LineRate, c.srv.cfg.LineBurst)
 	batch := tokens == nil && c.srv.cfg.Cluster == nil
 	var r *lineReader
+	var carry []byte // an incomplete line, kept while no line reader is held
 	for {
 		var ev readEvent
-		if r == nil && wait != nil {
+		if r == nil && wait != nil && bytes.IndexByte(carry, '\n') < 0 {
 			ev.err = wait()
 		}
 		if ev.err == nil {
 			if r == nil {
-				r = getLineReader(c.conn)
+				r = getLineReader(c.conn, carry)
+				carry = nil
 			}
 			ev.line, ev.err = r.lr.ReadLine()
 			if ev.err == nil && batch {
@@ -90,10 +93,14 @@ func (c *client) readLoop(eventsOut chan<- readEvent) {
 			discard(c.conn)
 			return
 		}
-		// The loop is done with the line; an idle reader keeps no buffer.
-		if wait != nil && ev.err == nil && r.idle() {
-			putLineReader(r)
-			r = nil
+		// The loop is done with the lines. A reader that has no complete
+		// line buffered keeps no buffer: what it holds of an incomplete
+		// line waits in carry, in as little memory as it takes.
+		if wait != nil && ev.err == nil {
+			var ok bool
+			if carry, ok = r.park(); ok {
+				r = nil
+			}
 		}
 	}
 }
@@ -130,9 +137,14 @@ func (c *client) resume() {
 // batch is processed in one go, unless flow control postpones a line of it.
 const readBatch = 32
 
+// readBuffer is the size of a line reader's buffer: one read takes up to
+// that many bytes, however many lines they hold. Only a connection whose
+// complete lines are being processed holds one (lineReader.park).
+const readBuffer = 16 << 10
+
 // lineReader is a spec.LineReader that can move from one connection to
-// another through lineReaders, so that only connections in the middle of
-// a line hold a buffer.
+// another through lineReaders, so that only connections with lines to
+// process hold a buffer.
 type lineReader struct {
 	src   lineSource
 	lr    *spec.LineReader
@@ -157,15 +169,23 @@ func (r *lineReader) buffered() [][]byte {
 	return r.lines
 }
 
-// lineSource is the reader under a lineReader's spec.LineReader.
+// lineSource is the reader under a lineReader's spec.LineReader. It first
+// hands back carry, the incomplete line the connection's last line reader
+// held (lineReader.park), then reads from r.
 type lineSource struct {
-	r io.Reader
+	r     io.Reader
+	carry []byte
 	// failed: r returned an error (or nothing at all), which the
 	// LineReader keeps; such a lineReader cannot be reused.
 	failed bool
 }
 
 func (s *lineSource) Read(p []byte) (int, error) {
+	if len(s.carry) > 0 {
+		n := copy(p, s.carry)
+		s.carry = s.carry[n:]
+		return n, nil
+	}
 	n, err := s.r.Read(p)
 	if err != nil || n == 0 {
 		s.failed = true
@@ -175,23 +195,37 @@ func (s *lineSource) Read(p []byte) (int, error) {
 
 var lineReaders = sync.Pool{New: func() any {
 	r := new(lineReader)
-	r.lr = spec.NewLineReader(&r.src, spec.MaxLineLen)
+	r.lr = spec.NewLineReaderSize(&r.src, spec.MaxLineLen, readBuffer)
 	return r
 }}
 
-// getLineReader returns a line reader of conn with nothing buffered.
-func getLineReader(conn net.Conn) *lineReader {
+// getLineReader returns a line reader of conn with nothing buffered, that
+// reads carry first.
+func getLineReader(conn net.Conn, carry []byte) *lineReader {
 	r := lineReaders.Get().(*lineReader)
 	r.src.r = conn
+	r.src.carry = carry
 	return r
 }
 
-// idle reports whether r holds no byte of a line and could serve another
-// connection. It must be called only after ReadLine returned a line: then
-// r is not inside an overlong line (FRAME-5).
-func (r *lineReader) idle() bool { return !r.src.failed && r.lr.Buffered() == 0 }
+// park gives r back if it holds no complete line and could serve another
+// connection, and returns what it held of an incomplete line, in a slice
+// of its own (nil if none), and true. Otherwise it returns false and r
+// goes on. It must be called only after ReadLine returned a line: then r
+// is not inside an overlong line (FRAME-5).
+func (r *lineReader) park() ([]byte, bool) {
+	if r.src.failed || len(r.src.carry) > 0 || bytes.IndexByte(r.lr.Peek(), '\n') >= 0 {
+		return nil, false
+	}
+	var carry []byte
+	if p := r.lr.TakeBuffered(); len(p) > 0 {
+		carry = bytes.Clone(p)
+	}
+	putLineReader(r)
+	return carry, true
+}
 
-// putLineReader gives back an idle line reader.
+// putLineReader gives back a line reader that holds nothing.
 func putLineReader(r *lineReader) {
 	r.src.r = nil
 	clear(r.lines[:cap(r.lines)])

@@ -16,11 +16,14 @@ var ErrLineOverflow = errors.New("spec: line too long")
 // PROTOCOL.md section 2: a line ends at LF, a CR just before that LF is part
 // of the terminator, and a line with its terminator is at most max bytes.
 //
-// It never holds more than max bytes: an overlong line is reported as soon
-// as max bytes have arrived without a LF, then skipped without buffering.
+// It never holds more than max bytes of a line: an overlong line is reported
+// as soon as max bytes of it have arrived without a LF, then skipped without
+// buffering. Its buffer holds max bytes, or more if NewLineReaderSize says
+// so, to take many short lines with one read.
 type LineReader struct {
 	r          io.Reader
 	max        int
+	size       int    // of buf
 	buf        []byte // allocated on first use; pending bytes are buf[start:end]
 	start, end int
 	skipping   bool // inside an overlong line already reported
@@ -31,10 +34,20 @@ type LineReader struct {
 // included, from r. The buffer is allocated on the first read, so an idle
 // reader costs little.
 func NewLineReader(r io.Reader, max int) *LineReader {
+	return NewLineReaderSize(r, max, max)
+}
+
+// NewLineReaderSize returns a reader of lines of at most max bytes,
+// terminator included, from r, whose buffer holds size bytes (at least
+// max): one read takes up to size bytes, however many lines that is.
+func NewLineReaderSize(r io.Reader, max, size int) *LineReader {
 	if max < 2 {
 		max = 2
 	}
-	return &LineReader{r: r, max: max}
+	if size < max {
+		size = max
+	}
+	return &LineReader{r: r, max: max, size: size}
 }
 
 // ReadLine returns the next line without its terminator. The slice is valid
@@ -45,7 +58,7 @@ func NewLineReader(r io.Reader, max int) *LineReader {
 func (lr *LineReader) ReadLine() ([]byte, error) {
 	max := lr.max
 	if lr.buf == nil {
-		lr.buf = make([]byte, max)
+		lr.buf = make([]byte, lr.size)
 	}
 	for {
 		if i := bytes.IndexByte(lr.buf[lr.start:lr.end], '\n'); i >= 0 {
@@ -54,6 +67,9 @@ func (lr *LineReader) ReadLine() ([]byte, error) {
 			if lr.skipping {
 				lr.skipping = false
 				continue
+			}
+			if i+1 > max { // whole in a buffer bigger than max
+				return nil, ErrLineOverflow
 			}
 			if n := len(line); n > 0 && line[n-1] == '\r' {
 				line = line[:n-1]
@@ -88,6 +104,25 @@ func (lr *LineReader) ReadLine() ([]byte, error) {
 // returned as lines.
 func (lr *LineReader) Buffered() int { return lr.end - lr.start }
 
+// Peek returns the bytes read from the stream but not yet returned as
+// lines, and keeps them. The slice is valid until the next call of
+// ReadLine, and must not be changed.
+func (lr *LineReader) Peek() []byte { return lr.buf[lr.start:lr.end] }
+
+// TakeBuffered returns the bytes read from the stream but not yet returned
+// as lines, and forgets them: the reader goes on as if they had never been
+// read. The slice is valid until the next call of ReadLine. A caller that
+// hands the bytes back through the stream, before what follows them, loses
+// nothing: this lets it keep a connection's incomplete line in less memory
+// than the reader's buffer. It must not be called inside an overlong line,
+// after ErrLineOverflow and before the next line, nor once the stream has
+// returned an error, which the reader keeps.
+func (lr *LineReader) TakeBuffered() []byte {
+	p := lr.buf[lr.start:lr.end]
+	lr.start, lr.end = 0, 0
+	return p
+}
+
 // BufferedLine returns the next line, without its terminator, if it is
 // complete in what has already been read; it never reads from the stream.
 // ok is false if no complete line is buffered, or if the reader is inside
@@ -99,8 +134,8 @@ func (lr *LineReader) BufferedLine() (line []byte, ok bool) {
 		return nil, false
 	}
 	i := bytes.IndexByte(lr.buf[lr.start:lr.end], '\n')
-	if i < 0 {
-		return nil, false
+	if i < 0 || i+1 > lr.max {
+		return nil, false // ReadLine reads on, or reports the overlong line
 	}
 	line = lr.buf[lr.start : lr.start+i]
 	lr.start += i + 1

@@ -511,6 +511,93 @@ func FuzzLineReader(f *testing.F) {
 	})
 }
 
+// FuzzLineReaderSize: a reader with a buffer of its own size frames the
+// stream as one of the limit's own size does, whether each line is taken
+// alone or with the lines buffered after it (BufferedLine), and when what
+// is left after them is taken out (TakeBuffered) and handed back through
+// the stream, as a server keeps an idle connection's incomplete line.
+func FuzzLineReaderSize(f *testing.F) {
+	f.Add([]byte("USERNAME alice\r\nJOIN #general\nHello\r\n"), 512, 4096, []byte{0}, true)
+	f.Add([]byte("abc\nabcd\r\nab\r\n\n"), 4, 9, []byte{1, 2}, true)
+	f.Add([]byte("xxxxxxxxxxxxxxxxxxxx\nok\nxxxxxxxx\nlast\n"), 8, 20, []byte{3, 0, 7}, false)
+	f.Fuzz(func(t *testing.T, stream []byte, limit, size int, chunks []byte, take bool) {
+		limit %= 1024
+		size %= 8192
+		eff := max(limit, 2)
+		effSize := max(size, eff)
+		sizes := []int{len(stream) + 1}
+		if len(chunks) > 0 {
+			sizes = sizes[:0]
+			for _, c := range chunks {
+				sizes = append(sizes, int(c)+1)
+			}
+		}
+		src := &carrySource{r: &chunkReader{data: stream, sizes: sizes}}
+		lr := spec.NewLineReaderSize(src, limit, size)
+		var got []item
+		for {
+			l, err := lr.ReadLine()
+			if b := lr.Buffered(); b < 0 || b > effSize {
+				t.Fatalf("Buffered() = %d, size %d", b, effSize)
+			}
+			if errors.Is(err, spec.ErrLineOverflow) {
+				got = append(got, overflow)
+				continue
+			}
+			if err != nil {
+				if err != io.EOF {
+					t.Fatalf("final error %v, want EOF", err)
+				}
+				break
+			}
+			lines := [][]byte{l}
+			for {
+				more, ok := lr.BufferedLine()
+				if !ok {
+					break
+				}
+				lines = append(lines, more)
+			}
+			for _, l := range lines {
+				if len(l) > eff-1 || bytes.IndexByte(l, '\n') >= 0 {
+					t.Fatalf("line %q breaks the limit %d or holds a LF", l, eff)
+				}
+				got = append(got, line(string(l)))
+			}
+			if take && !src.failed {
+				src.carry = bytes.Clone(lr.TakeBuffered())
+			}
+			if len(got) > 1<<20 {
+				t.Fatalf("ReadLine does not stop")
+			}
+		}
+		if want := expectItems(stream, eff); !slices.Equal(got, want) {
+			t.Fatalf("stream %q, max %d, size %d, take %v:\ngot  %v\nwant %v", stream, limit, size, take, got, want)
+		}
+	})
+}
+
+// carrySource is a stream that first hands back the bytes a reader took out
+// of its buffer (carry), then reads from r. failed: r returned an error.
+type carrySource struct {
+	r      io.Reader
+	carry  []byte
+	failed bool
+}
+
+func (s *carrySource) Read(p []byte) (int, error) {
+	if len(s.carry) > 0 {
+		n := copy(p, s.carry)
+		s.carry = s.carry[n:]
+		return n, nil
+	}
+	n, err := s.r.Read(p)
+	if err != nil {
+		s.failed = true
+	}
+	return n, err
+}
+
 func BenchmarkLineReader(b *testing.B) {
 	var stream []byte
 	for i := range 1000 {
