@@ -83,7 +83,7 @@ func TestWriteDeadline(t *testing.T) {
 				c.writeDeadline = start + tc.kept
 				conn.deadline = epoch.Add(c.writeDeadline)
 			}
-			err := c.write(net.Buffers{[]byte("PONG\r\n")}, nil, nil)
+			err := c.write(net.Buffers{[]byte("PONG\r\n")}, nil)
 			if !errors.Is(err, os.ErrDeadlineExceeded) {
 				t.Fatalf("write = %v, want the deadline exceeded", err)
 			}

@@ -30,6 +30,12 @@ type loop struct {
 	writerIn   chan writerEvent // writers -> loop: a queue drained, or a write failed
 	shutdownIn <-chan struct{}  // Shutdown -> loop: closed to stop
 	done       chan struct{}    // closed by the loop when it exits
+	// toLoop reports on writerIn, for writer goroutines; reportInline
+	// keeps, in inline, what the loop's own writes report (startWriters),
+	// for the end of the turn.
+	toLoop       report
+	reportInline report
+	inline       []writerEvent
 
 	// Owned by the loop goroutine.
 	clients   map[*client]struct{} // every registered, open connection
@@ -129,6 +135,11 @@ func newLoop(s *Server) *loop {
 		loginTimer: newStoppedTimer(),
 		mem:        newMemWatch(),
 	}
+	l.toLoop = toLoop(l.writerIn, l.done)
+	l.reportInline = func(ev writerEvent) bool {
+		l.inline = append(l.inline, ev)
+		return true
+	}
 	l.idleTimer, l.idleFired = s.clock.newTimer()
 	l.countsTimer, l.countsFired = s.clock.newTimer()
 	l.counts.since = s.clock.now()
@@ -189,6 +200,22 @@ func (l *loop) run() {
 		}
 		l.settleItems()
 		l.moreReads()
+		l.endTurn()
+	}
+}
+
+// endTurn starts the writers of the turn (startWriters), and applies what
+// the loop's own writes reported, each as an item of its own, until they
+// report nothing more.
+func (l *loop) endTurn() {
+	l.startWriters()
+	for len(l.inline) > 0 {
+		evs := l.inline
+		l.inline = nil
+		for _, ev := range evs {
+			l.onWriter(ev)
+			l.settleItems()
+		}
 		l.startWriters()
 	}
 }
@@ -327,7 +354,7 @@ func (l *loop) process(c *client, it item) {
 // for.
 func (l *loop) settle() {
 	l.settleItems()
-	l.startWriters()
+	l.endTurn()
 }
 
 // settleItems runs what the last item made ready, one item at a time:

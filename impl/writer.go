@@ -24,6 +24,23 @@ type writerEvent struct {
 	err     error
 }
 
+// report hands a writer's event to the loop. It returns false if the loop
+// has exited and will not take it.
+type report func(writerEvent) bool
+
+// toLoop returns the report of a writer goroutine: a send on writerOut,
+// unless loopDone is closed.
+func toLoop(writerOut chan<- writerEvent, loopDone <-chan struct{}) report {
+	return func(ev writerEvent) bool {
+		select {
+		case writerOut <- ev:
+			return true
+		case <-loopDone:
+			return false
+		}
+	}
+}
+
 // startWriter has c's writer goroutine started at the end of the current
 // turn of the loop (startWriters). The loop calls it when handOver or
 // close says that none is running; the queue records from then on that one
@@ -37,13 +54,17 @@ func (l *loop) startWriter(c *client) {
 // writers that startWriter and handOver ask for. The loop calls it when a
 // turn is done (settle) and before it exits (shutdown).
 //
-// One client gets a writer goroutine of its own (writeLoop). Several, the
-// members of a room that a line goes to, share goroutines, up to
-// writerGroup clients each (writeGroup): a socket nearly always takes a
-// line at once, and a goroutine per member per line would cost its start
-// and exit, and leave the runtime holding the descriptor of every
-// goroutine of the largest fan-out ever made (about 400 bytes a member)
-// for the rest of the process.
+// Up to writerGroup clients, the loop is their writer itself, as an epoll
+// relay is (writeSoon): a socket nearly always takes what a turn queued
+// for it at once, without waiting, and a goroutine would cost its start,
+// its exit and a wake-up of another thread. What a socket does not take
+// at once goes on in a writer goroutine of the client's own (writeLoop),
+// and what the writes report is applied when the turn is done (run).
+// More clients, the members of a big room that a line goes to, share
+// goroutines, up to writerGroup clients each (writeGroup): a goroutine per
+// member per line would cost its start and exit, and leave the runtime
+// holding the descriptor of every goroutine of the largest fan-out ever
+// made (about 400 bytes a member) for the rest of the process.
 func (l *loop) startWriters() {
 	if len(l.handing) > 0 {
 		now := l.srv.clock.now()
@@ -61,15 +82,18 @@ func (l *loop) startWriters() {
 	switch n := len(l.starting); {
 	case n == 0:
 		return
-	case n == 1:
-		l.srv.wg.Add(1)
-		go l.starting[0].writeLoop(nil, queueOpen, l.writerIn, l.done)
+	case n <= writerGroup:
+		w := getRawWriter()
+		for _, c := range l.starting {
+			c.writeSoon(w, l.reportInline, l.toLoop)
+		}
+		putRawWriter(w)
 	default:
 		all := slices.Clone(l.starting) // the groups' lists, in one allocation a turn
 		for i := 0; i < n; i += writerGroup {
 			j := min(i+writerGroup, n)
 			l.srv.wg.Add(1)
-			go writeGroup(all[i:j:j], l.writerIn, l.done)
+			go writeGroup(all[i:j:j], l.toLoop)
 		}
 	}
 	clear(l.starting)
@@ -87,30 +111,31 @@ const writerGroup = 64
 // on, so that no client ever waits for another, and a client that is sent
 // a stream of lines has its batches grow while its writer waits for the
 // socket, as before.
-func writeGroup(group []*client, writerOut chan<- writerEvent, loopDone <-chan struct{}) {
+func writeGroup(group []*client, rep report) {
 	defer group[0].srv.wg.Done()
 	w := getRawWriter()
 	defer putRawWriter(w)
 	for _, c := range group {
-		c.writeSoon(w, writerOut, loopDone)
+		c.writeSoon(w, rep, rep)
 	}
 }
 
-// writeSoon is c's writer in a group (writeGroup): it takes what c's
-// queue holds and writes it without waiting, then either records that no
-// writer runs, if the queue is still empty, or starts a writer goroutine
-// of c's own for the rest.
-func (c *client) writeSoon(w *rawWriter, writerOut chan<- writerEvent, loopDone <-chan struct{}) {
+// writeSoon is c's writer in a group (writeGroup), or in the loop
+// (startWriters): it takes what c's queue holds and writes it without
+// waiting, then either records that no writer runs, if the queue is still
+// empty, or starts a writer goroutine of c's own for the rest, which
+// reports with later. rep reports what happens meanwhile.
+func (c *client) writeSoon(w *rawWriter, rep, later report) {
 	if c.raw == nil {
 		c.srv.wg.Add(1)
-		go c.writeLoop(nil, queueOpen, writerOut, loopDone)
+		go c.writeLoop(nil, queueOpen, later)
 		return
 	}
 	b, mode := c.out.take(nil)
 	if mode == queueOpen && b != nil {
-		rest, err := c.writeBatchNow(w, b.lines, writerOut, loopDone)
+		rest, err := c.writeBatchNow(w, b.lines, rep)
 		if err != nil {
-			c.writeFailed(b, mode, err, writerOut, loopDone)
+			c.writeFailed(b, mode, err, rep)
 			return
 		}
 		if len(rest) > 0 {
@@ -126,14 +151,14 @@ func (c *client) writeSoon(w *rawWriter, writerOut chan<- writerEvent, loopDone 
 		return // as in writeLoop
 	}
 	c.srv.wg.Add(1)
-	go c.writeLoop(b, mode, writerOut, loopDone)
+	go c.writeLoop(b, mode, later)
 }
 
 // writeBatchNow writes batch as write does, but only as much as c's socket
 // takes without waiting, and returns the lines left, the first of which
 // may be what is left of several: a copy, since the batch's lines are
 // shared. The lines written are cleared from batch.
-func (c *client) writeBatchNow(w *rawWriter, batch net.Buffers, writerOut chan<- writerEvent, loopDone <-chan struct{}) (net.Buffers, error) {
+func (c *client) writeBatchNow(w *rawWriter, batch net.Buffers, rep report) (net.Buffers, error) {
 	start := c.srv.clock.now()
 	lowWater := c.srv.cfg.lowWater()
 	var buf *writeBuffer
@@ -155,10 +180,7 @@ func (c *client) writeBatchNow(w *rawWriter, batch net.Buffers, writerOut chan<-
 		}
 		n, err := c.writeNow(w, p)
 		if c.out.written(n, lowWater, start) {
-			select {
-			case writerOut <- writerEvent{c: c, drained: true}:
-			case <-loopDone:
-			}
+			rep(writerEvent{c: c, drained: true})
 		}
 		if err != nil {
 			return nil, err
@@ -182,7 +204,7 @@ func (c *client) writeBatchNow(w *rawWriter, batch net.Buffers, writerOut chan<-
 // that an idle connection has no writer. It is the only goroutine that
 // writes to the socket. b, if not nil, is a batch to write first, taken
 // from the queue in mode by the writer of a group (writeSoon).
-func (c *client) writeLoop(b *batch, mode closeMode, writerOut chan<- writerEvent, loopDone <-chan struct{}) {
+func (c *client) writeLoop(b *batch, mode closeMode, rep report) {
 	defer c.srv.wg.Done()
 	if b == nil {
 		b, mode = c.out.take(nil)
@@ -198,11 +220,11 @@ func (c *client) writeLoop(b *batch, mode closeMode, writerOut chan<- writerEven
 			}
 			return // open: take has recorded that no writer runs
 		}
-		err := c.write(b.lines, writerOut, loopDone)
+		err := c.write(b.lines, rep)
 		clear(b.lines) // drop the references to shared lines
 		b.lines = b.lines[:0]
 		if err != nil {
-			c.writeFailed(b, mode, err, writerOut, loopDone)
+			c.writeFailed(b, mode, err, rep)
 			return
 		}
 		b, mode = c.out.take(b)
@@ -211,7 +233,7 @@ func (c *client) writeLoop(b *batch, mode closeMode, writerOut chan<- writerEven
 
 // writeFailed ends a writer whose write of b, taken in mode, failed with
 // err.
-func (c *client) writeFailed(b *batch, mode closeMode, err error, writerOut chan<- writerEvent, loopDone <-chan struct{}) {
+func (c *client) writeFailed(b *batch, mode closeMode, err error, rep report) {
 	clear(b.lines)
 	b.lines = b.lines[:0]
 	putBatch(b)
@@ -222,10 +244,8 @@ func (c *client) writeFailed(b *batch, mode closeMode, err error, writerOut chan
 		if errors.Is(err, os.ErrDeadlineExceeded) {
 			ev.reason = SlowConsumer
 		}
-		select {
-		case writerOut <- ev:
+		if rep(ev) {
 			return
-		case <-loopDone:
 		}
 	}
 	c.closeConn() // the loop has forgotten the client
@@ -259,7 +279,7 @@ func (c *client) writeFailed(b *batch, mode closeMode, err error, writerOut chan
 // is kept while it leaves at least half a slice and does not pass the end
 // of the period: a client that is written to often costs one update every
 // half slice at most.
-func (c *client) write(batch net.Buffers, writerOut chan<- writerEvent, loopDone <-chan struct{}) error {
+func (c *client) write(batch net.Buffers, rep report) error {
 	cfg := &c.srv.cfg
 	clk := c.srv.clock
 	wt := cfg.WriteTimeout
@@ -294,10 +314,7 @@ func (c *client) write(batch net.Buffers, writerOut chan<- writerEvent, loopDone
 			n, err := c.conn.Write(p)
 			p = p[n:]
 			if c.out.written(n, cfg.lowWater(), since) {
-				select {
-				case writerOut <- writerEvent{c: c, drained: true}:
-				case <-loopDone:
-				}
+				rep(writerEvent{c: c, drained: true})
 			}
 			switch {
 			case err == nil:

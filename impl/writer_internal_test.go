@@ -57,7 +57,7 @@ func TestWriteBatch(t *testing.T) {
 			srv := New(Config{})
 			conn := &recordConn{}
 			c := newClient(srv, 1, conn)
-			if err := c.write(tc.batch, nil, nil); err != nil {
+			if err := c.write(tc.batch, nil); err != nil {
 				t.Fatal(err)
 			}
 			var sizes []int
@@ -199,7 +199,7 @@ func TestWriteGroup(t *testing.T) {
 	writerOut, loopDone := make(chan writerEvent, 8), make(chan struct{})
 	group := []*client{pairs[0].c, pairs[1].c, pairs[2].c}
 	srv.wg.Add(1)
-	writeGroup(group, writerOut, loopDone) // returns once no client needs it
+	writeGroup(group, toLoop(writerOut, loopDone)) // returns once no client needs it
 
 	for i, p := range pairs {
 		p.c.out.mu.Lock()
