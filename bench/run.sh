@@ -7,7 +7,7 @@
 #	NOW=HEAD bench/run.sh             # measure the server of a revision, not the working tree's
 #	ONLY='target idle' bench/run.sh   # only the groups named (see below)
 #
-# Groups: target roomsize rooms rate coalesce idle stall flood floor baseline
+# Groups: target roomsize rooms rate coalesce idle stall flood floor scaling baseline
 # gobench modelcheck. Each chatbench run starts its own chatd (-exec) on a
 # free loopback port, checks every delivery and writes its JSON report to
 # $OUT/results/SERIES/X/REP.json; cmd/benchplot then turns them into
@@ -25,7 +25,7 @@ set -eu
 cd "$(dirname "$0")/.."
 OUT=${OUT:-docs/bench}
 REPS=${REPS:-3}
-ONLY=${ONLY:-target roomsize rooms rate coalesce idle stall flood floor baseline gobench modelcheck}
+ONLY=${ONLY:-target roomsize rooms rate coalesce idle stall flood floor scaling baseline gobench modelcheck}
 BASELINE=${BASELINE:-}
 NOW=${NOW:-}
 
@@ -56,7 +56,8 @@ FAILED=0
 want() { case " $ONLY " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 # bench SERIES X REPS 'CHATD FLAGS' CHATBENCH ARGS...: REPS runs of one point.
-# CHATD=path runs another server; TIMELINE=file gives the first run
+# CHATD=path runs another server, EXEC=command another server with another
+# command line ({port} as in -exec; FLAGS are not used); TIMELINE=file gives the first run
 # -timeline file; XFAIL=why marks a point whose runs may fail (a healthy
 # member dropped, say): a failure is logged with why, and is not an error.
 # REP=i makes only run i of the REPS (run 1 clears the point's results), so
@@ -68,7 +69,8 @@ bench() {
 	shift 4
 	# Taken, then cleared, in case a shell keeps such assignments after the call.
 	server=${CHATD:-$BIN/chatd} timeline=${TIMELINE:-} xfail=${XFAIL:-} rep=${REP:-}
-	CHATD= TIMELINE= XFAIL= REP=
+	exec_=${EXEC:-"$server -addr 127.0.0.1:{port}$flags"}
+	CHATD= TIMELINE= XFAIL= REP= EXEC=
 	dir=$OUT/results/$series/$x
 	i=1
 	if [ -n "$rep" ]; then
@@ -80,14 +82,14 @@ bench() {
 	mkdir -p "$dir"
 	what="$reps runs"
 	[ -n "$rep" ] && what="run $rep"
-	echo "chatbench -exec 'chatd -addr 127.0.0.1:{port}$flags' $*   # $series x=$x, $what; load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$LOG"
+	echo "chatbench -exec '$exec_' $*   # $series x=$x, $what; load average $(cut -d' ' -f1-3 /proc/loadavg)" | tee -a "$LOG"
 	while [ "$i" -le "$reps" ]; do
 		tl=
 		if [ "$i" -eq 1 ] && [ -n "$timeline" ]; then tl="-timeline $timeline"; fi
 		# $tl is split on purpose: "-timeline FILE" or nothing.
 		# shellcheck disable=SC2086
 		if ! "$BIN/chatbench" -json -progress off -timeout 2m $tl \
-			-exec "$server -addr 127.0.0.1:{port}$flags" "$@" >"$dir/$i.json" 2>>"$LOG"; then
+			-exec "$exec_" "$@" >"$dir/$i.json" 2>>"$LOG"; then
 			if [ -n "$xfail" ]; then
 				echo "  run $i failed, as it may: $xfail (see $dir/$i.json)" | tee -a "$LOG"
 			else
@@ -260,6 +262,33 @@ if want floor; then
 	bench floor-idle-rooms 10000 1 ' -extensions none -max-clients 19500' -scenario idle -idle 10000 -idle-rooms 100 -floor "$FLOOR" -reps "$REPS" -timeout 10m
 	bench floor-joinstorm 2000 "$REPS" '' -scenario joinstorm -timeout 10m
 	bench floor-joinstorm 4000 1 '' -scenario joinstorm -idle 4000 -timeout 20m
+fi
+
+# Scaling: server CPU per delivery against the size of one room (10 to
+# 10,000 members, 10 senders) and against the number of connections (100
+# to 19,000 in rooms of 10, every client sending), flat out, about 2 M
+# deliveries a point, queues that hold the bursts; and the floor's against
+# the size of its one "room", every connection. The runs of chatd and of
+# the floor alternate. Joining 10,000 members to one room costs 50 M JOIN
+# lines, so that size runs once.
+if want scaling; then
+	FLOOR="$PWD/bench/floor/floor.sh {port}"
+	big=' -max-queue-bytes 16777216 -max-clients 20000'
+	for m in 10 100 1000 10000; do
+		# (bench sets reps and lines of its own: these names are not theirs.)
+		nrep=$REPS
+		[ "$m" -eq 10000 ] && nrep=1
+		each=$((200000 / m))
+		k=1
+		while [ "$k" -le "$nrep" ]; do
+			REP=$k bench scale-room "$m" "$nrep" "$big" -clients "$m" -senders 10 -lines "$each" -timeout 10m
+			REP=$k EXEC=$FLOOR bench scale-room-floor "$m" "$nrep" '' -dialect plain -clients "$m" -senders 10 -lines "$each" -timeout 10m
+			k=$((k + 1))
+		done
+	done
+	for n in 100 1000 10000 19000; do
+		bench scale-conns "$n" "$REPS" "$big" -clients "$n" -rooms "$((n / 10))" -senders -1 -lines "$((200000 / n))" -timeout 10m
+	done
 fi
 
 if want gobench; then

@@ -403,6 +403,17 @@ var figures = []figure{
 			{m: p99, ylabel: "p99 latency (ms)", limit: 5, limitLabel: "target 5 ms"},
 		},
 	},
+	{
+		// bench/run.sh's group scaling: the CPU per delivery must not grow
+		// with N, and the floor's shows what the machine allows.
+		file: "scaling.svg", title: "flat out, about 2 M deliveries a point", xlabel: "members of the room, or connections (N)", logX: true,
+		lines: []line{
+			{series: "scale-room", name: "chatd, one room of N"},
+			{series: "scale-conns", name: "chatd, N clients in rooms of 10"},
+			{series: "scale-room-floor", name: "floor (bench/floor), N connections"},
+		},
+		panels: []panel{cpuPanel},
+	},
 	clusterFigure("cluster-room.svg", "cluster-room", "one room of 50, 2,500 lines/s"),
 	clusterFigure("cluster-rooms.svg", "cluster-rooms", "200 clients, 5 of 50 rooms each, 2,500 lines/s"),
 	{

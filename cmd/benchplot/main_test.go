@@ -31,6 +31,8 @@ func TestRun(t *testing.T) {
 		}
 		for _, x := range []string{"10", "100", "1000"} {
 			write("roomsize-paced", x, rep, fmt.Sprintf(load, 2000, v))
+			write("scale-room", x, rep, fmt.Sprintf(load, 2000, v/10))
+			write("scale-room-floor", x, rep, fmt.Sprintf(load, 1000, v/40))
 		}
 		write("idle", "10000", rep, `{"idle": {"opened": 10000, "answered": 10000, "server": {"bytes_per_conn": 4700}}, "ok": true}`)
 		write("base-0ce5d22-idle", "10000", rep, `{"idle": {"opened": 10000, "answered": 10000, "server": {"bytes_per_conn": 4600}}, "ok": true}`)
@@ -51,7 +53,7 @@ func TestRun(t *testing.T) {
 	if err := run(in, out); err != nil {
 		t.Fatal(err)
 	}
-	for _, f := range []string{"coalesce.svg", "roomsize.svg", "idle.svg", "cluster-room.svg"} {
+	for _, f := range []string{"coalesce.svg", "roomsize.svg", "idle.svg", "cluster-room.svg", "scaling.svg"} {
 		b, err := os.ReadFile(filepath.Join(out, f))
 		if err != nil {
 			t.Fatal(err)
