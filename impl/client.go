@@ -33,6 +33,8 @@ type client struct {
 	resumeIn chan struct{}
 	// readerDone is closed by the reader goroutine when it exits.
 	readerDone chan struct{}
+	// rd is the reader goroutine's own state (reader.go).
+	rd readerState
 
 	// out is shared by the loop (push) and the writer goroutine (take); it
 	// has its own mutex. The writer runs only while there is output.

@@ -47,32 +47,20 @@ func (ev readEvent) terminal() bool {
 // line reader (FRAME-10). Once the loop has closed done, the reader only
 // reads and discards, until the socket fails or its read deadline passes.
 //
-// A connection that has no partial line buffered holds no buffer: the
+// A connection that has no complete line buffered holds no buffer: the
 // reader gives its line reader back to a pool and waits for the socket to
-// become readable before taking one again (lineReader).
+// become readable before taking one again (lineReader). It takes a small
+// one, of one line, unless its last read filled its buffer: a client
+// sending more than that at once gets a big one, for reads of many lines.
 func (c *client) readLoop(eventsOut chan<- readEvent) {
 	defer c.srv.wg.Done()
 	defer close(c.readerDone)
 	wait := readinessWaiter(c.conn)
 	tokens := newBucket(c.srv.cfg.LineRate, c.srv.cfg.LineBurst)
-	batch := tokens == nil && c.srv.cfg.Cluster == nil
-	var r *lineReader
-	var carry []byte // an incomplete line, kept while no line reader is held
+	c.rd.batch = tokens == nil && c.srv.cfg.Cluster == nil
 	for {
 		var ev readEvent
-		if r == nil && wait != nil && bytes.IndexByte(carry, '\n') < 0 {
-			ev.err = wait()
-		}
-		if ev.err == nil {
-			if r == nil {
-				r = getLineReader(c.conn, carry)
-				carry = nil
-			}
-			ev.line, ev.err = r.lr.ReadLine()
-			if ev.err == nil && batch {
-				ev.more = r.buffered()
-			}
-		}
+		c.read(&ev, wait)
 		if tokens != nil && !ev.terminal() && !c.waitToken(tokens) {
 			discard(c.conn)
 			return
@@ -93,15 +81,50 @@ func (c *client) readLoop(eventsOut chan<- readEvent) {
 			discard(c.conn)
 			return
 		}
-		// The loop is done with the lines. A reader that has no complete
-		// line buffered keeps no buffer: what it holds of an incomplete
-		// line waits in carry, in as little memory as it takes.
 		if wait != nil && ev.err == nil {
-			var ok bool
-			if carry, ok = r.park(); ok {
-				r = nil
-			}
+			c.rd.park()
 		}
+	}
+}
+
+// readerState is what a reader goroutine keeps between lines. It is kept
+// in the client, not on the goroutine's stack: an idle connection's
+// reader waits with a stack of the smallest size, 2 KiB, only if its
+// frames stay small.
+type readerState struct {
+	r     *lineReader // held while complete lines are buffered, and during a read
+	carry []byte      // an incomplete line, kept while no line reader is held
+	big   bool        // the next line reader is a big one
+	batch bool        // the lines buffered after the first go with it
+}
+
+// read reads the next line, and the lines buffered after it, into ev; a
+// connection without a line reader first waits, with wait if not nil, for
+// its socket to be readable, unless carry holds a complete line.
+func (c *client) read(ev *readEvent, wait func() error) {
+	rd := &c.rd
+	if rd.r == nil && wait != nil && bytes.IndexByte(rd.carry, '\n') < 0 {
+		if ev.err = wait(); ev.err != nil {
+			return
+		}
+	}
+	if rd.r == nil {
+		rd.r = getLineReader(c.conn, rd.carry, rd.big)
+		rd.carry = nil
+	}
+	ev.line, ev.err = rd.r.lr.ReadLine()
+	if ev.err == nil && rd.batch {
+		ev.more = rd.r.buffered()
+	}
+}
+
+// park runs once the loop is done with the lines: a reader that has no
+// complete line buffered keeps no buffer, and what it holds of an
+// incomplete line waits in carry, in as little memory as it takes.
+func (rd *readerState) park() {
+	full := rd.r.src.full
+	if carry, ok := rd.r.park(); ok {
+		rd.r, rd.carry, rd.big = nil, carry, full
 	}
 }
 
@@ -137,9 +160,10 @@ func (c *client) resume() {
 // batch is processed in one go, unless flow control postpones a line of it.
 const readBatch = 32
 
-// readBuffer is the size of a line reader's buffer: one read takes up to
-// that many bytes, however many lines they hold. Only a connection whose
-// complete lines are being processed holds one (lineReader.park).
+// readBuffer is the size of a big line reader's buffer: one read takes up
+// to that many bytes, however many lines they hold. Only a connection
+// whose complete lines are being processed holds one (lineReader.park),
+// and only if a read filled a small one (readLoop).
 const readBuffer = 16 << 10
 
 // lineReader is a spec.LineReader that can move from one connection to
@@ -149,6 +173,7 @@ type lineReader struct {
 	src   lineSource
 	lr    *spec.LineReader
 	lines [][]byte // reused by buffered
+	big   bool     // of lineReaders[1], with a buffer of readBuffer bytes
 }
 
 // buffered returns the complete lines buffered after the one ReadLine
@@ -171,10 +196,12 @@ func (r *lineReader) buffered() [][]byte {
 
 // lineSource is the reader under a lineReader's spec.LineReader. It first
 // hands back carry, the incomplete line the connection's last line reader
-// held (lineReader.park), then reads from r.
+// held (lineReader.park), then reads from r. full: r's last read filled
+// the buffer it was given, so more may be waiting.
 type lineSource struct {
 	r     io.Reader
 	carry []byte
+	full  bool
 	// failed: r returned an error (or nothing at all), which the
 	// LineReader keeps; such a lineReader cannot be reused.
 	failed bool
@@ -187,22 +214,36 @@ func (s *lineSource) Read(p []byte) (int, error) {
 		return n, nil
 	}
 	n, err := s.r.Read(p)
+	s.full = n == len(p)
 	if err != nil || n == 0 {
 		s.failed = true
 	}
 	return n, err
 }
 
-var lineReaders = sync.Pool{New: func() any {
-	r := new(lineReader)
-	r.lr = spec.NewLineReaderSize(&r.src, spec.MaxLineLen, readBuffer)
-	return r
-}}
+// lineReaders are the small line readers (a line's worth) and the big
+// ones (readBuffer).
+var lineReaders = [2]sync.Pool{
+	{New: func() any {
+		r := new(lineReader)
+		r.lr = spec.NewLineReader(&r.src, spec.MaxLineLen)
+		return r
+	}},
+	{New: func() any {
+		r := &lineReader{big: true}
+		r.lr = spec.NewLineReaderSize(&r.src, spec.MaxLineLen, readBuffer)
+		return r
+	}},
+}
 
-// getLineReader returns a line reader of conn with nothing buffered, that
-// reads carry first.
-func getLineReader(conn net.Conn, carry []byte) *lineReader {
-	r := lineReaders.Get().(*lineReader)
+// getLineReader returns a line reader of conn, a big one if big, with
+// nothing buffered, that reads carry first.
+func getLineReader(conn net.Conn, carry []byte, big bool) *lineReader {
+	i := 0
+	if big {
+		i = 1
+	}
+	r := lineReaders[i].Get().(*lineReader)
 	r.src.r = conn
 	r.src.carry = carry
 	return r
@@ -228,6 +269,11 @@ func (r *lineReader) park() ([]byte, bool) {
 // putLineReader gives back a line reader that holds nothing.
 func putLineReader(r *lineReader) {
 	r.src.r = nil
+	r.src.full = false
 	clear(r.lines[:cap(r.lines)])
-	lineReaders.Put(r)
+	if r.big {
+		lineReaders[1].Put(r)
+	} else {
+		lineReaders[0].Put(r)
+	}
 }

@@ -394,7 +394,12 @@ func closeWrite(conn net.Conn) {
 	}
 }
 
-// discard reads from conn until an error, such as the read deadline.
+// discard reads from conn until an error, such as the read deadline. It is
+// never inlined: its buffer would then be part of the frame of every
+// reader goroutine for its whole life, pushing an idle connection's stack
+// past its smallest size of 2 KiB.
+//
+//go:noinline
 func discard(conn net.Conn) {
 	var buf [512]byte
 	for {
