@@ -1,6 +1,7 @@
 package impl
 
 import (
+	"runtime"
 	"runtime/debug"
 	"runtime/metrics"
 	"sync/atomic"
@@ -25,12 +26,11 @@ import (
 // timer that fires releasePeriod after the first line queued since it last
 // fired. When a period queued less than quietBytes and the heap holds at
 // least releaseMinFree bytes of free pages, the loop has them returned to
-// the operating system (debug.FreeOSMemory: a collection, then a scavenge
-// of every free page) in a goroutine of its own, so that it never waits
-// for it. Only after the process has allocated, since the last release,
-// at least half of its live heap: a forced collection then costs no more
-// than one the runtime would have run anyway, whatever the pattern of
-// bursts and pauses.
+// the operating system (releaseMemory) in a goroutine of its own, so that
+// it never waits for it. Only after the process has allocated, since the
+// last release, at least half of its live heap: a forced collection then
+// costs no more than one the runtime would have run anyway, whatever the
+// pattern of bursts and pauses.
 
 const (
 	// releasePeriod is how often the loop looks at its output while
@@ -65,7 +65,17 @@ type memWatch struct {
 
 // newMemWatch returns the loop's watch, its timer stopped.
 func newMemWatch() memWatch {
-	return memWatch{timer: newStoppedTimer(), stats: readHeapStats, release: debug.FreeOSMemory}
+	return memWatch{timer: newStoppedTimer(), stats: readHeapStats, release: releaseMemory}
+}
+
+// releaseMemory returns the free heap to the operating system: two
+// collections, since what the sync.Pools hold (a burst's batches and
+// buffers) survives the first in their victim caches and is freed by the
+// second, then a scavenge of every free page (debug.FreeOSMemory runs the
+// second collection and the scavenge).
+func releaseMemory() {
+	runtime.GC()
+	debug.FreeOSMemory()
 }
 
 // noteOutput counts n bytes queued for output, arming the timer if they
