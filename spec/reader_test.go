@@ -474,13 +474,7 @@ func FuzzLineReader(f *testing.F) {
 	f.Fuzz(func(t *testing.T, stream []byte, limit int, chunks []byte) {
 		limit %= 1024
 		eff := max(limit, 2)
-		sizes := []int{len(stream) + 1}
-		if len(chunks) > 0 {
-			sizes = sizes[:0]
-			for _, c := range chunks {
-				sizes = append(sizes, int(c)+1)
-			}
-		}
+		sizes := chunkSizes(stream, chunks)
 		cr := &countingReader{r: &chunkReader{data: stream, sizes: sizes}}
 		got, err := readItems(t, spec.NewLineReader(cr, limit), eff)
 		if err != io.EOF {
@@ -525,13 +519,7 @@ func FuzzLineReaderSize(f *testing.F) {
 		size %= 8192
 		eff := max(limit, 2)
 		effSize := max(size, eff)
-		sizes := []int{len(stream) + 1}
-		if len(chunks) > 0 {
-			sizes = sizes[:0]
-			for _, c := range chunks {
-				sizes = append(sizes, int(c)+1)
-			}
-		}
+		sizes := chunkSizes(stream, chunks)
 		src := &carrySource{r: &chunkReader{data: stream, sizes: sizes}}
 		lr := spec.NewLineReaderSize(src, limit, size)
 		var got []item
@@ -575,6 +563,19 @@ func FuzzLineReaderSize(f *testing.F) {
 			t.Fatalf("stream %q, max %d, size %d, take %v:\ngot  %v\nwant %v", stream, limit, size, take, got, want)
 		}
 	})
+}
+
+// chunkSizes turns a fuzzer's chunks into the sizes of a chunkReader's
+// reads: each byte plus one, or the whole stream at once if there are none.
+func chunkSizes(stream, chunks []byte) []int {
+	if len(chunks) == 0 {
+		return []int{len(stream) + 1}
+	}
+	sizes := make([]int, len(chunks))
+	for i, c := range chunks {
+		sizes[i] = int(c) + 1
+	}
+	return sizes
 }
 
 // carrySource is a stream that first hands back the bytes a reader took out
