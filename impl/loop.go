@@ -54,7 +54,7 @@ type loop struct {
 	// urgent (flush.go).
 	actor     *client
 	ready     []*client // clients whose postponed line may run now (flow.go)
-	lined     []*client // clients whose next line of a batch may run now (nextLine)
+	lined     []*client // clients whose next line of a batch may run now (settleItems)
 	doomed    []*client // clients in phaseDoomed, to close once the current item is done
 	handing   []*client // clients the turn queued lines for (outQueue.handOver)
 	starting  []*client // clients whose writer starts when the turn is done (writer.go)
@@ -289,7 +289,7 @@ func (l *loop) onRead(ev readEvent) {
 		return
 	}
 	if ev.more != nil {
-		c.more = ev.more // processed one by one before the reader goes on (nextLine)
+		c.more = ev.more // processed one by one before the reader goes on (settleItems)
 	}
 	l.touch(c) // every line counts as activity (LIMIT-7)
 	it := parse(ev, l.words(c))
@@ -359,7 +359,8 @@ func (l *loop) settle() {
 
 // settleItems runs what the last item made ready, one item at a time:
 // closes of clients found to be slow consumers, then deferred lines whose
-// recipients have drained.
+// recipients have drained, then the next line of each reader's batch whose
+// line before it is done.
 func (l *loop) settleItems() {
 	for {
 		switch {

@@ -124,7 +124,7 @@ func (q *outQueue) push(line []byte, maxBytes, highWater int, urgent bool) (hot,
 // the loop calls it, once a turn for a queue that push listed.
 func (q *outQueue) handOver(window, now time.Duration) wakeAction {
 	q.listed = false
-	if q.localBytes == 0 && (q.local == nil || len(q.local.lines) == 0) {
+	if q.local == nil {
 		return writerBusy // closed meanwhile: close took them, or dropped them
 	}
 	urgent := q.urgent
