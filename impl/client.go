@@ -47,71 +47,77 @@ type client struct {
 	slotOnce  sync.Once // frees the MaxClients slot once
 	closeOnce sync.Once // closes conn once
 
-	// Owned by the loop goroutine; no other goroutine touches these.
+	// Owned by the loop goroutine; no other goroutine touches these. The
+	// flags and other small fields come last, together, so that padding
+	// does not push the struct out of the 512-byte size class: every
+	// connection, the lobby's included, costs what its size class costs
+	// (TestClientSize).
 	name string // "" in NEW; as spelled in USERNAME (NAME-3)
 	fold string // spec.Fold(name): the key in loop.users
 	// rooms are the rooms the user is in, in the order it joined them,
 	// earliest first: none in NEW and LOBBY, one on a core connection in
 	// IN_ROOM, up to Config.MaxRooms on one that enabled rooms (MULTI-2).
 	rooms []*room
-	// phase is where the client is in its life, and cause why it is
-	// ending, once it is not open (lifecycle.go).
-	phase       phase
-	cause       closeCause
-	flushQueued bool // on loop.flushList (flush.go)
+	// cause is why the client is ending, once its phase is not open
+	// (lifecycle.go).
+	cause closeCause
 
 	lastActive time.Duration // when its last line arrived, by srv.clock (LIMIT-7)
 	idleElem   *list.Element // its place in loop.idle
 
-	// Flow control (flow.go).
-	over      bool          // pending output over high water, as the loop last saw it
-	hot       bool          // over, with stall budget left: it may hold others back
+	// Flow control (flow.go); its flags are below.
 	stallLeft time.Duration // what is left of its Config.StallBudget (LIMIT-9)
 	waitLeft  time.Duration // how much longer its lines may wait for others, in all (LIMIT-9)
-	stalling  bool          // some line waits for it; its stall began at stallFrom
-	stallFrom time.Duration // a now() reading
-	listed    bool          // on loop.stallers
+	stallFrom time.Duration // a now() reading: when its stall began, if stalling
 	waiters   []waiter      // senders whose postponed line waits for this client to drain
 	// more are the lines of the reader's last batch not yet processed
-	// (readEvent.more); moreListed: c is on loop.lined, its next line to
-	// be processed when the turn settles.
-	more       [][]byte
-	moreListed bool
+	// (readEvent.more).
+	more [][]byte
 	// deferred is a line taken from the reader but not yet processed,
 	// postponed since deferredAt (a now() reading; 0 when no line is).
-	deferred        *item
-	deferredAt      time.Duration
-	deferGen        uint32 // counts the times a line of this client was postponed
-	postponedListed bool   // on loop.postponed
-	waitCount       int    // how many hot recipients the postponed line waits for
-	gateMark        uint64 // loop.gateEpoch when last collected by the gate, to count it once
+	deferred   *item
+	deferredAt time.Duration
+	waitCount  int    // how many hot recipients the postponed line waits for
+	gateMark   uint64 // loop.gateEpoch when last collected by the gate, to count it once
 
-	// The extensions of section 13.
-	ext spec.Ext // enabled with CAPS (CAPS-2)
 	// task is the line whose processing waits for work outside the loop
 	// (async.go), or nil. Its reader stays paused meanwhile.
 	task *task
-	// While a HISTORY fetch is in flight, the lines queued to the client
-	// are held, to follow its reply (loop.hold).
-	holding   bool
+	// While a HISTORY fetch is in flight (holding, below), the lines
+	// queued to the client are held, to follow its reply (loop.hold).
 	held      [][]byte
 	heldBytes int
 	// Failed logins (ACCT-5, logins.go): how many, and until when its
 	// reader stays paused after the last one (a now() reading; 0: not
-	// paused). wakeGen tells its current wakeup from stale ones.
+	// paused). wakeGen, below, tells its current wakeup from stale ones.
 	failures   int
 	pauseUntil time.Duration
-	wakeGen    uint32
 
-	// A cluster node (clusternode.go). A ghost is a user of another node,
-	// named node, with no connection: nothing is written to it; firstSeq
-	// is the log position of its first entry, which orders the users of a
-	// node that is gone. endSent: the entry that ends this node's client
-	// is published.
-	ghost    bool
+	// A cluster node (clusternode.go). A ghost (below) is a user of
+	// another node, named node, with no connection: nothing is written to
+	// it; firstSeq is the log position of its first entry, which orders
+	// the users of a node that is gone.
 	node     string
 	firstSeq uint64
-	endSent  bool
+
+	deferGen uint32   // counts the times a line of this client was postponed
+	wakeGen  uint32   // the generation of its wakeup after a failed login
+	phase    phase    // where the client is in its life (lifecycle.go)
+	ext      spec.Ext // the extensions of section 13 enabled with CAPS (CAPS-2)
+
+	flushQueued bool // on loop.flushList (flush.go)
+	// Flow control (flow.go).
+	over     bool // pending output over high water, as the loop last saw it
+	hot      bool // over, with stall budget left: it may hold others back
+	stalling bool // some line waits for it; its stall began at stallFrom
+	listed   bool // on loop.stallers
+	// moreListed: c is on loop.lined, its next line of more to be
+	// processed when the turn settles.
+	moreListed      bool
+	postponedListed bool // on loop.postponed
+	holding         bool // a HISTORY fetch is in flight: lines go to held
+	ghost           bool // a user of another cluster node
+	endSent         bool // the entry that ends this node's client is published
 }
 
 // newClient wraps an accepted connection.
