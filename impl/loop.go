@@ -225,13 +225,27 @@ func (l *loop) endTurn() {
 // writers' reports, new connections) and the writers of the turn wait.
 const turnReads = 64
 
+// turnBytes is how much output a turn queues before it takes no more
+// lines from readers (moreReads), and writes. A turn's output is written
+// when the turn ends: while it stays within the processor's cache, the
+// writes copy it from there. A line to a big room queues a copy of its
+// bytes for every member: flat out into a room of 500, turns of up to 64
+// lines queued megabytes, and cost about a quarter more CPU per delivery
+// than turns held to turnBytes (BENCHMARKS.md, "Turns held to half a
+// megabyte").
+const turnBytes = 512 << 10
+
 // moreReads goes on with the lines that readers have ready, one item at a
-// time as run does, up to turnReads of them, and returns as soon as none
-// is: under load a turn covers many lines, as one turn of an epoll loop
-// covers every socket that is readable, and what they send each client
-// goes out in one write.
+// time as run does, up to turnReads of them or turnBytes of output, and
+// returns as soon as none is: under load a turn covers many lines, as one
+// turn of an epoll loop covers every socket that is readable, and what
+// they send each client goes out in one write.
 func (l *loop) moreReads() {
+	start := l.mem.queued // what the loop queued in the period, so far
 	for range turnReads {
+		if l.mem.queued-start >= turnBytes {
+			return
+		}
 		select {
 		case ev := <-l.eventsIn:
 			l.onRead(ev)
