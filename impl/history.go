@@ -22,10 +22,25 @@ type roomMsg struct {
 	ext  []byte // the MESSAGE line, once formatted
 }
 
+// The forms of a room message on the wire (roomMsg.form).
+const (
+	formCore = iota // the ROOM line
+	formExt         // the MESSAGE line
+)
+
+// form returns the form of the message a connection with the extensions
+// ext receives.
+func (m *roomMsg) form(ext spec.Ext) int {
+	if ext.Has(spec.ExtHistory) && m.id != 0 {
+		return formExt
+	}
+	return formCore
+}
+
 // line returns the message's line in the form a connection with the
 // extensions ext receives, formatting it on first use.
 func (m *roomMsg) line(ext spec.Ext) []byte {
-	if ext.Has(spec.ExtHistory) && m.id != 0 {
+	if m.form(ext) == formExt {
 		if m.ext == nil {
 			m.ext = wire(spec.MessageLine(m.id, spec.FormatMsgTime(m.at), m.room, m.user, m.text))
 		}

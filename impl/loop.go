@@ -55,6 +55,7 @@ type loop struct {
 	actor     *client
 	ready     []*client // clients whose postponed line may run now (flow.go)
 	lined     []*client // clients whose next line of a batch may run now (settleItems)
+	turnOut   int       // bytes of output this turn queued (turnFull)
 	doomed    []*client // clients in phaseDoomed, to close once the current item is done
 	handing   []*client // clients the turn queued lines for (outQueue.handOver)
 	starting  []*client // clients whose writer starts when the turn is done (writer.go)
@@ -208,6 +209,7 @@ func (l *loop) run() {
 // the loop's own writes reported, each as an item of its own, until they
 // report nothing more.
 func (l *loop) endTurn() {
+	l.turnOut = 0
 	l.startWriters()
 	for len(l.inline) > 0 {
 		evs := l.inline
@@ -226,24 +228,35 @@ func (l *loop) endTurn() {
 const turnReads = 64
 
 // turnBytes is how much output a turn queues before it takes no more
-// lines from readers (moreReads), and writes. A turn's output is written
-// when the turn ends: while it stays within the processor's cache, the
-// writes copy it from there. A line to a big room queues a copy of its
-// bytes for every member: flat out into a room of 500, turns of up to 64
-// lines queued megabytes, and cost about a quarter more CPU per delivery
-// than turns held to turnBytes (BENCHMARKS.md, "Turns held to half a
-// megabyte").
-const turnBytes = 512 << 10
+// lines from readers (moreReads), and writes, unless its writes would then
+// carry less than turnWrite bytes each on average. A turn's output is
+// written when the turn ends: while it stays within the processor's
+// cache, the writes copy it from there. A line to a big room queues a copy
+// of its bytes for every member: flat out into a room of 500, turns of up
+// to 64 lines queued megabytes, and cost about a quarter more CPU per
+// delivery than turns held to turnBytes (BENCHMARKS.md, "Turns held to
+// half a megabyte"). In a room of 10,000, though, one line is already
+// turnBytes, and a turn of one line costs a write per delivery: there the
+// writes' size decides.
+const (
+	turnBytes = 512 << 10
+	turnWrite = 1 << 10
+)
+
+// turnFull reports whether the turn has queued enough output to end
+// (turnBytes).
+func (l *loop) turnFull() bool {
+	return l.turnOut >= turnBytes && l.turnOut >= len(l.handing)*turnWrite
+}
 
 // moreReads goes on with the lines that readers have ready, one item at a
-// time as run does, up to turnReads of them or turnBytes of output, and
+// time as run does, up to turnReads of them or until the turn is full, and
 // returns as soon as none is: under load a turn covers many lines, as one
 // turn of an epoll loop covers every socket that is readable, and what
 // they send each client goes out in one write.
 func (l *loop) moreReads() {
-	start := l.mem.queued // what the loop queued in the period, so far
 	for range turnReads {
-		if l.mem.queued-start >= turnBytes {
+		if l.turnFull() {
 			return
 		}
 		select {
@@ -424,16 +437,17 @@ func (l *loop) send(c *client, line []byte) {
 		l.hold(c, line) // after the reply to a HISTORY (async.go)
 		return
 	}
-	hot, ok, first := c.out.push(line, l.cfg.MaxQueueBytes, l.highWater, c == l.actor)
+	hot, ok, first := c.out.push(line, l.cfg.MaxQueueBytes, l.highWater, c.over, c == l.actor)
 	if !ok {
 		l.doom(c, closeCause{reason: SlowConsumer, detail: "output queue over MaxQueueBytes"})
 		return
 	}
 	l.noteOutput(len(line))
+	l.turnOut += len(line)
 	if first {
 		l.handing = append(l.handing, c)
 	}
-	if hot && !c.over {
+	if hot {
 		l.setOver(c, true)
 	}
 }

@@ -100,6 +100,7 @@ func (l *loop) onMemTimer() {
 		l.mem.timer.Reset(releasePeriod) // see whether the next one is quiet
 		return
 	}
+	l.dropRoomBuffers()
 	l.maybeRelease()
 }
 

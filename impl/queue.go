@@ -90,11 +90,14 @@ const (
 // end of the loop's turn (handOver). It returns ok=false, queuing nothing,
 // if that would take the pending output over maxBytes (LIMIT-4). hot
 // reports whether the pending output is now over highWater; if so the
-// writer reports back once it is at low water. urgent marks the line as
-// an answer to the client's own line. first reports that the line is the
-// first of the turn: the caller must hand the queue over when the turn
-// ends. Only the loop calls push.
-func (q *outQueue) push(line []byte, maxBytes, highWater int, urgent bool) (hot, ok, first bool) {
+// writer reports back once it is at low water. over says that the caller
+// already knows the queue is over high water and awaits that report: push
+// then does not look again, which would take the queue's lock for every
+// line to a slow reader. urgent marks the line as an answer to the
+// client's own line. first reports that the line is the first of the
+// turn: the caller must hand the queue over when the turn ends. Only the
+// loop calls push.
+func (q *outQueue) push(line []byte, maxBytes, highWater int, over, urgent bool) (hot, ok, first bool) {
 	if q.mode != queueOpen {
 		return false, true, false // the connection is ending: nothing more goes out (STATE-4)
 	}
@@ -105,15 +108,27 @@ func (q *outQueue) push(line []byte, maxBytes, highWater int, urgent bool) (hot,
 	if q.local == nil {
 		q.local = getBatch()
 	}
-	q.local.lines = append(q.local.lines, line)
+	if n := len(q.local.lines); n > 0 && follows(q.local.lines[n-1], line) {
+		last := q.local.lines[n-1]
+		q.local.lines[n-1] = last[:len(last)+len(line)]
+	} else {
+		q.local.lines = append(q.local.lines, line)
+	}
 	q.localBytes += len(line)
 	q.urgent = q.urgent || urgent
-	if total > highWater {
+	if total > highWater && !over {
 		hot = q.stillHot(highWater)
 	}
 	first = !q.listed
 	q.listed = true
 	return hot, true, first
+}
+
+// follows reports whether b begins where a ends, in the same array, as the
+// messages of a room queued one after another do (room.queue): a and b
+// can then be one entry of a batch.
+func follows(a, b []byte) bool {
+	return len(a) < cap(a) && len(b) > 0 && &a[:len(a)+1][len(a)] == &b[0]
 }
 
 // handOver gives the writer the lines the turn pushed, and says whether the

@@ -18,6 +18,38 @@ type room struct {
 	// the flow-control gate (flow.go) can tell in O(1) whether a line into
 	// this room must wait.
 	hot int
+	// out holds copies of the room's messages as queued to the members,
+	// one buffer for each form of a message (roomMsg.form): the messages a
+	// member receives one after another lie next to each other, and its
+	// queue keeps one entry for all of them (outQueue.push), not one a
+	// message. The loop lets go of the buffers when output is quiet
+	// (dropRoomBuffers).
+	out [2][]byte
+}
+
+// roomChunk is the size of a room's buffers of queued messages.
+const roomChunk = 16 << 10
+
+// queue copies line, a message in form f, into r's buffer for that form,
+// and returns the copy, whose capacity runs on to the end of the buffer
+// so that the queue of a member it goes to can tell what follows it.
+func (r *room) queue(f int, line []byte) []byte {
+	b := r.out[f]
+	if cap(b)-len(b) < len(line) {
+		b = make([]byte, 0, max(roomChunk, len(line)))
+	}
+	n := len(b)
+	r.out[f] = append(b, line...)
+	return r.out[f][n:]
+}
+
+// dropRoomBuffers lets go of every room's buffers of queued messages, so
+// that a room that was busy costs no more memory than one that never was;
+// the queues that still hold messages keep the buffers until written.
+func (l *loop) dropRoomBuffers() {
+	for _, r := range l.rooms {
+		r.out = [2][]byte{}
+	}
 }
 
 // add appends c to the members. c.rooms is the caller's to extend.
@@ -118,8 +150,13 @@ func (l *loop) depart(r *room, c *client) {
 // form (HIST-2, CAPS-3), and appends it to the room's history (MSG-3).
 func (l *loop) deliver(r *room, m *roomMsg) {
 	r.hist.add(m)
+	var queued [2][]byte // in each form, once
 	for _, c := range r.members {
-		l.send(c, m.line(c.ext))
+		f := m.form(c.ext)
+		if queued[f] == nil {
+			queued[f] = r.queue(f, m.line(c.ext))
+		}
+		l.send(c, queued[f])
 	}
 }
 

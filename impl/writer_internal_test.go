@@ -187,7 +187,7 @@ func TestWriteGroup(t *testing.T) {
 		for j := range n {
 			line := fmt.Appendf(nil, "ROOM #r alice line %d to client %d, with some words to make it longer\r\n", j, i)
 			p.want = append(p.want, line...)
-			if _, ok, first := p.c.out.push(line, big, big, false); !ok || first != (j == 0) {
+			if _, ok, first := p.c.out.push(line, big, big, false, false); !ok || first != (j == 0) {
 				t.Fatalf("push %d to client %d: ok %v, first %v", j, i, ok, first)
 			}
 		}
