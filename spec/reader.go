@@ -100,6 +100,34 @@ func (lr *LineReader) ReadLine() ([]byte, error) {
 	}
 }
 
+// Fill reads once from the stream into the buffer, for BufferedLine, and
+// returns what that read returned. It is for a stream that may return
+// nothing without an error when it has nothing yet, such as a socket read
+// that does not wait: such a read is not kept as an error, as it is by
+// ReadLine (io.ErrNoProgress). It reads nothing, and returns 0 and nil,
+// inside an overlong line, when the buffer holds max bytes without a LF,
+// or once the stream has returned an error: ReadLine reports those. An
+// error the read returns is kept, and ReadLine returns it after the lines
+// read before it.
+func (lr *LineReader) Fill() (int, error) {
+	if lr.buf == nil {
+		lr.buf = make([]byte, lr.size)
+	}
+	if lr.err != nil || lr.skipping || lr.end-lr.start >= lr.max {
+		return 0, nil
+	}
+	if lr.start > 0 {
+		lr.end = copy(lr.buf, lr.buf[lr.start:lr.end])
+		lr.start = 0
+	}
+	n, err := lr.r.Read(lr.buf[lr.end:])
+	lr.end += n
+	if err != nil {
+		lr.err = err
+	}
+	return n, err
+}
+
 // Buffered returns the number of bytes read from the stream but not yet
 // returned as lines.
 func (lr *LineReader) Buffered() int { return lr.end - lr.start }

@@ -565,6 +565,73 @@ func FuzzLineReaderSize(f *testing.F) {
 	})
 }
 
+// FuzzLineReaderFill: a reader filled by Fill from a stream that often has
+// nothing yet, its lines taken with BufferedLine, and ReadLine called only
+// when Fill brings in no complete line, frames the stream as ReadLine alone
+// does, as a server reads a socket without waiting for as long as it has
+// bytes, then waits in ReadLine.
+func FuzzLineReaderFill(f *testing.F) {
+	f.Add([]byte("USERNAME alice\r\nJOIN #general\nHello\r\n"), 512, 4096, []byte{0}, []byte{1, 0})
+	f.Add([]byte("abc\nabcd\r\nab\r\n\n"), 4, 9, []byte{1, 2}, []byte{0, 1, 1})
+	f.Add([]byte("xxxxxxxxxxxxxxxxxxxx\nok\nxxxxxxxx\nlast\n"), 8, 20, []byte{3, 0, 7}, []byte{1})
+	f.Fuzz(func(t *testing.T, stream []byte, limit, size int, chunks, waits []byte) {
+		limit %= 1024
+		size %= 8192
+		eff := max(limit, 2)
+		src := &waitingSource{r: &chunkReader{data: stream, sizes: chunkSizes(stream, chunks)}, waits: waits}
+		lr := spec.NewLineReaderSize(src, limit, size)
+		var got []item
+		for len(got) <= 1<<20 {
+			if l, ok := lr.BufferedLine(); ok {
+				got = append(got, line(string(l)))
+				continue
+			}
+			src.now = true
+			n, err := lr.Fill()
+			src.now = false
+			if n > 0 && err == nil {
+				continue
+			}
+			l, err := lr.ReadLine()
+			if errors.Is(err, spec.ErrLineOverflow) {
+				got = append(got, overflow)
+				continue
+			}
+			if err != nil {
+				if err != io.EOF {
+					t.Fatalf("final error %v, want EOF", err)
+				}
+				break
+			}
+			got = append(got, line(string(l)))
+		}
+		if want := expectItems(stream, eff); !slices.Equal(got, want) {
+			t.Fatalf("stream %q, max %d, size %d:\ngot  %v\nwant %v", stream, limit, size, got, want)
+		}
+	})
+}
+
+// waitingSource is a stream that, while now is set, has nothing yet
+// whenever the next of waits (cycling) is odd: it returns 0 and no error,
+// as a socket read that does not wait.
+type waitingSource struct {
+	r     io.Reader
+	waits []byte
+	i     int
+	now   bool
+}
+
+func (s *waitingSource) Read(p []byte) (int, error) {
+	if s.now && len(s.waits) > 0 {
+		w := s.waits[s.i%len(s.waits)]
+		s.i++
+		if w%2 == 1 {
+			return 0, nil
+		}
+	}
+	return s.r.Read(p)
+}
+
 // chunkSizes turns a fuzzer's chunks into the sizes of a chunkReader's
 // reads: each byte plus one, or the whole stream at once if there are none.
 func chunkSizes(stream, chunks []byte) []int {
