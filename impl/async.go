@@ -205,18 +205,20 @@ func (l *loop) finish(c *client) {
 
 // resumeIfFree lets c go on if c is still read, has no task and is not
 // paused after a failed login: with the next line of the reader's batch,
-// when the turn settles, or else by resuming the reader.
+// or of the lines its reader holds already complete (takeBuffered), when
+// the turn settles; or else by resuming the reader.
 func (l *loop) resumeIfFree(c *client) {
 	if !c.reading() || c.task != nil || c.pauseUntil != 0 {
 		return
 	}
-	if len(c.more) > 0 {
+	if len(c.more) > 0 || l.takeBuffered(c) {
 		if !c.moreListed {
 			c.moreListed = true
 			l.lined = append(l.lined, c)
 		}
 		return
 	}
+	c.readerWaits = false
 	c.resume()
 }
 

@@ -113,7 +113,10 @@ type client struct {
 	listed   bool // on loop.stallers
 	// moreListed: c is on loop.lined, its next line of more to be
 	// processed when the turn settles.
-	moreListed      bool
+	moreListed bool
+	// readerWaits: the reader handed over its last line and waits to be
+	// resumed, so the loop may take the lines it holds (takeBuffered).
+	readerWaits     bool
 	postponedListed bool // on loop.postponed
 	holding         bool // a HISTORY fetch is in flight: lines go to held
 	ghost           bool // a user of another cluster node

@@ -53,14 +53,16 @@ type loop struct {
 	// actor is the client whose line is being applied: output to it is
 	// urgent (flush.go).
 	actor     *client
-	ready     []*client // clients whose postponed line may run now (flow.go)
-	lined     []*client // clients whose next line of a batch may run now (settleItems)
-	turnOut   int       // bytes of output this turn queued (turnFull)
-	doomed    []*client // clients in phaseDoomed, to close once the current item is done
-	handing   []*client // clients the turn queued lines for (outQueue.handOver)
-	starting  []*client // clients whose writer starts when the turn is done (writer.go)
-	gateEpoch uint64    // see client.gateMark
-	scratch   []*client // reused by the gate
+	ready     []*client  // clients whose postponed line may run now (flow.go)
+	lined     []*client  // clients whose next line of a batch may run now (settleItems)
+	taken     int        // batches of lines this turn took from readers itself (takeBuffered)
+	turnOut   int        // bytes of output this turn queued (turnFull)
+	rawRead   *rawReader // the loop's reads for readers that wait (fillNow)
+	doomed    []*client  // clients in phaseDoomed, to close once the current item is done
+	handing   []*client  // clients the turn queued lines for (outQueue.handOver)
+	starting  []*client  // clients whose writer starts when the turn is done (writer.go)
+	gateEpoch uint64     // see client.gateMark
+	scratch   []*client  // reused by the gate
 	// The stall timer (flow.go) fires when a hot client's stall budget or a
 	// postponed line's wait runs out; the lists hold the clients it checks.
 	stallers   []*client // clients that some line waits for
@@ -117,6 +119,7 @@ func newLoop(s *Server) *loop {
 		cfg:        &s.cfg,
 		log:        s.cfg.Logger,
 		highWater:  s.cfg.highWater(),
+		rawRead:    newRawReader(),
 		lowWater:   s.cfg.lowWater(),
 		registerIn: make(chan *client),
 		refusedIn:  make(chan struct{}, 1),
@@ -162,7 +165,7 @@ func (l *loop) run() {
 		case c := <-l.registerIn:
 			l.register(c)
 		case ev := <-l.eventsIn:
-			l.onRead(ev)
+			l.fromReader(ev)
 		case ev := <-l.writerIn:
 			l.onWriter(ev)
 		case <-l.idleFired:
@@ -205,11 +208,18 @@ func (l *loop) run() {
 	}
 }
 
+// fromReader handles what a reader handed over: the reader now waits to
+// be resumed (readerWaits) and touches none of its state meanwhile.
+func (l *loop) fromReader(ev readEvent) {
+	ev.c.readerWaits = true
+	l.onRead(ev)
+}
+
 // endTurn starts the writers of the turn (startWriters), and applies what
 // the loop's own writes reported, each as an item of its own, until they
 // report nothing more.
 func (l *loop) endTurn() {
-	l.turnOut = 0
+	l.taken, l.turnOut = 0, 0
 	l.startWriters()
 	for len(l.inline) > 0 {
 		evs := l.inline
@@ -261,7 +271,7 @@ func (l *loop) moreReads() {
 		}
 		select {
 		case ev := <-l.eventsIn:
-			l.onRead(ev)
+			l.fromReader(ev)
 			l.settleItems()
 		default:
 			return

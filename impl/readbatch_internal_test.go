@@ -1,7 +1,12 @@
 package impl
 
 import (
+	"fmt"
+	"io"
+	"strings"
 	"testing"
+
+	"roomchat.dev/roomchat/spec"
 )
 
 // TestReadBatchInOrder: the lines a reader hands over together are each an
@@ -64,4 +69,50 @@ func batchOf(s ...string) [][]byte {
 		b[i] = []byte(l)
 	}
 	return b
+}
+
+// TestLoopTakesBufferedLines: when the loop is done with a reader's batch
+// and the reader holds more complete lines, the loop takes them itself, a
+// batch at a time, in order, and resumes the reader only once none is
+// left, or once the turn has taken turnReads batches so: then the reader
+// hands over the rest behind the other readers (LIMIT-12).
+func TestLoopTakesBufferedLines(t *testing.T) {
+	h := newHandLoop(t, Config{CoalesceDelay: -1})
+	alice, bob := twoInRoom(h)
+	const n = (turnReads+3)*readBatch + 5
+	var stream strings.Builder
+	for i := range n {
+		fmt.Fprintf(&stream, "MSG %d\r\n", i)
+	}
+	readerOf(alice.client, strings.NewReader(stream.String()), stream.Len())
+
+	next := 0
+	for turn, want := range []int{(turnReads + 1) * readBatch, n - (turnReads+1)*readBatch} {
+		var ev readEvent
+		alice.read(&ev, nil) // what her reader does when resumed
+		ev.c = alice.client
+		h.l.fromReader(ev)
+		h.l.settle()
+		for range want {
+			line := fmt.Sprintf("ROOM #r alice %d", next)
+			alice.expect(line)
+			bob.expect(line)
+			next++
+		}
+		if !alice.resumed() {
+			t.Fatalf("turn %d: alice's reader was not resumed after %d lines", turn, want)
+		}
+		if turn == 0 && alice.rd.r.lr.Buffered() == 0 {
+			t.Fatal("the first turn took every line: it was not bounded")
+		}
+	}
+}
+
+// readerOf gives c a reader's state that reads src with a buffer of size
+// bytes, as its reader goroutine would hold it.
+func readerOf(c *client, src io.Reader, size int) {
+	c.rd.batch = true
+	c.rd.r = getLineReader(nil, nil, true)
+	c.rd.r.lr = spec.NewLineReaderSize(&c.rd.r.src, spec.MaxLineLen, size)
+	c.rd.r.src.r = src
 }

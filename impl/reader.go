@@ -155,6 +155,53 @@ func (c *client) resume() {
 	}
 }
 
+// takeBuffered takes, as c's next batch (c.more), the complete lines c's
+// reader holds after those it handed over, without waking the reader:
+// a read of a flooding client brings in hundreds of lines, and the reader
+// would otherwise be scheduled once for every readBatch of them, costing
+// a switch between threads each time. The reader must be waiting to be
+// resumed (readerWaits): it then touches none of its state, and the
+// lines the loop is done with may be overwritten, as the reader's own next
+// read would. A turn takes at most turnReads batches so (l.taken), and
+// none once it is full (turnFull), as it takes events from readers
+// (moreReads); then the reader is resumed, and its next batch waits behind
+// the other readers' (LIMIT-12). Only a reader that hands over batches
+// (rd.batch) is taken from: not under Config.LineRate, whose tokens the
+// reader takes line by line, nor on a cluster node.
+func (l *loop) takeBuffered(c *client) bool {
+	if !c.readerWaits || !c.rd.batch || c.rd.r == nil || l.taken >= turnReads || l.turnFull() {
+		return false
+	}
+	lines := c.rd.r.take(readBatch)
+	if lines == nil && c.rd.r.src.full && l.fillNow(c) {
+		lines = c.rd.r.take(readBatch)
+	}
+	if lines == nil {
+		return false
+	}
+	l.taken++
+	c.more = lines
+	return true
+}
+
+// fillNow reads, for takeBuffered, what c's socket holds into its
+// reader's buffer, without waiting, and reports whether it read anything.
+// takeBuffered calls it only when the reader's last read filled its
+// buffer, so that more is likely waiting: a flooding client is then read
+// by the loop, as an epoll relay reads, and its reader goroutine sleeps.
+// An error is kept by the line reader, which returns it to the reader
+// goroutine after the lines before it.
+func (l *loop) fillNow(c *client) bool {
+	if c.raw == nil {
+		return false
+	}
+	src := &c.rd.r.src
+	l.rawRead.c, src.now = c, l.rawRead
+	n, _ := c.rd.r.lr.Fill()
+	l.rawRead.c, src.now = nil, nil
+	return n > 0
+}
+
 // readBatch is the most lines a reader hands the loop at once. It bounds
 // how long the other clients' lines wait behind a flood (LIMIT-12): a
 // batch is processed in one go, unless flow control postpones a line of it.
@@ -179,9 +226,13 @@ type lineReader struct {
 // buffered returns the complete lines buffered after the one ReadLine
 // returned last, at most readBatch-1 of them, or nil. The slice is r's,
 // valid until the next call.
-func (r *lineReader) buffered() [][]byte {
+func (r *lineReader) buffered() [][]byte { return r.take(readBatch - 1) }
+
+// take returns the next complete lines buffered, at most max of them, or
+// nil, without reading. The slice is r's, valid until the next call.
+func (r *lineReader) take(max int) [][]byte {
 	r.lines = r.lines[:0]
-	for len(r.lines) < readBatch-1 {
+	for len(r.lines) < max {
 		line, ok := r.lr.BufferedLine()
 		if !ok {
 			break
@@ -205,6 +256,9 @@ type lineSource struct {
 	// failed: r returned an error (or nothing at all), which the
 	// LineReader keeps; such a lineReader cannot be reused.
 	failed bool
+	// now, while set, reads the socket without waiting instead of r
+	// (loop.fillNow): nothing yet is not a failure then.
+	now *rawReader
 }
 
 func (s *lineSource) Read(p []byte) (int, error) {
@@ -212,6 +266,12 @@ func (s *lineSource) Read(p []byte) (int, error) {
 		n := copy(p, s.carry)
 		s.carry = s.carry[n:]
 		return n, nil
+	}
+	if s.now != nil {
+		n, err := s.now.readNow(p)
+		s.full = n == len(p)
+		s.failed = err != nil
+		return n, err
 	}
 	n, err := s.r.Read(p)
 	s.full = n == len(p)
