@@ -244,8 +244,8 @@ const turnReads = 64
 // cache, the writes copy it from there. A line to a big room queues a copy
 // of its bytes for every member: flat out into a room of 500, turns of up
 // to 64 lines queued megabytes, and cost about a quarter more CPU per
-// delivery than turns held to turnBytes (BENCHMARKS.md, "Turns held to
-// half a megabyte"). In a room of 10,000, though, one line is already
+// delivery than turns held to turnBytes (BENCHMARKS.md, "Room messages
+// in shared buffers"). In a room of 10,000, though, one line is already
 // turnBytes, and a turn of one line costs a write per delivery: there the
 // writes' size decides.
 const (

@@ -86,18 +86,25 @@ func (lr *LineReader) ReadLine() ([]byte, error) {
 		if lr.err != nil {
 			return nil, lr.err
 		}
-		if lr.start > 0 {
-			lr.end = copy(lr.buf, lr.buf[lr.start:lr.end])
-			lr.start = 0
-		}
-		n, err := lr.r.Read(lr.buf[lr.end:])
-		lr.end += n
-		if err != nil {
-			lr.err = err
-		} else if n == 0 {
+		if n, err := lr.read(); err == nil && n == 0 {
 			lr.err = io.ErrNoProgress
 		}
 	}
+}
+
+// read moves what is buffered to the front of the buffer and reads once
+// from the stream after it, keeping the error the stream returns.
+func (lr *LineReader) read() (int, error) {
+	if lr.start > 0 {
+		lr.end = copy(lr.buf, lr.buf[lr.start:lr.end])
+		lr.start = 0
+	}
+	n, err := lr.r.Read(lr.buf[lr.end:])
+	lr.end += n
+	if err != nil {
+		lr.err = err
+	}
+	return n, err
 }
 
 // Fill reads once from the stream into the buffer, for BufferedLine, and
@@ -116,16 +123,7 @@ func (lr *LineReader) Fill() (int, error) {
 	if lr.err != nil || lr.skipping || lr.end-lr.start >= lr.max {
 		return 0, nil
 	}
-	if lr.start > 0 {
-		lr.end = copy(lr.buf, lr.buf[lr.start:lr.end])
-		lr.start = 0
-	}
-	n, err := lr.r.Read(lr.buf[lr.end:])
-	lr.end += n
-	if err != nil {
-		lr.err = err
-	}
-	return n, err
+	return lr.read()
 }
 
 // Buffered returns the number of bytes read from the stream but not yet
