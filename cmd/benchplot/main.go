@@ -148,14 +148,22 @@ type splitLatency struct {
 // results maps series -> x -> the reports of the runs at that point.
 type results map[string]map[float64][]report
 
-// load reads every IN/SERIES/X/REP.json.
+// floorDir is the directory of IN that holds the reports of chatbench
+// -floor runs, several servers each, which BENCHMARKS.md quotes in tables:
+// load leaves it out.
+const floorDir = "floor"
+
+// load reads every IN/SERIES/X/REP.json, but none under IN/floor.
 func load(in string) (results, error) {
 	res := results{}
 	err := filepath.WalkDir(in, func(path string, d fs.DirEntry, err error) error {
+		rel, _ := filepath.Rel(in, path)
+		if err == nil && d.IsDir() && filepath.ToSlash(rel) == floorDir {
+			return fs.SkipDir
+		}
 		if err != nil || d.IsDir() || filepath.Ext(path) != ".json" {
 			return err
 		}
-		rel, _ := filepath.Rel(in, path)
 		parts := strings.Split(filepath.ToSlash(rel), "/")
 		if len(parts) != 3 {
 			return fmt.Errorf("%s: want SERIES/X/REP.json", path)

@@ -50,6 +50,13 @@ func TestRun(t *testing.T) {
 		write("flood", "1000", rep, fmt.Sprintf(`{"load": {"clients": 10, "rooms": 1, "senders": 5, "lines": 10000, "rate": 500,
 			"latency_us": {"p50": 900, "p99": 4000, "max": 9000}, "flooders": [{"lines_per_sec": %d}]}, "ok": true}`, 1000+rep))
 	}
+	// A chatbench -floor report, several servers in one file, is left out.
+	if err := os.MkdirAll(filepath.Join(in, "floor"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(in, "floor", "abc1234-flat.json"), []byte(`{"scenario": "flat", "variants": ["floor", "server"], "ok": true}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := run(in, out); err != nil {
 		t.Fatal(err)
 	}
