@@ -56,7 +56,6 @@ type loop struct {
 	ready     []*client  // clients whose postponed line may run now (flow.go)
 	lined     []*client  // clients whose next line of a batch may run now (settleItems)
 	taken     int        // batches of lines this turn took from readers itself (takeBuffered)
-	turnOut   int        // bytes of output this turn queued (turnFull)
 	rawRead   *rawReader // the loop's reads for readers that wait (fillNow)
 	doomed    []*client  // clients in phaseDoomed, to close once the current item is done
 	handing   []*client  // clients the turn queued lines for (outQueue.handOver)
@@ -219,7 +218,7 @@ func (l *loop) fromReader(ev readEvent) {
 // the loop's own writes reported, each as an item of its own, until they
 // report nothing more.
 func (l *loop) endTurn() {
-	l.taken, l.turnOut = 0, 0
+	l.taken = 0
 	l.startWriters()
 	for len(l.inline) > 0 {
 		evs := l.inline
@@ -237,38 +236,13 @@ func (l *loop) endTurn() {
 // writers' reports, new connections) and the writers of the turn wait.
 const turnReads = 64
 
-// turnBytes is how much output a turn queues before it takes no more
-// lines from readers (moreReads), and writes, unless its writes would then
-// carry less than turnWrite bytes each on average. A turn's output is
-// written when the turn ends: while it stays within the processor's
-// cache, the writes copy it from there. A line to a big room queues a copy
-// of its bytes for every member: flat out into a room of 500, turns of up
-// to 64 lines queued megabytes, and cost about a quarter more CPU per
-// delivery than turns held to turnBytes (BENCHMARKS.md, "Room messages
-// in shared buffers"). In a room of 10,000, though, one line is already
-// turnBytes, and a turn of one line costs a write per delivery: there the
-// writes' size decides.
-const (
-	turnBytes = 512 << 10
-	turnWrite = 1 << 10
-)
-
-// turnFull reports whether the turn has queued enough output to end
-// (turnBytes).
-func (l *loop) turnFull() bool {
-	return l.turnOut >= turnBytes && l.turnOut >= len(l.handing)*turnWrite
-}
-
 // moreReads goes on with the lines that readers have ready, one item at a
-// time as run does, up to turnReads of them or until the turn is full, and
-// returns as soon as none is: under load a turn covers many lines, as one
-// turn of an epoll loop covers every socket that is readable, and what
-// they send each client goes out in one write.
+// time as run does, up to turnReads of them, and returns as soon as none
+// is: under load a turn covers many lines, as one turn of an epoll loop
+// covers every socket that is readable, and what they send each client
+// goes out in one write.
 func (l *loop) moreReads() {
 	for range turnReads {
-		if l.turnFull() {
-			return
-		}
 		select {
 		case ev := <-l.eventsIn:
 			l.fromReader(ev)
@@ -453,7 +427,6 @@ func (l *loop) send(c *client, line []byte) {
 		return
 	}
 	l.noteOutput(len(line))
-	l.turnOut += len(line)
 	if first {
 		l.handing = append(l.handing, c)
 	}

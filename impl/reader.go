@@ -162,14 +162,14 @@ func (c *client) resume() {
 // a switch between threads each time. The reader must be waiting to be
 // resumed (readerWaits): it then touches none of its state, and the
 // lines the loop is done with may be overwritten, as the reader's own next
-// read would. A turn takes at most turnReads batches so (l.taken), and
-// none once it is full (turnFull), as it takes events from readers
-// (moreReads); then the reader is resumed, and its next batch waits behind
-// the other readers' (LIMIT-12). Only a reader that hands over batches
-// (rd.batch) is taken from: not under Config.LineRate, whose tokens the
-// reader takes line by line, nor on a cluster node.
+// read would. A turn takes at most turnReads batches so (l.taken), as it
+// takes at most turnReads events from readers (moreReads); then the
+// reader is resumed, and its next batch waits behind the other readers'
+// (LIMIT-12). Only a reader that hands over batches (rd.batch) is taken
+// from: not under Config.LineRate, whose tokens the reader takes line by
+// line, nor on a cluster node.
 func (l *loop) takeBuffered(c *client) bool {
-	if !c.readerWaits || !c.rd.batch || c.rd.r == nil || l.taken >= turnReads || l.turnFull() {
+	if !c.readerWaits || !c.rd.batch || c.rd.r == nil || l.taken >= turnReads {
 		return false
 	}
 	lines := c.rd.r.take(readBatch)
