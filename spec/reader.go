@@ -86,7 +86,17 @@ func (lr *LineReader) ReadLine() ([]byte, error) {
 		if lr.err != nil {
 			return nil, lr.err
 		}
-		if n, err := lr.read(); err == nil && n == 0 {
+		// The read of read, written out: a reader goroutine waits in
+		// it, and a call more would make its stack bigger.
+		if lr.start > 0 {
+			lr.end = copy(lr.buf, lr.buf[lr.start:lr.end])
+			lr.start = 0
+		}
+		n, err := lr.r.Read(lr.buf[lr.end:])
+		lr.end += n
+		if err != nil {
+			lr.err = err
+		} else if n == 0 {
 			lr.err = io.ErrNoProgress
 		}
 	}
