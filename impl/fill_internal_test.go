@@ -59,7 +59,7 @@ func TestLoopReadsAFlood(t *testing.T) {
 
 // connectUnix adds a client on one end of a pair of connected Unix
 // sockets, a socket the loop can read and write without waiting, as
-// connect does with a pipe, and returns the other end.
+// connect does on a pipe, and returns the other end.
 func connectUnix(t *testing.T, h *handLoop) (*client, net.Conn) {
 	t.Helper()
 	fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
@@ -76,14 +76,9 @@ func connectUnix(t *testing.T, h *handLoop) (*client, net.Conn) {
 		}
 		t.Cleanup(func() { conns[i].Close() })
 	}
-	h.ids++
-	c := newClient(h.srv, h.ids, conns[0])
+	c := h.adopt(conns[0])
 	if c.raw == nil {
 		t.Fatal("no raw connection on a Unix socket")
 	}
-	close(c.readerDone)
-	h.l.clients[c] = struct{}{}
-	c.lastActive = h.clock.now()
-	c.idleElem = h.l.idle.PushBack(c)
 	return c, conns[1]
 }

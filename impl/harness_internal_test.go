@@ -107,13 +107,19 @@ func (h *handLoop) connect() *pipeClient {
 	server, peer := net.Pipe()
 	socket := &pipeSocket{Conn: server}
 	h.t.Cleanup(func() { peer.Close() })
+	c := h.adopt(socket)
+	return &pipeClient{client: c, t: h.t, peer: peer, r: bufio.NewReader(peer), socket: socket}
+}
+
+// adopt adds a client on conn as register would, but starts no reader.
+func (h *handLoop) adopt(conn net.Conn) *client {
 	h.ids++
-	c := newClient(h.srv, h.ids, socket)
+	c := newClient(h.srv, h.ids, conn)
 	close(c.readerDone) // no reader runs, so none holds up a graceful close
 	h.l.clients[c] = struct{}{}
 	c.lastActive = h.clock.now()
 	c.idleElem = h.l.idle.PushBack(c)
-	return &pipeClient{client: c, t: h.t, peer: peer, r: bufio.NewReader(peer), socket: socket}
+	return c
 }
 
 // send applies a line from p as one item of the loop, as if p's reader had
