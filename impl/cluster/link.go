@@ -216,7 +216,7 @@ func (l *Link) bind(ctx context.Context) error {
 		DenyDelete: true,
 		DenyPurge:  true,
 	}
-	s, err := l.js.CreateStream(ctx, want)
+	s, err := l.createStream(ctx, want)
 	if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 		// It exists with another configuration: bind it if it stores our
 		// subjects.
@@ -237,6 +237,32 @@ func (l *Link) bind(ctx context.Context) error {
 	l.log.Info("cluster: bound stream", slog.String("stream", l.names.stream),
 		slog.Uint64("last_seq", info.State.LastSeq), slog.Time("created", info.Created))
 	return nil
+}
+
+// storeRetries bounds how often createStream asks again after the server
+// failed to create the stream's store.
+const storeRetries = 5
+
+// createStream creates the stream. A server that deleted a stream a moment
+// ago may still be removing its directories in the background, and a
+// create that races that cleanup fails with a server error (code 500,
+// "error creating store for stream"); such a failure is asked again a few
+// times, after a short pause, before it is reported.
+func (l *Link) createStream(ctx context.Context, want jetstream.StreamConfig) (jetstream.Stream, error) {
+	for attempt := 1; ; attempt++ {
+		s, err := l.js.CreateStream(ctx, want)
+		var apiErr *jetstream.APIError
+		if err == nil || !errors.As(err, &apiErr) || apiErr.Code != 500 || attempt > storeRetries {
+			return s, err
+		}
+		l.log.Warn("cluster: the server failed to create the stream; asking again",
+			slog.String("stream", want.Name), slog.Int("attempt", attempt), slog.Any("error", err))
+		select {
+		case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w (after %w)", ctx.Err(), err)
+		}
+	}
 }
 
 // Node returns this node's ID.
