@@ -31,6 +31,7 @@ func BenchmarkBroadcast(b *testing.B) {
 				members[i] = c
 			}
 			drain := func() {
+				l.startWriters() // hands the turns' lines over; no writer starts, as each "runs"
 				for _, c := range members {
 					if done, _ := c.out.take(nil); done != nil {
 						n := 0

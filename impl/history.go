@@ -18,8 +18,6 @@ type roomMsg struct {
 	room string    // as spelled by the room now
 	user string
 	text string
-	core []byte // the ROOM line, once formatted
-	ext  []byte // the MESSAGE line, once formatted
 }
 
 // The forms of a room message on the wire (roomMsg.form).
@@ -37,19 +35,15 @@ func (m *roomMsg) form(ext spec.Ext) int {
 	return formCore
 }
 
-// line returns the message's line in the form a connection with the
-// extensions ext receives, formatting it on first use.
-func (m *roomMsg) line(ext spec.Ext) []byte {
-	if m.form(ext) == formExt {
-		if m.ext == nil {
-			m.ext = wire(spec.MessageLine(m.id, spec.FormatMsgTime(m.at), m.room, m.user, m.text))
-		}
-		return m.ext
+// serverLine returns the message's line in form f. Each use formats it
+// anew: a delivery formats it once into the room's buffer (room.queue),
+// a replay of the history into the newcomer's reply, and the message keeps
+// no copy of its own.
+func (m *roomMsg) serverLine(f int) spec.ServerLine {
+	if f == formExt {
+		return spec.MessageLine(m.id, spec.FormatMsgTime(m.at), m.room, m.user, m.text)
 	}
-	if m.core == nil {
-		m.core = wire(spec.RoomLine(m.room, m.user, m.text))
-	}
-	return m.core
+	return spec.RoomLine(m.room, m.user, m.text)
 }
 
 // history is a room's last spec.HistoryLen room messages (JOIN-6, MSG-3),
@@ -78,7 +72,8 @@ func (h *history) add(m *roomMsg) {
 func (h *history) appendTo(b []byte, ext spec.Ext) []byte {
 	start := (h.next - h.n + len(h.msgs)) % len(h.msgs)
 	for i := range h.n {
-		b = append(b, h.msgs[(start+i)%len(h.msgs)].line(ext)...)
+		m := h.msgs[(start+i)%len(h.msgs)]
+		b = m.serverLine(m.form(ext)).AppendWire(b)
 	}
 	return b
 }

@@ -438,6 +438,11 @@ func (l *loop) send(c *client, line []byte) {
 // wire formats line once, with its CRLF, into a slice of the right size:
 // the bytes that go to every recipient.
 func wire(line spec.ServerLine) []byte {
+	return line.AppendWire(make([]byte, 0, wireSize(line)))
+}
+
+// wireSize returns at least the length of line on the wire, with its CRLF.
+func wireSize(line spec.ServerLine) int {
 	n := len("PRIVMSG ") + len(line.Room) + 1 + len(line.User) + 1 + len(line.Text) + len("\r\n")
 	if line.Time != "" {
 		n += len(" 18446744073709551615 ") + len(line.Time) // MESSAGE, HISTORY
@@ -445,7 +450,7 @@ func wire(line spec.ServerLine) []byte {
 	for _, s := range line.List {
 		n += 1 + len(s)
 	}
-	return line.AppendWire(make([]byte, 0, n))
+	return n
 }
 
 // reply formats one line for c alone.

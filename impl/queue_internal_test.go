@@ -3,7 +3,10 @@ package impl
 import (
 	"bytes"
 	"fmt"
+	"strings"
 	"testing"
+
+	"roomchat.dev/roomchat/spec"
 )
 
 // TestRoomMessagesShareAnEntry: the messages of a room that a member
@@ -30,11 +33,11 @@ func TestRoomMessagesShareAnEntry(t *testing.T) {
 		return s
 	}
 
-	push(r.queue(formCore, []byte("ROOM #r alice one\r\n")))
-	push(r.queue(formCore, []byte("ROOM #r alice two\r\n")))
+	push(r.queue(formCore, spec.RoomLine("#r", "alice", "one")))
+	push(r.queue(formCore, spec.RoomLine("#r", "alice", "two")))
 	push([]byte("OK x\r\n"))
-	push(r.queue(formCore, []byte("ROOM #r alice three\r\n")))
-	push(r.queue(formExt, []byte("MESSAGE 4 t #r alice four\r\n")))
+	push(r.queue(formCore, spec.RoomLine("#r", "alice", "three")))
+	push(r.queue(formExt, spec.MessageLine(4, "t", "#r", "alice", "four")))
 	got, wantEntries := entries(), []string{
 		"ROOM #r alice one\r\nROOM #r alice two\r\n",
 		"OK x\r\n",
@@ -49,7 +52,7 @@ func TestRoomMessagesShareAnEntry(t *testing.T) {
 	n := len(q.local.lines)
 	first := &r.out[formCore][0]
 	for i := 0; &r.out[formCore][0] == first; i++ { // until a new buffer is begun
-		push(r.queue(formCore, fmt.Appendf(nil, "ROOM #r bob %d %s\r\n", i, bytes.Repeat([]byte("x"), 200))))
+		push(r.queue(formCore, spec.RoomLine("#r", "bob", fmt.Sprint(i, " ", strings.Repeat("x", 200)))))
 	}
 	if got := len(q.local.lines) - n; got != 2 {
 		t.Fatalf("%d entries for the messages of two buffers, want 2", got)

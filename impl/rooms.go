@@ -30,16 +30,17 @@ type room struct {
 // roomChunk is the size of a room's buffers of queued messages.
 const roomChunk = 16 << 10
 
-// queue copies line, a message in form f, into r's buffer for that form,
-// and returns the copy, whose capacity runs on to the end of the buffer
-// so that the queue of a member it goes to can tell what follows it.
-func (r *room) queue(f int, line []byte) []byte {
+// queue formats line, a message in form f, into r's buffer for that form,
+// and returns its bytes there, whose capacity runs on to the end of the
+// buffer so that the queue of a member it goes to can tell what follows
+// it.
+func (r *room) queue(f int, line spec.ServerLine) []byte {
 	b := r.out[f]
-	if cap(b)-len(b) < len(line) {
-		b = make([]byte, 0, max(roomChunk, len(line)))
+	if size := wireSize(line); cap(b)-len(b) < size {
+		b = make([]byte, 0, max(roomChunk, size))
 	}
 	n := len(b)
-	r.out[f] = append(b, line...)
+	r.out[f] = line.AppendWire(b)
 	return r.out[f][n:]
 }
 
@@ -154,7 +155,7 @@ func (l *loop) deliver(r *room, m *roomMsg) {
 	for _, c := range r.members {
 		f := m.form(c.ext)
 		if queued[f] == nil {
-			queued[f] = r.queue(f, m.line(c.ext))
+			queued[f] = r.queue(f, m.serverLine(f))
 		}
 		l.send(c, queued[f])
 	}
