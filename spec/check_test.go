@@ -130,3 +130,20 @@ func FuzzCheckLine(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckLineEachByte puts every byte value at every position of lines of
+// printable ASCII, of lengths around the eight bytes CheckLine looks at
+// together, and compares the verdict with checkLineRef's.
+func TestCheckLineEachByte(t *testing.T) {
+	for n := 1; n <= 17; n++ {
+		for pos := range n {
+			for b := range 256 {
+				line := []byte(strings.Repeat("~ Az", 5)[:n])
+				line[pos] = byte(b)
+				if got, want := spec.CheckLine(line), checkLineRef(line); got != want {
+					t.Fatalf("CheckLine(%q) = %q, want %q", line, got, want)
+				}
+			}
+		}
+	}
+}
