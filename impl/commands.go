@@ -45,10 +45,10 @@ type command struct {
 	run func(l *loop, c *client, cmd spec.Command)
 }
 
-// commands is the dispatch table, keyed by the kind of client line. On a
-// connection that enabled rooms, roomsCommands (multi.go) replaces some of
-// its entries.
-var commands = map[spec.Kind]command{
+// commands is the dispatch table, indexed by the kind of client line (an
+// array: it is looked up for every line). On a connection that enabled
+// rooms, roomsCommands (multi.go) replaces some of its entries.
+var commands = [spec.KindCount]command{
 	spec.Username: {unnamed, (*loop).username},
 	spec.Join:     {named, (*loop).join},
 	spec.Leave:    {inRoom, (*loop).leave},
@@ -79,7 +79,7 @@ func (l *loop) dispatch(c *client, it item) {
 	}
 	cmd := commands[it.cmd.Kind]
 	if c.ext.Has(spec.ExtRooms) {
-		if m, ok := roomsCommands[it.cmd.Kind]; ok {
+		if m := roomsCommands[it.cmd.Kind]; m.run != nil {
 			cmd = m
 		}
 	}

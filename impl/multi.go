@@ -17,8 +17,8 @@ import "roomchat.dev/roomchat/spec"
 // roomsCommands replaces entries of commands on a connection that enabled
 // rooms. Their checks come in the order of MULTI-2 to MULTI-6: usage
 // (spec.ParseCommandWith), a name (the precondition), the room name, then
-// the user's rooms.
-var roomsCommands = map[spec.Kind]command{
+// the user's rooms. The other kinds have no entry (run is nil).
+var roomsCommands = [spec.KindCount]command{
 	spec.Join:  {named, (*loop).addRoom},
 	spec.Leave: {named, (*loop).leaveNamed},
 	spec.Msg:   {named, (*loop).msgNamed},

@@ -29,6 +29,10 @@ const (
 	Login    // LOGIN <name> <password> (ACCT-2)
 	Password // PASSWORD <old> <new> (ACCT-4)
 	History  // HISTORY <room> <before> <limit> (HIST-3)
+
+	// KindCount is the number of kinds: tables indexed by Kind have this
+	// length.
+	KindCount = iota
 )
 
 // shape is how a command's arguments are laid out after its word.
@@ -57,8 +61,10 @@ type commandSpec struct {
 	ext  Ext
 }
 
-// commandTable describes every command word (GRAM-1, GRAM-2).
-var commandTable = map[Kind]commandSpec{
+// commandTable describes every command word (GRAM-1, GRAM-2), indexed by
+// kind; the kinds of no command word (Empty, Text) have no word. Parsing
+// looks a line's kind up in it, so it is an array, not a map.
+var commandTable = [KindCount]commandSpec{
 	Username: {"USERNAME", oneArg, "USERNAME <name>", false, 0},
 	Join:     {"JOIN", oneArg, "JOIN <room>", false, 0},
 	Leave:    {"LEAVE", noArgs, "LEAVE", false, 0},
@@ -77,7 +83,8 @@ var commandTable = map[Kind]commandSpec{
 
 // roomsTable gives the commands whose arguments change on a connection
 // that enabled rooms: each names the room it acts on (PROTOCOL.md 13.4).
-var roomsTable = map[Kind]commandSpec{
+// The other kinds have no word here.
+var roomsTable = [KindCount]commandSpec{
 	Leave: {"LEAVE", oneArg, "LEAVE <room>", false, 0},
 	Msg:   {"MSG", targetText, "MSG <room> <text>", false, 0},
 	Users: {"USERS", oneArg, "USERS <room>", false, 0},
@@ -87,18 +94,29 @@ var roomsTable = map[Kind]commandSpec{
 // ext.
 func specOf(k Kind, ext Ext) commandSpec {
 	if ext.Has(ExtRooms) {
-		if c, ok := roomsTable[k]; ok {
+		if c, ok := lookup(&roomsTable, k); ok {
 			return c
 		}
 	}
-	return commandTable[k]
+	c, _ := lookup(&commandTable, k)
+	return c
+}
+
+// lookup returns the entry of kind k in table, and whether it has one.
+func lookup(table *[KindCount]commandSpec, k Kind) (commandSpec, bool) {
+	if int(k) >= len(table) || table[k].word == "" {
+		return commandSpec{}, false
+	}
+	return table[k], true
 }
 
 // kindByWord maps a command word to its kind.
 var kindByWord = func() map[string]Kind {
 	m := make(map[string]Kind, len(commandTable))
 	for k, c := range commandTable {
-		m[c.word] = k
+		if c.word != "" {
+			m[c.word] = Kind(k)
+		}
 	}
 	return m
 }()
@@ -111,7 +129,7 @@ func (k Kind) String() string {
 	case Text:
 		return "text"
 	}
-	if c, ok := commandTable[k]; ok {
+	if c, ok := lookup(&commandTable, k); ok {
 		return c.word
 	}
 	return "Kind(?)"
@@ -263,8 +281,8 @@ func (c Command) String() string {
 	case Text:
 		return c.Text
 	}
-	spec := commandTable[c.Kind]
-	if r, ok := roomsTable[c.Kind]; ok && c.Arg != "" {
+	spec, _ := lookup(&commandTable, c.Kind)
+	if r, ok := lookup(&roomsTable, c.Kind); ok && c.Arg != "" {
 		spec = r // the room a command names with rooms enabled (13.4)
 	}
 	switch spec.shape {
