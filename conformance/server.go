@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -354,20 +355,45 @@ func (s *execServer) removeDir() {
 }
 
 // portsGiven remembers the ports freePort has handed out, so that two
-// servers started at about the same time are never told the same port: the
-// kernel may hand a port out again as soon as it is closed.
+// servers started at about the same time are never told the same port.
 var portsGiven struct {
 	sync.Mutex
 	m map[int]bool
 }
 
-// freePort asks the kernel for a free TCP port on 127.0.0.1 that this
-// process has not handed out before.
+// freePort's ports lie below the ports the kernel hands out for a listener
+// on port 0 (32768 and up on Linux, 49152 and up on most other systems).
+// A server that is told a port binds it some time later, after its start
+// (a database to open, say); had the port come from the kernel, another
+// process asking it for any port meanwhile (a test of another package,
+// running in parallel) could be given the same one, and the probe of
+// waitReady would reach that process's server instead.
+const (
+	portLow  = 20000
+	portHigh = 32768
+)
+
+// freePort returns a TCP port on 127.0.0.1, between portLow and portHigh,
+// that is free now and that this process has not handed out before; if it
+// finds none, it asks the kernel for one.
 func freePort() (int, error) {
 	portsGiven.Lock()
 	defer portsGiven.Unlock()
 	if portsGiven.m == nil {
 		portsGiven.m = map[int]bool{}
+	}
+	for range 100 {
+		port := portLow + rand.IntN(portHigh-portLow)
+		if portsGiven.m[port] {
+			continue
+		}
+		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue // in use
+		}
+		l.Close()
+		portsGiven.m[port] = true
+		return port, nil
 	}
 	for tries := 0; ; tries++ {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
