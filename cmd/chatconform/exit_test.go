@@ -51,16 +51,19 @@ func TestPreflight(t *testing.T) {
 		t.Skip("no sh")
 	}
 	dir := scriptDir(t, map[string]string{"user_ok": "USER-1\n" + passes, "user_bad": "USER-1\n" + fails})
+	web := httptest.NewServer(http.NotFoundHandler())
+	defer web.Close()
+	webAddr := strings.TrimPrefix(web.URL, "http://")
+	greeter := startGreeter(t)
+	// A port nothing listens on, taken after the servers above: the kernel
+	// may hand a closed port out again at once, and it once gave this one
+	// to the web server when it was taken first.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	closed := ln.Addr().String()
 	ln.Close()
-	web := httptest.NewServer(http.NotFoundHandler())
-	defer web.Close()
-	webAddr := strings.TrimPrefix(web.URL, "http://")
-	greeter := startGreeter(t)
 
 	for _, tc := range []struct {
 		name string
