@@ -56,9 +56,10 @@ type Comparison struct {
 	Scenario string        `json:"scenario,omitempty"`
 	Reps     int           `json:"reps"`
 	Variants []VariantInfo `json:"variants"`
-	Runs     []CompareRun  `json:"runs"`    // in the order run
-	Summary  []SummaryRow  `json:"summary"` // one row per figure
-	OK       bool          `json:"ok"`      // every run passed every check
+	Machine  *Machine      `json:"machine,omitempty"` // what the machine's basic operations cost
+	Runs     []CompareRun  `json:"runs"`              // in the order run
+	Summary  []SummaryRow  `json:"summary"`           // one row per figure
+	OK       bool          `json:"ok"`                // every run passed every check
 }
 
 // VariantInfo says what a variant ran.
@@ -155,7 +156,7 @@ func joinFigure(f func(*Usage) float64) func(*Report) (float64, bool) {
 // returns an error if a run could not be made.
 func Compare(ctx context.Context, cfg Config, stderr io.Writer) (*Comparison, error) {
 	vs := cfg.variants()
-	cmp := &Comparison{Scenario: cfg.Scenario, Reps: cfg.Reps, OK: true}
+	cmp := &Comparison{Scenario: cfg.Scenario, Reps: cfg.Reps, OK: true, Machine: probeMachine()}
 	for _, v := range vs {
 		cmp.Variants = append(cmp.Variants, VariantInfo{Name: v.name, Exec: v.cfg.Exec, Dialect: v.cfg.Dialect, Rooms: v.cfg.IdleRooms})
 	}
@@ -252,6 +253,9 @@ func (c *Comparison) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, "; idle connections in %d rooms", v.Rooms)
 		}
 		b.WriteString(")\n")
+	}
+	if c.Machine != nil {
+		fmt.Fprintf(&b, "machine   %s\n", c.Machine)
 	}
 	for _, r := range c.Runs {
 		fmt.Fprintf(&b, "round %-3d %-7s %s\n", r.Round, r.Variant, runLine(r.Report))
