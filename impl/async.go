@@ -226,7 +226,7 @@ func (l *loop) resumeIfFree(c *client) {
 // submitted task still receives its result, which changes the accounts if
 // it stored one, and delivers nothing (HIST-5).
 func (l *loop) dropTask(c *client) {
-	c.holding, c.held, c.heldBytes = false, nil, 0
+	c.holding, c.held = false, nil
 	if t := c.task; t != nil && (t.waiting || t.step == stepToken) {
 		l.abandon(c)
 	}
@@ -321,8 +321,8 @@ func (l *loop) onFetched(f store.Fetched) {
 		return
 	}
 	l.actor = c
-	held := c.held
-	c.holding, c.held, c.heldBytes = false, nil, 0
+	held := c.held.take()
+	c.holding, c.held = false, nil
 	if f.Err != nil {
 		l.log.Error("store read failed", "conn", c.id, "err", f.Err)
 		l.reply(c, spec.ErrorLine(spec.ErrStorageFailed))
@@ -336,23 +336,49 @@ func (l *loop) onFetched(f store.Fetched) {
 	l.finish(c)
 }
 
+// heldLines are the lines held for a client while its HISTORY fetch is in
+// flight, and their bytes.
+type heldLines struct {
+	lines [][]byte
+	bytes int
+}
+
+// take returns the lines of h, which may be nil.
+func (h *heldLines) take() [][]byte {
+	if h == nil {
+		return nil
+	}
+	return h.lines
+}
+
+// size returns the bytes of h, which may be nil.
+func (h *heldLines) size() int {
+	if h == nil {
+		return 0
+	}
+	return h.bytes
+}
+
 // hold queues line to c, which waits for a fetch, after the reply to come:
 // what other items queue to c meanwhile follows the HISTORY lines, as
 // ORDER-1 places it. It counts against MaxQueueBytes as queued output.
 func (l *loop) hold(c *client, line []byte) {
-	if c.out.pendingBytes()+c.heldBytes+len(line) > l.cfg.MaxQueueBytes {
+	if c.out.pendingBytes()+c.held.size()+len(line) > l.cfg.MaxQueueBytes {
 		l.doom(c, closeCause{reason: SlowConsumer, detail: "output queue over MaxQueueBytes"})
 		return
 	}
-	c.held = append(c.held, line)
-	c.heldBytes += len(line)
+	if c.held == nil {
+		c.held = new(heldLines)
+	}
+	c.held.lines = append(c.held.lines, line)
+	c.held.bytes += len(line)
 }
 
 // releaseHeld queues what was held for c, without the reply it waited for:
 // the shutdown abandons the fetch.
 func (l *loop) releaseHeld(c *client) {
-	held := c.held
-	c.holding, c.held, c.heldBytes = false, nil, 0
+	held := c.held.take()
+	c.holding, c.held = false, nil
 	for _, line := range held {
 		l.send(c, line)
 	}

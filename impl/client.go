@@ -84,9 +84,10 @@ type client struct {
 	// (async.go), or nil. Its reader stays paused meanwhile.
 	task *task
 	// While a HISTORY fetch is in flight (holding, below), the lines
-	// queued to the client are held, to follow its reply (loop.hold).
-	held      [][]byte
-	heldBytes int
+	// queued to the client are held, to follow its reply (loop.hold); nil
+	// until the first is. A pointer, not the lines themselves: few
+	// clients ever fetch, and every connection pays for the struct.
+	held *heldLines
 	// Failed logins (ACCT-5, logins.go): how many, and until when its
 	// reader stays paused after the last one (a now() reading; 0: not
 	// paused). wakeGen, below, tells its current wakeup from stale ones.

@@ -91,7 +91,7 @@ func (l *loop) doom(c *client, why closeCause) {
 	c.phase = phaseDoomed
 	c.cause = why
 	c.out.close(abort)
-	c.held, c.heldBytes = nil, 0
+	c.held = nil
 	l.doomed = append(l.doomed, c)
 }
 

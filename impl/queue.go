@@ -49,8 +49,14 @@ func putBatch(b *batch) {
 // held during I/O.
 type outQueue struct {
 	// Owned by the loop: the lines of the current turn, not yet handed
-	// over, and their bytes. urgent: one of them answers the client's own
-	// line (flush.go). listed: the client is on loop.handing.
+	// over, and their bytes. The last entry is kept apart in tail, where
+	// the room messages that follow it in their room's buffer extend it
+	// (follows), so that queuing one to a member touches the member's
+	// struct alone, not its batch; local holds the entries before it, and
+	// is nil until there are any. urgent: one of the lines answers the
+	// client's own line (flush.go). listed: the client is on
+	// loop.handing.
+	tail       []byte
 	local      *batch
 	localBytes int
 	urgent     bool
@@ -105,14 +111,11 @@ func (q *outQueue) push(line []byte, maxBytes, highWater int, over, urgent bool)
 	if total > maxBytes {
 		return false, false, false
 	}
-	if q.local == nil {
-		q.local = getBatch()
-	}
-	if n := len(q.local.lines); n > 0 && follows(q.local.lines[n-1], line) {
-		last := q.local.lines[n-1]
-		q.local.lines[n-1] = last[:len(last)+len(line)]
+	if n := len(q.tail); n > 0 && follows(q.tail, line) {
+		q.tail = q.tail[:n+len(line)]
 	} else {
-		q.local.lines = append(q.local.lines, line)
+		q.closeTail()
+		q.tail = line
 	}
 	q.localBytes += len(line)
 	q.urgent = q.urgent || urgent
@@ -122,6 +125,19 @@ func (q *outQueue) push(line []byte, maxBytes, highWater int, over, urgent bool)
 	first = !q.listed
 	q.listed = true
 	return hot, true, first
+}
+
+// closeTail moves the open entry of the turn, if any, to the end of the
+// turn's batch.
+func (q *outQueue) closeTail() {
+	if q.tail == nil {
+		return
+	}
+	if q.local == nil {
+		q.local = getBatch()
+	}
+	q.local.lines = append(q.local.lines, q.tail)
+	q.tail = nil
 }
 
 // follows reports whether b begins where a ends, in the same array, as the
@@ -139,7 +155,7 @@ func follows(a, b []byte) bool {
 // the loop calls it, once a turn for a queue that push listed.
 func (q *outQueue) handOver(window, now time.Duration) wakeAction {
 	q.listed = false
-	if q.local == nil {
+	if q.local == nil && q.tail == nil {
 		return writerBusy // closed meanwhile: close took them, or dropped them
 	}
 	urgent := q.urgent
@@ -161,17 +177,24 @@ func (q *outQueue) handOver(window, now time.Duration) wakeAction {
 // already. q.mu must be held, by the loop.
 func (q *outQueue) mergeLocked() {
 	q.urgent = false
-	if q.local == nil {
+	if q.local == nil && q.tail == nil {
 		return
 	}
-	if q.fill == nil {
+	switch {
+	case q.fill == nil && q.local != nil:
 		q.fill, q.local = q.local, nil
-	} else {
+	case q.fill == nil:
+		q.fill = getBatch()
+	case q.local != nil:
 		q.fill.lines = append(q.fill.lines, q.local.lines...)
 		clear(q.local.lines)
 		q.local.lines = q.local.lines[:0]
 		putBatch(q.local)
 		q.local = nil
+	}
+	if q.tail != nil {
+		q.fill.lines = append(q.fill.lines, q.tail)
+		q.tail = nil
 	}
 	q.pending.Add(int64(q.localBytes))
 	q.localBytes = 0

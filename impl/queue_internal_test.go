@@ -27,7 +27,7 @@ func TestRoomMessagesShareAnEntry(t *testing.T) {
 	}
 	entries := func() []string {
 		var s []string
-		for _, e := range q.local.lines {
+		for _, e := range q.turn() {
 			s = append(s, string(e))
 		}
 		return s
@@ -49,15 +49,28 @@ func TestRoomMessagesShareAnEntry(t *testing.T) {
 	}
 
 	// Messages past the end of the room's buffer start a new entry.
-	n := len(q.local.lines)
+	n := len(q.turn())
 	first := &r.out[formCore][0]
 	for i := 0; &r.out[formCore][0] == first; i++ { // until a new buffer is begun
 		push(r.queue(formCore, spec.RoomLine("#r", "bob", fmt.Sprint(i, " ", strings.Repeat("x", 200)))))
 	}
-	if got := len(q.local.lines) - n; got != 2 {
+	if got := len(q.turn()) - n; got != 2 {
 		t.Fatalf("%d entries for the messages of two buffers, want 2", got)
 	}
-	if all := bytes.Join(q.local.lines, nil); !bytes.Equal(all, want) || q.localBytes != len(want) {
+	if all := bytes.Join(q.turn(), nil); !bytes.Equal(all, want) || q.localBytes != len(want) {
 		t.Fatalf("the batch holds %d bytes, %d counted, that differ from the %d pushed", len(all), q.localBytes, len(want))
 	}
+}
+
+// turn returns the entries of the lines pushed this turn, the open one
+// last.
+func (q *outQueue) turn() [][]byte {
+	var lines [][]byte
+	if q.local != nil {
+		lines = append(lines, q.local.lines...)
+	}
+	if q.tail != nil {
+		lines = append(lines, q.tail)
+	}
+	return lines
 }

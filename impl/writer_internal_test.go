@@ -124,7 +124,7 @@ func TestOneWriteATurn(t *testing.T) {
 
 	before := bob.socket.writes.Load()
 	h.l.onRead(readEvent{c: x.client, line: []byte("QUIT")})
-	if bob.out.writing || bob.out.local == nil || len(bob.out.local.lines) != 2 || !slices.Contains(h.l.handing, bob.client) {
+	if bob.out.writing || len(bob.out.turn()) != 2 || !slices.Contains(h.l.handing, bob.client) {
 		t.Fatalf("bob's lines do not wait for the end of the turn: writing %v, %d bytes of the turn", bob.out.writing, bob.out.localBytes)
 	}
 	h.l.settle()
