@@ -126,6 +126,11 @@ func TestRoomsOneQueue(t *testing.T) {
 		syncRecorders(senders...)
 		mPongs = append(mPongs, rm.sync())
 	}
+	// Each sender's PONG of the rounds may come before the last lines of
+	// the others (PING is no barrier across clients). By m's PONG every
+	// line is processed, so a PING of each sender now comes after all
+	// that was queued to it.
+	syncRecorders(senders...)
 
 	// m, round by round: exactly that round's lines of every sender.
 	lines := rm.snapshot()
