@@ -61,7 +61,11 @@ type loop struct {
 	handing   []*client  // clients the turn queued lines for (outQueue.handOver)
 	starting  []*client  // clients whose writer starts when the turn is done (writer.go)
 	gateEpoch uint64     // see client.gateMark
-	scratch   []*client  // reused by the gate
+	// turnClock is the server's clock as read for the current turn's
+	// activity stamps, if turnClockRead (activeNow).
+	turnClock     time.Duration
+	turnClockRead bool
+	scratch       []*client // reused by the gate
 	// The stall timer (flow.go) fires when a hot client's stall budget or a
 	// postponed line's wait runs out; the lists hold the clients it checks.
 	stallers   []*client // clients that some line waits for
@@ -219,6 +223,7 @@ func (l *loop) fromReader(ev readEvent) {
 // report nothing more.
 func (l *loop) endTurn() {
 	l.taken = 0
+	l.turnClockRead = false
 	l.startWriters()
 	for len(l.inline) > 0 {
 		evs := l.inline
@@ -257,7 +262,7 @@ func (l *loop) moreReads() {
 // starts when there is something to write (loop.send).
 func (l *loop) register(c *client) {
 	l.clients[c] = struct{}{}
-	c.lastActive = l.srv.clock.now()
+	c.lastActive = l.activeNow()
 	c.idleElem = l.idle.PushBack(c)
 	l.armIdle()
 	if l.clustered() {
