@@ -185,7 +185,9 @@ func TestPlainRelayEcho(t *testing.T) {
 	if code != 1 || rep == nil || rep.OK {
 		t.Fatalf("exit %d, report %+v\nstderr:\n%s", code, rep, stderr)
 	}
-	if l := rep.Load; l.Garbled != 2*20 || l.Lost != 0 || l.Delivered != l.Expected {
+	// The run ends when every expected line has arrived; echoes still on
+	// their way then are not counted, so only some of the 2×20 may be.
+	if l := rep.Load; l.Garbled == 0 || l.Garbled > 2*20 || l.Lost != 0 || l.Delivered != l.Expected {
 		t.Errorf("load: %+v", l)
 	}
 	if !strings.Contains(strings.Join(rep.Problems, "\n"), `first "END 0"`) {
