@@ -159,16 +159,7 @@ func TestWriteGroup(t *testing.T) {
 	}
 	pairs := make([]pair, 3)
 	for i := range pairs {
-		peer, err := net.Dial("tcp", ln.Addr().String())
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer peer.Close()
-		conn, err := ln.Accept()
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
+		conn, peer := acceptPair(t, ln)
 		pairs[i] = pair{c: newClient(srv, uint64(i+1), conn), peer: peer}
 	}
 	if pairs[0].c.raw == nil {
@@ -243,4 +234,21 @@ func TestWriteGroup(t *testing.T) {
 	if len(writerOut) != 0 {
 		t.Fatalf("%d reports to the loop, want none", len(writerOut))
 	}
+}
+
+// acceptPair dials ln and returns both ends of the connection, the
+// accepted one first; they are closed when the test ends.
+func acceptPair(t *testing.T, ln net.Listener) (conn, peer net.Conn) {
+	t.Helper()
+	peer, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { peer.Close() })
+	conn, err = ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn, peer
 }

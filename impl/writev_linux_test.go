@@ -86,16 +86,7 @@ func TestWriteVectoredSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	peer, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer peer.Close()
-	conn, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
+	conn, peer := acceptPair(t, ln)
 	// Small socket buffers, so that the batch below is far more than
 	// they hold.
 	peer.(*net.TCPConn).SetReadBuffer(16 << 10)
