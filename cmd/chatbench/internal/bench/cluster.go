@@ -211,6 +211,7 @@ func nodeResults(cfg *Config, before, after []*procSample, delivered []int64) ([
 		}
 		if total != nil {
 			total.CPUSeconds += u.CPUSeconds
+			total.SystemSeconds += u.SystemSeconds
 			total.RSSBeforeKB += u.RSSBeforeKB
 			total.RSSAfterKB += u.RSSAfterKB
 			total.PeakRSSKB += u.PeakRSSKB

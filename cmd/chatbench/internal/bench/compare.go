@@ -106,6 +106,12 @@ var figures = []figure{
 		}
 		return r.Load.Server.CPUSeconds, true
 	}},
+	{"server system cpu", "s", func(r *Report) (float64, bool) {
+		if r.Load == nil || r.Load.Server == nil {
+			return 0, false
+		}
+		return r.Load.Server.SystemSeconds, true
+	}},
 	{"latency p50", "µs", loadFigure(func(l *LoadResult) float64 { return l.Latency.P50 })},
 	{"latency p99", "µs", loadFigure(func(l *LoadResult) float64 { return l.Latency.P99 })},
 	{"latency p99.9", "µs", loadFigure(func(l *LoadResult) float64 { return l.Latency.P999 })},
@@ -340,7 +346,7 @@ func runLine(r *Report) string {
 	if l := r.Load; l != nil {
 		s := fmt.Sprintf("%d/%d delivered in %s", l.Delivered, l.Expected, seconds(l.Seconds))
 		if u := l.Server; u != nil {
-			s += fmt.Sprintf("; CPU %.2fs = %.3f µs/delivery", u.CPUSeconds, u.CPUPerDeliveryUS)
+			s += fmt.Sprintf("; CPU %.2fs (system %.2fs) = %.3f µs/delivery", u.CPUSeconds, u.SystemSeconds, u.CPUPerDeliveryUS)
 		}
 		s += fmt.Sprintf("; p50 %s p99 %s", micros(l.Latency.P50), micros(l.Latency.P99))
 		parts = append(parts, s)

@@ -26,9 +26,12 @@
 // arrived is lost. Latency is receive time minus the payload's send time,
 // on the same machine's clock.
 //
-// The server's CPU time (utime+stime of /proc/PID/stat) and RSS are read
-// just before the senders start and just after the drain barrier, when the
-// PID is known: the server was started by -exec, or -pid was given.
+// The server's CPU time (utime+stime of /proc/PID/stat, with stime, the
+// kernel's part, also on its own) and RSS are read just before the
+// senders start and just after the drain barrier, when the PID is known:
+// the server was started by -exec, or -pid was given. A comparison also
+// reports what a system call and a page fault cost on the machine
+// (machine.go), since the kernel's part moves with them.
 //
 // # The stall scenario
 //

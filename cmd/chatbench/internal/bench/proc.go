@@ -17,6 +17,7 @@ const clockTicks = 100
 // procSample is one reading of a process's counters from /proc.
 type procSample struct {
 	cpu   float64 // utime + stime, seconds
+	sys   float64 // stime alone: the kernel's part
 	rssKB int64   // VmRSS
 	hwmKB int64   // VmHWM, the peak RSS
 }
@@ -27,7 +28,7 @@ func sample(pid int) *procSample {
 	if pid == 0 {
 		return nil
 	}
-	cpu, err := readCPU(pid)
+	user, sys, err := readCPU(pid)
 	if err != nil {
 		return nil
 	}
@@ -35,14 +36,14 @@ func sample(pid int) *procSample {
 	if err != nil {
 		return nil
 	}
-	return &procSample{cpu: cpu, rssKB: statusKB(status, "VmRSS:"), hwmKB: statusKB(status, "VmHWM:")}
+	return &procSample{cpu: user + sys, sys: sys, rssKB: statusKB(status, "VmRSS:"), hwmKB: statusKB(status, "VmHWM:")}
 }
 
-// readCPU returns utime + stime of pid in seconds, from /proc/PID/stat.
-func readCPU(pid int) (float64, error) {
+// readCPU returns utime and stime of pid in seconds, from /proc/PID/stat.
+func readCPU(pid int) (user, sys float64, err error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	return parseStatCPU(b)
 }
@@ -50,21 +51,21 @@ func readCPU(pid int) (float64, error) {
 // parseStatCPU extracts utime and stime, fields 14 and 15 of
 // /proc/PID/stat. The second field, the command name in parentheses, may
 // hold spaces and parentheses itself, so the count starts after its last ')'.
-func parseStatCPU(b []byte) (float64, error) {
+func parseStatCPU(b []byte) (user, sys float64, err error) {
 	i := bytes.LastIndexByte(b, ')')
 	if i < 0 {
-		return 0, fmt.Errorf("malformed /proc stat %q", b)
+		return 0, 0, fmt.Errorf("malformed /proc stat %q", b)
 	}
 	f := bytes.Fields(b[i+1:]) // f[0] is field 3, the state
 	if len(f) < 13 {
-		return 0, fmt.Errorf("short /proc stat %q", b)
+		return 0, 0, fmt.Errorf("short /proc stat %q", b)
 	}
 	utime, err1 := strconv.ParseInt(string(f[11]), 10, 64)
 	stime, err2 := strconv.ParseInt(string(f[12]), 10, 64)
 	if err1 != nil || err2 != nil {
-		return 0, fmt.Errorf("malformed /proc stat %q", b)
+		return 0, 0, fmt.Errorf("malformed /proc stat %q", b)
 	}
-	return float64(utime+stime) / clockTicks, nil
+	return float64(utime) / clockTicks, float64(stime) / clockTicks, nil
 }
 
 // statusKB returns the value in kB of a line "Key:   1234 kB" of
@@ -85,7 +86,12 @@ func statusKB(status []byte, key string) int64 {
 
 // Usage is what the server used over a measured phase.
 type Usage struct {
-	CPUSeconds       float64 `json:"cpu_seconds"` // utime + stime, 10 ms resolution
+	CPUSeconds float64 `json:"cpu_seconds"` // utime + stime, 10 ms resolution
+	// SystemSeconds is the kernel's part of CPUSeconds (stime): system
+	// calls, the network stack, page faults. It tells how much of a
+	// server's cost depends on what the machine charges for these
+	// (Machine).
+	SystemSeconds    float64 `json:"system_seconds"`
 	CPUPerDeliveryUS float64 `json:"cpu_us_per_delivery"`
 	RSSBeforeKB      int64   `json:"rss_before_kb"`
 	RSSAfterKB       int64   `json:"rss_after_kb"`
@@ -94,7 +100,7 @@ type Usage struct {
 
 func usage(before, after *procSample, deliveries int64) *Usage {
 	u := &Usage{
-		CPUSeconds:  after.cpu - before.cpu,
+		CPUSeconds: after.cpu - before.cpu, SystemSeconds: after.sys - before.sys,
 		RSSBeforeKB: before.rssKB, RSSAfterKB: after.rssKB, PeakRSSKB: after.hwmKB,
 	}
 	if deliveries > 0 {

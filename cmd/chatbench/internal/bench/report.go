@@ -80,8 +80,8 @@ func (r *Report) WriteText(w io.Writer) error {
 			line("server", "CPU %.2fs (±0.01 a node) = %.3f µs per delivery, the sum of %d nodes (node 1's with its NATS server); RSS %s -> %s",
 				u.CPUSeconds, u.CPUPerDeliveryUS, len(l.Nodes), kb(u.RSSBeforeKB), kb(u.RSSAfterKB))
 		} else if u != nil {
-			line("server", "CPU %.2fs (±0.01) = %.3f µs per delivery; RSS %s -> %s (peak %s)",
-				u.CPUSeconds, u.CPUPerDeliveryUS, kb(u.RSSBeforeKB), kb(u.RSSAfterKB), kb(u.PeakRSSKB))
+			line("server", "CPU %.2fs (±0.01; system %.2fs) = %.3f µs per delivery; RSS %s -> %s (peak %s)",
+				u.CPUSeconds, u.SystemSeconds, u.CPUPerDeliveryUS, kb(u.RSSBeforeKB), kb(u.RSSAfterKB), kb(u.PeakRSSKB))
 		}
 		for _, n := range l.Nodes {
 			fmt.Fprintf(&b, "  node %-4d%d clients received %d", n.Node, n.Clients, n.Delivered)
