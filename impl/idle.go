@@ -19,9 +19,9 @@ func (l *loop) touch(c *client) {
 
 // activeNow returns the time to record as a client's last activity: the
 // server's clock, read once a turn of the loop. A turn takes at most
-// turnReads lines from readers, well under a millisecond, against an
-// idle timeout of seconds; and a clock read for every line was a
-// twentieth of the loop's work for a line flat out.
+// turnReads lines from readers, a few milliseconds even in a big room,
+// against an idle timeout of seconds; and a clock read for every line
+// was a few per cent of the loop's work flat out.
 func (l *loop) activeNow() time.Duration {
 	if !l.turnClockRead {
 		l.turnClock, l.turnClockRead = l.srv.clock.now(), true
