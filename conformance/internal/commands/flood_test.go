@@ -92,3 +92,33 @@ func TestFloodRecord(t *testing.T) {
 		}
 	})
 }
+
+// TestNewFlood checks a flood's bytes and round offsets against fill, and
+// that it is built in one allocation: the size computed beforehand is
+// exact, for templates with no %d, one, and several.
+func TestNewFlood(t *testing.T) {
+	for _, tmpls := range [][]string{
+		{"PING"},
+		{"PRIVMSG bob %d ...."},
+		{"%d", "MSG #r %d and %d%d", "x%"},
+	} {
+		for _, count := range []int{1, 9, 10, 99, 100, 1234} {
+			f := newFlood(count, tmpls, 0)
+			var want strings.Builder
+			for i := 1; i <= count; i++ {
+				if got := f.starts[i-1]; got != want.Len() {
+					t.Fatalf("%q ×%d: round %d starts at %d, want %d", tmpls, count, i, got, want.Len())
+				}
+				for _, tmpl := range tmpls {
+					want.WriteString(fill(tmpl, i) + "\r\n")
+				}
+			}
+			if string(f.data) != want.String() {
+				t.Fatalf("%q ×%d: the flood differs from its rounds filled one by one", tmpls, count)
+			}
+			if cap(f.data) < len(f.data) || cap(f.data)-len(f.data) > count*len(tmpls)*len("%d") {
+				t.Errorf("%q ×%d: %d bytes in a buffer of %d", tmpls, count, len(f.data), cap(f.data))
+			}
+		}
+	}
+}
