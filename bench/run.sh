@@ -152,10 +152,10 @@ if want rooms; then
 fi
 
 # 50 clients in one room, all sending, paced at L lines/s each for 4 s,
-# with the default write coalescing and without. X is lines/s in all.
+# with write coalescing of 1 ms and without. X is lines/s in all.
 if want rate; then
 	for l in 10 20 50 100 200 500; do
-		bench rate "$((50 * l))" "$REPS" '' -clients 50 -senders 50 -lines "$((4 * l))" -rate "$l"
+		bench rate "$((50 * l))" "$REPS" ' -coalesce 1ms' -clients 50 -senders 50 -lines "$((4 * l))" -rate "$l"
 		bench rate-nocoalesce "$((50 * l))" "$REPS" ' -coalesce -1ns' -clients 50 -senders 50 -lines "$((4 * l))" -rate "$l"
 	done
 fi

@@ -93,8 +93,8 @@ func benchFanout(b *testing.B, n int) {
 // receives lines from another's private messages. "burst" sends them all at
 // once, so the writer coalesces whatever is pending into one vectored
 // write; "one-by-one" waits for each line, so nothing can be coalesced.
-// With the default -coalesce, a line to a client written to less than 1 ms
-// before waits for the flush timer (flush.go): "one-by-one-coalesced" shows
+// With the default -coalesce, a line to a client written to less than
+// DefaultCoalesceDelay before waits for the flush timer (flush.go): "one-by-one-coalesced" shows
 // that price, which a client in a request-response exchange with the
 // server itself never pays.
 func BenchmarkWriter(b *testing.B) {

@@ -106,7 +106,7 @@ type Config struct {
 }
 
 // DefaultCoalesceDelay is the default of Config.CoalesceDelay.
-const DefaultCoalesceDelay = time.Millisecond
+const DefaultCoalesceDelay = 500 * time.Microsecond
 
 // DefaultLogInterval is the default of Config.LogInterval.
 const DefaultLogInterval = 10 * time.Second

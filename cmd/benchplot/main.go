@@ -400,7 +400,7 @@ var figures = []figure{
 	},
 	{
 		file: "rate.svg", title: "50 clients, 1 room, 50 senders", xlabel: "lines/s in all (paced)", logX: true,
-		lines:  []line{{series: "rate", name: "coalescing 1 ms (default)"}, {series: "rate-nocoalesce", name: "coalescing off"}},
+		lines:  []line{{series: "rate", name: "coalescing 1 ms"}, {series: "rate-nocoalesce", name: "coalescing off"}},
 		panels: []panel{cpuPanel, p99Panel},
 	},
 	{

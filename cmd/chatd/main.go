@@ -86,7 +86,7 @@
 // -coalesce is a tuning knob, not a limit of the protocol: output to a client
 // written to less than d ago that does not answer its own line waits up to d
 // to share one write with what follows (impl.Config.CoalesceDelay; default
-// 1ms, a negative d turns it off). BENCHMARKS.md shows what it buys.
+// 500µs, a negative d turns it off). BENCHMARKS.md shows what it buys.
 package main
 
 import (
