@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"regexp"
 	"strconv"
@@ -24,6 +25,13 @@ import (
 // so the values that make it faster are the more extreme: the script must
 // fail however late the machine delivers. The scripts mostly wait, so
 // every run goes at once.
+//
+// A script that passes against such a server gets two more tries: a
+// machine loaded enough can still hide the early answer (the flood of
+// limit_write_timeout has to fill the server's socket buffers before the
+// early drop can happen, and that takes as long as the machine makes it).
+// What the test asks is that the script can tell; one that passes three
+// times in a row cannot.
 func TestTeethTimeouts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs timing scripts for seconds each")
@@ -51,25 +59,63 @@ func TestTeethTimeouts(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			scaled := func(flags []string) (Server, error) { return start(scaleFlag(t, flags, tc.flag, tc.factor)) }
-			r, err := NewRunner(Config{Start: scaled, Scripts: scripts, Run: regexp.MustCompile("^(" + tc.scripts + ")$"), Parallel: tc.want})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			defer r.Close()
-			if n := len(r.Selected()); n != tc.want {
-				t.Errorf("%s selects %d scripts, want %d", tc.scripts, n, tc.want)
-			}
-			for _, res := range r.RunAll(nil) {
-				if res.Status != Fail {
-					t.Errorf("%s %s against chatd whose %s is %g times what the script asks; want FAIL", res.Status, res.Script.Name, tc.flag, tc.factor)
-				} else if testing.Verbose() {
-					t.Logf("%s with %s ×%g: %s", res.Script.Name, tc.flag, tc.factor, firstFailure(res.Log))
+			run := tc.scripts
+			for try := 1; ; try++ {
+				passed := runTeeth(t, Config{Start: scaled, Scripts: scripts, Run: regexp.MustCompile("^(" + run + ")$"), Parallel: tc.want}, try == 1, tc.want, fmt.Sprintf("%s ×%g", tc.flag, tc.factor))
+				if len(passed) == 0 {
+					return
 				}
+				for _, res := range passed {
+					verdict := fmt.Sprintf("%s %s against chatd whose %s is %g times what the script asks (try %d of %d); want FAIL", res.Status, res.Script.Name, tc.flag, tc.factor, try, teethTries)
+					if try == teethTries {
+						t.Errorf("%s\n%s", verdict, Details(res))
+						return
+					}
+					t.Log(verdict)
+				}
+				run = scriptNames(passed)
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// teethTries is how many times TestTeethTimeouts runs a script that
+// passes against a server whose timing is off before it fails.
+const teethTries = 3
+
+// runTeeth runs the scripts cfg selects, against a server whose timing is
+// off as what says, checking with count that there are want of them, and
+// returns the results that are not failures.
+func runTeeth(t *testing.T, cfg Config, count bool, want int, what string) []Result {
+	r, err := NewRunner(cfg)
+	if err != nil {
+		t.Error(err)
+		return nil
+	}
+	defer r.Close()
+	if n := len(r.Selected()); count && n != want {
+		t.Errorf("%s selects %d scripts, want %d", cfg.Run, n, want)
+	}
+	var passed []Result
+	for _, res := range r.RunAll(nil) {
+		if res.Status != Fail {
+			passed = append(passed, res)
+		} else if testing.Verbose() {
+			t.Logf("%s with %s: %s", res.Script.Name, what, firstFailure(res.Log))
+		}
+	}
+	return passed
+}
+
+// scriptNames returns the names of the results' scripts as alternatives
+// of a regexp.
+func scriptNames(results []Result) string {
+	names := make([]string, len(results))
+	for i, res := range results {
+		names[i] = regexp.QuoteMeta(res.Script.Name)
+	}
+	return strings.Join(names, "|")
 }
 
 // firstFailure returns the line of a script's log that says why it failed.
