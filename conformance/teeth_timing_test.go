@@ -69,9 +69,12 @@ func TestTeethTimeouts(t *testing.T) {
 					verdict := fmt.Sprintf("%s %s against chatd whose %s is %g times what the script asks (try %d of %d); want FAIL", res.Status, res.Script.Name, tc.flag, tc.factor, try, teethTries)
 					if try == teethTries {
 						t.Errorf("%s\n%s", verdict, Details(res))
-						return
+					} else {
+						t.Log(verdict)
 					}
-					t.Log(verdict)
+				}
+				if try == teethTries {
+					return
 				}
 				run = scriptNames(passed)
 			}
