@@ -51,7 +51,7 @@ func newFlood(count int, tmpls []string, rate float64) *flood {
 }
 
 // fill substitutes i for every %d in tmpl.
-func fill(tmpl string, i int) string { return strings.ReplaceAll(tmpl, "%d", strconv.Itoa(i)) }
+func fill(tmpl string, i int) string { return string(appendFill(nil, tmpl, i)) }
 
 // appendFill appends fill(tmpl, i) to dst.
 func appendFill(dst []byte, tmpl string, i int) []byte {

@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"roomchat.dev/roomchat/conformance/dial"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -93,9 +94,11 @@ func TestFloodRecord(t *testing.T) {
 	})
 }
 
-// TestNewFlood checks a flood's bytes and round offsets against fill, and
-// that it is built in one allocation: the size computed beforehand is
-// exact, for templates with no %d, one, and several.
+// TestNewFlood checks a flood's bytes and round offsets against fill and
+// against a substitution of its own, and that the flood is built in one
+// allocation: its buffer has no more room to spare than the size computed
+// beforehand allows (rounds with fewer digits than the last), for
+// templates with no %d, one, and several.
 func TestNewFlood(t *testing.T) {
 	for _, tmpls := range [][]string{
 		{"PING"},
@@ -110,13 +113,13 @@ func TestNewFlood(t *testing.T) {
 					t.Fatalf("%q ×%d: round %d starts at %d, want %d", tmpls, count, i, got, want.Len())
 				}
 				for _, tmpl := range tmpls {
-					want.WriteString(fill(tmpl, i) + "\r\n")
+					want.WriteString(strings.ReplaceAll(tmpl, "%d", strconv.Itoa(i)) + "\r\n")
 				}
 			}
 			if string(f.data) != want.String() {
 				t.Fatalf("%q ×%d: the flood differs from its rounds filled one by one", tmpls, count)
 			}
-			if cap(f.data) < len(f.data) || cap(f.data)-len(f.data) > count*len(tmpls)*len("%d") {
+			if cap(f.data)-len(f.data) > count*len(tmpls)*len("%d") {
 				t.Errorf("%q ×%d: %d bytes in a buffer of %d", tmpls, count, len(f.data), cap(f.data))
 			}
 		}
