@@ -55,6 +55,10 @@ func connect(d dial.Dialer, addr, label string, timeout time.Duration) (*Client,
 var (
 	// errEOF marks a connection the server closed.
 	errEOF = errors.New("connection closed by the server")
+	// errReset marks a connection the server closed with bytes of ours
+	// unread (a barrier PING sent as it closed, say): the kernel answers
+	// them with a reset, which is still the server's close.
+	errReset = fmt.Errorf("%w (reset)", errEOF)
 	// errTimeout marks a wait for a line that saw no byte of one.
 	errTimeout = errors.New("timed out waiting for a line")
 )
@@ -72,6 +76,10 @@ func (c *Client) readLine(timeout time.Duration) (string, error) {
 		return "", errEOF
 	case errors.Is(err, io.EOF):
 		return "", fmt.Errorf("connection closed in the middle of the line %q", s)
+	case isReset(err) && s == "":
+		return "", errReset
+	case isReset(err):
+		return "", fmt.Errorf("connection reset in the middle of the line %q", s)
 	case isTimeout(err):
 		if s != "" {
 			return "", fmt.Errorf("timed out after %v in the middle of the line %q", timeout, s)

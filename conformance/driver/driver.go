@@ -347,7 +347,7 @@ func (d *Driver) readRestart(outs []model.Output) ([]model.Output, error) {
 		c.conn.Close()
 		d.forget(c)
 		switch {
-		case errors.Is(err, errEOF) || isReset(err):
+		case errors.Is(err, errEOF):
 			d.tr.event(c.label, "closed by the server")
 		case err == nil:
 			d.tr.received(c.label, line)
