@@ -198,7 +198,7 @@ func (s *execServer) startOn(port int) error {
 	// The server runs in a process group of its own, and signals go to the
 	// whole group: a command such as "go run ./cmd/chatd" is a parent whose
 	// child is the server, and the child must stop too.
-	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(p.cmd)
 	// A child left behind could hold the output pipes open forever.
 	p.cmd.WaitDelay = time.Second
 	if err := p.cmd.Start(); err != nil {
@@ -286,9 +286,10 @@ func (s *execServer) Shutdown() error {
 	return s.signal(syscall.SIGTERM)
 }
 
-// signal sends sig to the process group of the current process.
+// signal sends sig (SIGTERM or SIGKILL) to the process group of the
+// current process.
 func (s *execServer) signal(sig syscall.Signal) error {
-	return syscall.Kill(-s.proc.cmd.Process.Pid, sig)
+	return signalGroup(s.proc.cmd.Process, sig)
 }
 
 // kill kills the current process and waits until it has exited.

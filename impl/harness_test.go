@@ -15,6 +15,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"roomchat.dev/roomchat/conformance/dial"
 	"roomchat.dev/roomchat/impl"
 )
 
@@ -141,16 +142,7 @@ func dialAddr(t testing.TB, addr, label string, cfg dialConfig) *testClient {
 	t.Helper()
 	d := net.Dialer{Timeout: failAfter}
 	if cfg.rcvbuf > 0 {
-		d.Control = func(_, _ string, rc syscall.RawConn) error {
-			var serr error
-			err := rc.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, cfg.rcvbuf)
-			})
-			if err != nil {
-				return err
-			}
-			return serr
-		}
+		d.Control = dial.RcvBufControl(cfg.rcvbuf)
 	}
 	conn, err := d.DialContext(context.Background(), "tcp", addr)
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"roomchat.dev/roomchat/conformance/dial"
 	"roomchat.dev/roomchat/impl"
 	"roomchat.dev/roomchat/impl/transport"
 	"roomchat.dev/roomchat/spec"
@@ -101,15 +102,7 @@ func dialTCP(t *testing.T, addr string, rcvbuf int) *net.TCPConn {
 	t.Helper()
 	d := net.Dialer{Timeout: failAfter}
 	if rcvbuf > 0 {
-		d.Control = func(_, _ string, rc syscall.RawConn) error {
-			var serr error
-			if err := rc.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
-			}); err != nil {
-				return err
-			}
-			return serr
-		}
+		d.Control = dial.RcvBufControl(rcvbuf)
 	}
 	conn, err := d.DialContext(context.Background(), "tcp", addr)
 	if err != nil {

@@ -22,7 +22,6 @@ import (
 	"net"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -134,18 +133,7 @@ func (d Dialer) Dial(addr string, o Options) (*Conn, error) {
 	}
 	nd := net.Dialer{Timeout: d.Timeout}
 	if o.RcvBuf > 0 {
-		nd.Control = func(_, _ string, rc syscall.RawConn) error {
-			var serr error
-			if err := rc.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, o.RcvBuf)
-			}); err != nil {
-				return err
-			}
-			if serr != nil {
-				return fmt.Errorf("set SO_RCVBUF to %d: %w", o.RcvBuf, serr)
-			}
-			return nil
-		}
+		nd.Control = RcvBufControl(o.RcvBuf)
 	}
 	nc, err := nd.Dial("tcp", addr)
 	if err != nil {

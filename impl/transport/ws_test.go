@@ -9,11 +9,11 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	"roomchat.dev/roomchat/conformance/dial"
 )
 
 // wsServer is a WebSocket listener on a loopback port.
@@ -43,15 +43,7 @@ type wsDialer struct {
 func (d *wsDialer) client() *http.Client {
 	nd := &net.Dialer{Timeout: failAfter}
 	if d.rcvbuf > 0 {
-		nd.Control = func(_, _ string, rc syscall.RawConn) error {
-			var serr error
-			if err := rc.Control(func(fd uintptr) {
-				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, d.rcvbuf)
-			}); err != nil {
-				return err
-			}
-			return serr
-		}
+		nd.Control = dial.RcvBufControl(d.rcvbuf)
 	}
 	return &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := nd.DialContext(ctx, network, addr)

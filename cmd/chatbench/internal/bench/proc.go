@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"strconv"
-	"syscall"
 	"time"
 )
 
@@ -107,32 +106,6 @@ func usage(before, after *procSample, deliveries int64) *Usage {
 		u.CPUPerDeliveryUS = u.CPUSeconds * 1e6 / float64(deliveries)
 	}
 	return u
-}
-
-// selfCPU returns the CPU time this process has used, in seconds.
-func selfCPU() float64 {
-	var ru syscall.Rusage
-	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
-		return 0
-	}
-	return float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e9
-}
-
-// raiseNoFile raises the soft limit on open files to the hard limit, so
-// that many connections fit, and returns it. It calls Setrlimit even when
-// the Go runtime has already raised the limit: only an explicit call makes
-// a server started by -exec inherit the raised limit instead of the
-// original one.
-func raiseNoFile() (uint64, error) {
-	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return 0, err
-	}
-	lim.Cur = lim.Max
-	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil {
-		return 0, err
-	}
-	return lim.Cur, nil
 }
 
 // settledSample waits, at most limit, for the RSS of process pid to stop

@@ -74,7 +74,7 @@ func startServer(ctx context.Context, command, label string, d dial.Dialer, plai
 	s.cmd.Stdout, s.cmd.Stderr = pw, pw
 	// Its own process group: a ^C meant for chatbench does not reach the
 	// server, which chatbench stops itself.
-	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	ownGroup(s.cmd)
 	err = s.cmd.Start()
 	pw.Close()
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"roomchat.dev/roomchat/conformance/dial"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -150,16 +151,9 @@ func dialStalled(ctx context.Context, cfg *Config, addr string, deadline time.Ti
 // registers it, joins it to #bench0 and reads until the PONG after that.
 func dialStalledOne(ctx context.Context, k int, addr string, deadline time.Time) (*stalledClient, error) {
 	name := stalledName(k)
-	d := net.Dialer{Deadline: deadline, Control: func(_, _ string, rc syscall.RawConn) error {
-		// Before connecting, so that the window it offers is small.
-		var err error
-		if cerr := rc.Control(func(fd uintptr) {
-			err = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, stalledRcvBuf)
-		}); cerr != nil {
-			return cerr
-		}
-		return err
-	}}
+	// The buffer is set before connecting, so that the window it offers
+	// is small.
+	d := net.Dialer{Deadline: deadline, Control: dial.RcvBufControl(stalledRcvBuf)}
 	conn, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
@@ -294,7 +288,7 @@ func sockError(conn net.Conn) error {
 	var soErr int
 	var gerr error
 	if rc.Control(func(fd uintptr) {
-		soErr, gerr = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)
+		soErr, gerr = sockErrno(fd)
 	}) != nil || gerr != nil || soErr == 0 {
 		return nil
 	}
