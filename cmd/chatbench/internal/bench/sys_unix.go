@@ -40,11 +40,6 @@ func raiseNoFile() (uint64, error) {
 // stops itself.
 func ownGroup(cmd *exec.Cmd) { cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} }
 
-// setRcvBuf sets the receive buffer of the socket fd to n bytes.
-func setRcvBuf(fd uintptr, n int) error {
-	return syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, n)
-}
-
 // sockErrno returns the pending error number of the socket fd (SO_ERROR).
 func sockErrno(fd uintptr) (int, error) {
 	return syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_ERROR)

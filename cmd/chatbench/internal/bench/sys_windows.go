@@ -32,11 +32,6 @@ func ownGroup(cmd *exec.Cmd) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{CreationFlags: syscall.CREATE_NEW_PROCESS_GROUP}
 }
 
-// setRcvBuf sets the receive buffer of the socket fd to n bytes.
-func setRcvBuf(fd uintptr, n int) error {
-	return syscall.SetsockoptInt(syscall.Handle(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, n)
-}
-
 // soError is Winsock's SO_ERROR, which package syscall does not name.
 const soError = 0x1007
 
