@@ -62,8 +62,7 @@ func TestTeethUnfairReading(t *testing.T) {
 // MSG, PRIVMSG). The client whose bytes it is handling holds the server
 // (turn) for one read; if the server is greedy and the client floods (it
 // has sent greedyFlood lines), until none has arrived from it for
-// greedyGap.
-// Output is queued without bound and written by a goroutine per client,
+// greedyGap. Output is queued without bound and written by a goroutine per client,
 // so that a member who does not read holds no one back.
 type greedyServer struct {
 	ln     net.Listener
@@ -76,6 +75,7 @@ type greedyServer struct {
 
 	connsMu sync.Mutex // not turn: Stop must not wait for a greedy turn
 	conns   map[*greedyConn]struct{}
+	stopped bool // under connsMu: a connection accepted now is closed
 }
 
 // A greedy server keeps the turn of a client that has sent greedyFlood
@@ -120,6 +120,7 @@ func (s *greedyServer) Log() string     { return "" }
 func (s *greedyServer) Stop() error {
 	s.ln.Close()
 	s.connsMu.Lock()
+	s.stopped = true
 	for c := range s.conns {
 		c.conn.Close()
 		c.queue(nil, true)
@@ -139,6 +140,11 @@ func (s *greedyServer) accept() {
 		c := &greedyConn{conn: conn}
 		c.ready = sync.NewCond(&c.mu)
 		s.connsMu.Lock()
+		if s.stopped {
+			s.connsMu.Unlock()
+			conn.Close()
+			return
+		}
 		s.conns[c] = struct{}{}
 		s.connsMu.Unlock()
 		s.wg.Add(2)
