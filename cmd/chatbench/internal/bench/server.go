@@ -72,8 +72,6 @@ func startServer(ctx context.Context, command, label string, d dial.Dialer, plai
 	}
 	s.cmd = exec.Command("/bin/sh", "-c", "exec "+command)
 	s.cmd.Stdout, s.cmd.Stderr = pw, pw
-	// Its own process group: a ^C meant for chatbench does not reach the
-	// server, which chatbench stops itself.
 	ownGroup(s.cmd)
 	err = s.cmd.Start()
 	pw.Close()
